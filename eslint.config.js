@@ -1,0 +1,39 @@
+// Lint rules that keep the layering honest: pure layers may not reach for I/O.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const ioModules = ['node:fs', 'node:fs/promises', 'fs', 'node:child_process', 'node:net', 'node:http', 'node:https',
+  '@kubernetes/client-node', 'listr2', 'chokidar', 'execa'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'examples/**/node_modules/**', 'src/config/raw-config.generated.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Pure layers: no I/O imports. They receive everything (files' text, clock, cluster state) as arguments.
+    files: ['src/config/**/*.ts', 'src/plan/**/*.ts', 'src/desired/**/*.ts', 'src/model/**/*.ts'],
+    ignores: ['src/config/read-files.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: ioModules }] },
+  },
+  {
+    files: ['src/cli/**/*.ts', 'scripts/**/*.mjs', 'bin/*.js', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+);

@@ -1,0 +1,3 @@
+module example.com/booking/inventory
+
+go 1.26

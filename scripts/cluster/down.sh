@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Stop the nh local cluster: exactly the processes up.sh started (by pid file), the container shims of
+# OUR containerd (by socket in their command line), then the bridge, iptables rules, mounts it left.
+# Keeps: built binaries, images (containerd content store), PKI, so the next up.sh is fast.
+#   down.sh --purge   also deletes etcd data and all containerd state (images are re-imported on up)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+nh_require_root
+PURGE=0; [ "${1:-}" = --purge ] && PURGE=1
+T0=$(date +%s)
+
+stop() {  # NAME [TIMEOUT_S]: SIGTERM, wait, then SIGKILL -- only the pid from our pid file
+  local name=$1 to=${2:-15} pid i=0
+  if pid=$(nh_pid "$name"); then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    while [ -d "/proc/$pid" ] && [ "$i" -lt $((to * 4)) ]; do sleep 0.25; i=$((i + 1)); done
+    if [ -d "/proc/$pid" ]; then log "$name did not exit after ${to}s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
+  fi
+  rm -f "$NH_PIDS/$name.pid"
+}
+
+# 1. kubelet first, so it does not restart pods while we tear them down
+stop kubelet 20
+stop kube-scheduler
+stop kube-controller-manager
+
+# 2. remove all pod sandboxes through CRI while containerd still runs: this runs CNI DEL (iptables, IPs,
+#    netns) and ends the shims cleanly
+if nh_running containerd && [ -x "$NH_BIN/crictl" ]; then
+  CRICTL=("$NH_BIN/crictl" --runtime-endpoint "unix://$NH_CTR_SOCK" --timeout 20s)
+  pods=$("${CRICTL[@]}" pods -q 2>/dev/null || true)
+  if [ -n "$pods" ]; then
+    log "removing $(echo "$pods" | wc -l) pod sandbox(es)"
+    # shellcheck disable=SC2086
+    "${CRICTL[@]}" stopp $pods >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086
+    "${CRICTL[@]}" rmp -f $pods >/dev/null 2>&1 || true
+  fi
+fi
+stop containerd 20
+
+# 3. shims of OUR containerd that outlived it (their cmdline names our socket)
+shims=$(nh_shim_pids || true)
+if [ -n "$shims" ]; then
+  log "stopping leftover containerd shims: $(echo $shims)"
+  # shellcheck disable=SC2086
+  kill -TERM $shims 2>/dev/null || true; sleep 1
+  shims=$(nh_shim_pids || true)
+  # shellcheck disable=SC2086
+  [ -z "$shims" ] || kill -KILL $shims 2>/dev/null || true
+fi
+# any container process still in a cgroup the kubelet created for pods gets killed too
+for f in /sys/fs/cgroup/pids/kubepods/cgroup.procs /sys/fs/cgroup/pids/kubepods/*/cgroup.procs \
+         /sys/fs/cgroup/pids/kubepods/*/*/cgroup.procs /sys/fs/cgroup/pids/kubepods/*/*/*/cgroup.procs; do
+  [ -f "$f" ] || continue
+  for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+done
+
+stop kube-apiserver
+stop etcd
+
+# 4. mounts under our dirs (pod volumes, sandbox shm, overlay rootfs), deepest first
+mounts=$(awk -v a="$NH_CLUSTER_ROOT/" -v b="$NH_CLUSTER_RUN/" 'index($2,a)==1 || index($2,b)==1 {print $2}' /proc/self/mounts | sort -r)
+if [ -n "$mounts" ]; then
+  log "unmounting $(echo "$mounts" | wc -l) leftover mount(s)"
+  for m in $mounts; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+fi
+
+# 5. network leftovers: our bridge, iptables rules/chains tagged with our CNI network name, IPAM state
+if ip link show "$NH_BRIDGE" >/dev/null 2>&1; then log "deleting bridge $NH_BRIDGE"; ip link del "$NH_BRIDGE" || true; fi
+if command -v iptables-save >/dev/null; then
+  for table in nat filter; do
+    chains=$(iptables-save -t "$table" 2>/dev/null | grep -- "\"$NH_CNI_NET\"" | grep -o -- '-j CNI-[A-Za-z0-9-]*' | awk '{print $2}' | sort -u || true)
+    rules=$(iptables-save -t "$table" 2>/dev/null | grep -- "\"$NH_CNI_NET\"" | grep '^-A' || true)
+    [ -z "$rules" ] || log "removing $(echo "$rules" | wc -l) iptables rule(s) of $NH_CNI_NET in table $table"
+    while IFS= read -r r; do
+      [ -n "$r" ] || continue
+      eval "iptables -t $table -D ${r#-A }" 2>/dev/null || true
+    done <<< "$rules"
+    for c in $chains; do iptables -t "$table" -F "$c" 2>/dev/null || true; iptables -t "$table" -X "$c" 2>/dev/null || true; done
+  done
+fi
+rm -rf "${NH_CLUSTER_ROOT:?}/cni-ipam"
+# netns files containerd made for pods and that were not removed (no pod left on our bridge)
+if [ -d /var/run/netns ]; then
+  for ns in /var/run/netns/cni-*; do
+    [ -e "$ns" ] || continue
+    # only namespaces whose veth peer was on our bridge are ours; with the bridge gone, an empty netns
+    # (only lo / eth0 without a peer) left by our containerd is recognised by its absence in any process
+    if ! ip netns pids "$(basename "$ns")" 2>/dev/null | grep -q .; then
+      if grep -qs "$(basename "$ns")" "$NH_LOGS/containerd.log"; then ip netns del "$(basename "$ns")" 2>/dev/null || true; fi
+    fi
+  done
+fi
+
+if [ "$PURGE" = 1 ]; then
+  log "purging etcd data and containerd state"
+  rm -rf "${NH_CLUSTER_ROOT:?}/etcd" "${NH_CLUSTER_ROOT:?}/containerd" "${NH_CLUSTER_ROOT:?}/kubelet" "${NH_CLUSTER_RUN:?}"
+fi
+
+# 6. verify
+left=""
+for c in $NH_COMPONENTS; do nh_running "$c" && left="$left $c"; done
+shims=$(nh_shim_pids || true)
+[ -z "$shims" ] || left="$left shims($(echo $shims))"
+if ip link show "$NH_BRIDGE" >/dev/null 2>&1; then left="$left bridge:$NH_BRIDGE"; fi
+if [ -n "$left" ]; then die "still present after down:$left"; fi
+log "cluster down in $(( $(date +%s) - T0 ))s; nothing of it is running"

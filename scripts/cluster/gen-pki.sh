@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# gen-pki.sh DIR NODE_NAME APISERVER_URL -- loopback-only PKI + kubeconfigs for the nh local cluster (openssl only)
+set -euo pipefail
+D=${1:?dir}; NODE=${2:?node}; SERVER=${3:?apiserver url}; SVC_IP=${4:-10.96.0.1}
+mkdir -p "$D"; cd "$D"
+umask 077
+openssl genrsa -out ca.key 2048 2>/dev/null
+openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj "/CN=nh-cluster-ca" -out ca.crt
+openssl genrsa -out sa.key 2048 2>/dev/null
+openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+sign() {  # NAME CN O [SANs]
+  local n=$1 cn=$2 o=$3 san=${4:-} subj
+  openssl genrsa -out "$n.key" 2048 2>/dev/null
+  subj="/CN=$cn"; [ -n "$o" ] && subj="/O=$o/CN=$cn"
+  openssl req -new -key "$n.key" -subj "$subj" -out "$n.csr"
+  { echo "basicConstraints=CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=serverAuth,clientAuth"; [ -n "$san" ] && echo "subjectAltName=$san"; } > "$n.ext"
+  openssl x509 -req -in "$n.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -sha256 \
+    -extfile "$n.ext" -out "$n.crt" 2>/dev/null
+  rm -f "$n.csr" "$n.ext"
+}
+sign apiserver kube-apiserver "" "DNS:localhost,DNS:$NODE,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SVC_IP"
+sign apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
+sign admin nh-admin system:masters
+sign kube-controller-manager system:kube-controller-manager ""
+sign kube-scheduler system:kube-scheduler ""
+sign kubelet "system:node:$NODE" system:nodes "DNS:$NODE,DNS:localhost,IP:127.0.0.1"
+for n in admin kube-controller-manager kube-scheduler kubelet; do
+cat > "$n.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: nh-cluster
+  cluster:
+    server: $SERVER
+    certificate-authority-data: $(base64 -w0 ca.crt)
+users:
+- name: $n
+  user:
+    client-certificate-data: $(base64 -w0 "$n.crt")
+    client-key-data: $(base64 -w0 "$n.key")
+contexts:
+- name: nh-cluster
+  context: {cluster: nh-cluster, user: $n, namespace: default}
+current-context: nh-cluster
+KC
+done
+chmod 644 ca.crt

@@ -1,0 +1,79 @@
+# shellcheck shell=bash
+# Shared settings for the nh local cluster scripts. Sourced, not executed.
+# Everything can be overridden from the environment.
+
+: "${NH_K8S_VERSION:=1.34.4}"          # k8s.io/kubernetes version (staging modules use 0.<minor>.<patch>)
+: "${NH_ETCD_VERSION:=3.6.16}"         # go.etcd.io/etcd/server/v3 version
+: "${NH_CLUSTER_CACHE:=/opt/nh-cluster}"             # built binaries + build workspaces (outside the repo)
+: "${NH_CLUSTER_ROOT:=/var/lib/nh-cluster}"          # state, pki, pid files, logs, kubeconfig
+: "${NH_CLUSTER_RUN:=/run/nh-cluster}"               # sockets, containerd state, runc root
+: "${NH_IMAGE_CACHE:=/var/cache/nh-cluster/images}"  # image archives + input hashes
+
+NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
+NH_LOGS="$NH_CLUSTER_ROOT/logs"
+NH_PIDS="$NH_CLUSTER_ROOT/pids"
+NH_PKI="$NH_CLUSTER_ROOT/pki"
+NH_CONF="$NH_CLUSTER_ROOT/config"
+NH_KUBECONFIG="$NH_CLUSTER_ROOT/kubeconfig"
+NH_CTR_SOCK="$NH_CLUSTER_RUN/containerd/containerd.sock"
+
+# Ports: all on 127.0.0.1, deliberately away from the usual defaults (2379/6443/10250/...).
+: "${NH_ETCD_PORT:=12379}"
+: "${NH_ETCD_PEER_PORT:=12380}"
+: "${NH_ETCD_METRICS_PORT:=12381}"
+: "${NH_APISERVER_PORT:=16443}"
+: "${NH_KCM_PORT:=20257}"
+: "${NH_SCHED_PORT:=20259}"
+: "${NH_KUBELET_PORT:=20250}"
+: "${NH_KUBELET_HEALTHZ_PORT:=20248}"
+
+# Pod network: own bridge name and a range unlikely to clash (not 10.244/16, not 10.88/16, not 172.17/16).
+: "${NH_BRIDGE:=nhbr0}"
+: "${NH_POD_CIDR:=10.213.0.0/24}"
+: "${NH_SERVICE_CIDR:=10.213.128.0/24}"
+: "${NH_CNI_NET:=nh-cluster}"
+
+NH_NODE="$(hostname)"
+
+nh_ts() { date +%H:%M:%S; }
+log()  { printf '[nh-cluster %s] %s\n' "$(nh_ts)" "$*" >&2; }
+die()  { printf '[nh-cluster %s] ERROR: %s\n' "$(nh_ts)" "$*" >&2; exit 1; }
+
+# retry N DELAY CMD... : retry a command that may fail transiently (downloads)
+retry() {
+  local n=$1 delay=$2 i=1; shift 2
+  while true; do
+    if "$@"; then return 0; fi
+    if [ "$i" -ge "$n" ]; then log "failed after $n attempts: $*"; return 1; fi
+    log "attempt $i/$n failed: $* -- retrying in ${delay}s"
+    sleep "$delay"; i=$((i + 1)); delay=$((delay * 2))
+  done
+}
+
+nh_require_root() { [ "$(id -u)" = 0 ] || die "must run as root (needs containerd, mounts, iptables)"; }
+
+# ---------------------------------------------------------------- process helpers
+# pid files hold "PID BINARY"; a process counts as ours only if that pid still runs that binary.
+nh_pid() {  # NAME -> prints pid if running
+  local f="$NH_PIDS/$1.pid" pid bin exe
+  [ -f "$f" ] || return 1
+  read -r pid bin < "$f" || true
+  [ -n "${pid:-}" ] && [ -d "/proc/$pid" ] || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+  exe=${exe% (deleted)}
+  [ -z "${bin:-}" ] || [ "$exe" = "$bin" ] || return 1
+  echo "$pid"
+}
+nh_running() { nh_pid "$1" >/dev/null; }
+
+# pids of containerd-shim processes whose command line names OUR containerd socket
+nh_shim_pids() {
+  local p cl
+  for p in /proc/[0-9]*; do
+    cl=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
+    case "$cl" in *containerd-shim*"$NH_CTR_SOCK"*) echo "${p#/proc/}";; esac
+  done
+}
+
+NH_COMPONENTS="containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+nh_kubectl() { "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
