@@ -1,0 +1,100 @@
+/**
+ * The command table: specs for parsing and help, and a lazy loader per command so that `nh validate`
+ * never loads the Kubernetes client.
+ */
+import type { CommandSpec, ParsedCommandLine } from '../args.js';
+import type { CliContext } from '../context.js';
+
+export type CommandRun = (ctx: CliContext, args: ParsedCommandLine) => Promise<number>;
+
+export interface Command extends CommandSpec {
+  readonly load: () => Promise<CommandRun>;
+}
+
+const notYet = (what: string) => async (): Promise<CommandRun> => {
+  const { NotImplementedError } = await import('../../errors.js');
+  return () => Promise.reject(new NotImplementedError(what));
+};
+
+const outputFlag = { name: 'output', short: 'o', type: 'string', value: 'text|json', description: 'output format (default text)' } as const;
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'validate',
+    summary: 'check config files; needs no cluster (pre-commit friendly)',
+    usage: 'nh validate [FILE…] [-f FILE]… [--format text|json]',
+    description:
+      'Checks .nocalhost/config.yaml files: YAML, structure, and semantics (duplicate services and local ports,\n' +
+      'dependsOn cycles, globs, paths, quantities, ports). Each FILE is checked on its own; files given with -f are\n' +
+      'checked together as one app. Exit 0 when valid (warnings are printed), 1 when invalid, 2 on usage errors.',
+    flags: [{ name: 'format', type: 'string', value: 'text|json', description: 'output format (default text)' }],
+    uses: { config: true, cluster: false },
+    load: async () => (await import('./validate.js')).runValidate,
+  },
+  {
+    name: 'plan',
+    summary: 'show what `nh up` would change on the cluster, and why',
+    usage: 'nh plan [SERVICE…] [-o text|json] [--detailed-exitcode]',
+    flags: [outputFlag, { name: 'detailed-exitcode', type: 'boolean', description: 'exit 0 when nothing would change, 2 when something would, 1 on error' }],
+    uses: { config: true, cluster: true },
+    load: notYet('`nh plan`'),
+  },
+  {
+    name: 'up',
+    summary: 'put services in dev mode, sync, run, forward ports and stream logs',
+    usage: 'nh up [SERVICE…] [--detach] [--debug] [--timeout DURATION] [--force]',
+    flags: [
+      { name: 'detach', type: 'boolean', description: 'enter dev mode and return (no sync, run or forwards)' },
+      { name: 'debug', type: 'boolean', description: "run command.debug and forward each service's debug port" },
+      { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long to wait for dev pods to be ready (default 5m)' },
+      { name: 'force', type: 'boolean', description: 'take over services that another developer has in dev mode' },
+      { name: 'down-on-exit', type: 'boolean', description: 'restore the workloads when nh stops' },
+    ],
+    uses: { config: true, cluster: true },
+    load: notYet('`nh up`'),
+  },
+  {
+    name: 'down',
+    summary: 'restore services to what they were before dev mode',
+    usage: 'nh down [SERVICE…]',
+    flags: [],
+    uses: { config: true, cluster: true },
+    load: notYet('`nh down`'),
+  },
+  {
+    name: 'status',
+    summary: 'dev mode, owner, pod and readiness of each service',
+    usage: 'nh status [SERVICE…] [-o text|json]',
+    flags: [outputFlag],
+    uses: { config: true, cluster: true },
+    load: notYet('`nh status`'),
+  },
+  {
+    name: 'sync',
+    summary: "sync services' local source into their dev containers once, or keep watching",
+    usage: 'nh sync [SERVICE…] [--watch] [--check]',
+    flags: [
+      { name: 'watch', type: 'boolean', description: 'keep syncing as files change' },
+      { name: 'check', type: 'boolean', description: 'compare local and container trees by hash and list differences' },
+    ],
+    uses: { config: true, cluster: true },
+    load: notYet('`nh sync`'),
+  },
+  {
+    name: 'exec',
+    summary: "open a shell (or run a command) in a service's dev container",
+    usage: 'nh exec SERVICE [-- COMMAND…]',
+    flags: [],
+    uses: { config: true, cluster: true },
+    load: notYet('`nh exec`'),
+  },
+  {
+    name: 'logs',
+    summary: "print a service's dev container logs",
+    usage: 'nh logs SERVICE [-f]',
+    description: "Prints a service's dev container logs. Here -f is --follow, as in kubectl; name config files with --file.",
+    flags: [{ name: 'follow', short: 'f', type: 'boolean', description: 'keep following, across pod replacements' }],
+    uses: { config: true, cluster: true },
+    load: notYet('`nh logs`'),
+  },
+];

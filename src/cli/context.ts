@@ -1,0 +1,49 @@
+/**
+ * The composition root: every side effect the commands use (terminal, file system, environment) is built
+ * here and passed in. Commands that need the cluster build their client from it lazily.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { ConfigFiles } from '../config/load.js';
+import { styleFor, type Style, type Terminal } from './terminal.js';
+
+export interface CliContext {
+  readonly terminal: Terminal;
+  readonly style: Style;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly files: ConfigFiles;
+  readonly exists: (path: string) => boolean;
+  readonly version: string;
+}
+
+export function createContext(terminal: Terminal, version: string): CliContext {
+  const cwd = process.cwd();
+  return {
+    terminal,
+    style: styleFor(terminal.color),
+    cwd,
+    env: process.env,
+    files: nodeConfigFiles(cwd),
+    exists: (path) => existsSync(path),
+    version,
+  };
+}
+
+export function nodeConfigFiles(cwd: string): ConfigFiles {
+  return {
+    read(path) {
+      try {
+        if (statSync(path).isDirectory()) return { error: 'it is a directory' };
+        return readFileSync(path);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return { error: code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message };
+      }
+    },
+    display(path) {
+      const rel = relative(cwd, path);
+      return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(path);
+    },
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * The shapes users commit, told apart and brought to one: a list of v2 services, each with a locator
+ * for its problems. Shapes: one service; a list of services; `configProperties` + `application`;
+ * Nocalhost's v1 flat service and v1 application (converted here, with a warning on how to migrate).
+ */
+import type { ServiceConfig as RawService, ServiceConfigV1, AppConfigV1 } from './raw-config.generated.js';
+import type { ConfigSchema, FormName } from './schema.js';
+import type { ConfigPath, Locator, PathSegment } from './yaml-document.js';
+import type { Problem, SourcePosition } from './problems.js';
+import { findUnusedFields } from './unused-fields.js';
+
+export interface LocatedService {
+  readonly raw: RawService;
+  /** Position of a path inside this service (v2 paths; v1 services map them back to what was written). */
+  readonly at: (path: ConfigPath, target?: 'key' | 'value') => SourcePosition;
+}
+
+export interface FormsResult {
+  readonly services: LocatedService[];
+  readonly envFile: string | undefined;
+  readonly problems: Problem[];
+}
+
+/** Keys only the v1 service form has. */
+const V1_SERVICE_KEYS = [
+  'devContainerImage', 'syncDirs', 'buildCommand', 'runCommand', 'debugCommand', 'hotReloadRunCommand',
+  'hotReloadDebugCommand', 'devContainerShell', 'devContainerResources', 'devPorts', 'dependJobsLabelSelector',
+  'dependPodsLabelSelector', 'syncFilePattern', 'ignoreFilePattern', 'workDir', 'gitUrl', 'persistentVolumeDirs',
+];
+
+export function readForms(value: unknown, locate: Locator, schema: ConfigSchema): FormsResult {
+  const problems: Problem[] = [];
+  const check = (form: FormName, data: unknown, base: ConfigPath) => {
+    const found = schema.check(form, data, base, locate);
+    problems.push(...found);
+    const def = schema.definition(form);
+    if (def) problems.push(...findUnusedFields(schema, def, data, base, locate));
+    return found.length === 0;
+  };
+  const services: LocatedService[] = [];
+  const addService = (data: unknown, base: ConfigPath) => {
+    if (isObject(data) && !('containers' in data) && V1_SERVICE_KEYS.some((k) => k in data)) {
+      if (check('serviceV1', data, base)) {
+        const converted = convertV1Service(data as unknown as ServiceConfigV1);
+        problems.push(migrationWarning(locate(base), data, converted.keysMoved));
+        services.push({ raw: converted.service, at: (path, target) => locate([...base, ...converted.v1Path(path)], target) });
+      }
+    } else if (check('service', data, base)) {
+      services.push({ raw: data as RawService, at: (path, target) => locate([...base, ...path], target) });
+    }
+  };
+
+  if (value === null || value === undefined || (typeof value === 'string' && value.trim() === '')) {
+    problems.push({ ...locate([]), severity: 'error', code: 'empty', message: 'the config is empty',
+      hint: 'describe at least one service: `name: <workload>` and `containers: [{dev: {image: …}}]` (see the README)' });
+    return { services, envFile: undefined, problems };
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => addService(item, [i]));
+    return { services, envFile: undefined, problems };
+  }
+  if (!isObject(value)) {
+    problems.push({ ...locate([]), severity: 'error', code: 'wrong-type', message: `the config must be a mapping or a list of services, not ${typeof value}`,
+      hint: 'start with `name: <workload>`, a list `- name: …`, or `application:`' });
+    return { services, envFile: undefined, problems };
+  }
+  if ('application' in value || 'configProperties' in value) {
+    const envFile = isObject(value['configProperties']) && typeof value['configProperties']['envFile'] === 'string' ? value['configProperties']['envFile'] : undefined;
+    // Services are checked one by one below, so their problems are not reported twice.
+    const app = isObject(value['application']) ? value['application'] : undefined;
+    const list = app?.['services'];
+    const shallow = { ...value, ...(app ? { application: { ...app, services: [] } } : {}) };
+    check('appConfig', shallow, []);
+    if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['application', 'services', i]));
+    else if (app && list !== undefined) check('appConfig', value, []);
+    if (!isObject(value['configProperties']) || value['configProperties']['version'] === undefined) {
+      problems.push({ ...locate([]), severity: 'warning', code: 'no-version', message: 'no `configProperties.version`: Nocalhost reads this file as v1',
+        hint: 'add `configProperties: {version: v2}` so Nocalhost and nh read it the same way' });
+    }
+    return { services, envFile, problems };
+  }
+  if ('services' in value && !('containers' in value)) {
+    if (check('appConfigV1', { ...value, services: [] }, [])) {
+      problems.push({ ...locate([]), severity: 'warning', code: 'v1-config', message: 'this is a v1 application config; nh converted it to v2',
+        hint: 'move its keys under `application:` and add `configProperties: {version: v2}`' });
+    }
+    const list = (value as AppConfigV1).services;
+    if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['services', i]));
+    return { services, envFile: undefined, problems };
+  }
+  addService(value, []);
+  return { services, envFile: undefined, problems };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** v2 path prefix → the v1 key it came from. */
+const V1_MOVES: ReadonlyArray<readonly [v1: string, v2: ConfigPath]> = [
+  ['devContainerImage', ['containers', 0, 'dev', 'image']],
+  ['gitUrl', ['containers', 0, 'dev', 'gitUrl']],
+  ['workDir', ['containers', 0, 'dev', 'workDir']],
+  ['devContainerShell', ['containers', 0, 'dev', 'shell']],
+  ['devContainerResources', ['containers', 0, 'dev', 'resources']],
+  ['persistentVolumeDirs', ['containers', 0, 'dev', 'persistentVolumeDirs']],
+  ['buildCommand', ['containers', 0, 'dev', 'command', 'build']],
+  ['runCommand', ['containers', 0, 'dev', 'command', 'run']],
+  ['debugCommand', ['containers', 0, 'dev', 'command', 'debug']],
+  ['hotReloadRunCommand', ['containers', 0, 'dev', 'command', 'hotReloadRun']],
+  ['hotReloadDebugCommand', ['containers', 0, 'dev', 'command', 'hotReloadDebug']],
+  ['devPorts', ['containers', 0, 'dev', 'portForward']],
+  ['syncFilePattern', ['containers', 0, 'dev', 'sync', 'filePattern']],
+  ['ignoreFilePattern', ['containers', 0, 'dev', 'sync', 'ignoreFilePattern']],
+  ['syncDirs', ['containers', 0, 'dev', 'sync', 'localPath']],
+  ['dependPodsLabelSelector', ['dependLabelSelector', 'pods']],
+  ['dependJobsLabelSelector', ['dependLabelSelector', 'jobs']],
+];
+
+interface Converted {
+  readonly service: RawService;
+  readonly keysMoved: readonly string[];
+  readonly v1Path: (v2: ConfigPath) => PathSegment[];
+}
+
+export function convertV1Service(v1: ServiceConfigV1): Converted {
+  const service: Record<string, unknown> = { name: v1.name };
+  if (v1.serviceType !== undefined) service['serviceType'] = v1.serviceType;
+  if (v1.priorityClass !== undefined) service['priorityClass'] = v1.priorityClass;
+  const keysMoved: string[] = [];
+  for (const [v1Key, v2Path] of V1_MOVES) {
+    let value = (v1 as unknown as Record<string, unknown>)[v1Key];
+    if (value === undefined) continue;
+    // v1's syncDirs listed local directories; v2 (nh) names one local root.
+    if (v1Key === 'syncDirs') value = Array.isArray(value) ? value[0] : value;
+    setIn(service, v2Path, value);
+    keysMoved.push(v1Key);
+  }
+  const v1Path = (v2: ConfigPath): PathSegment[] => {
+    for (const [v1Key, prefix] of V1_MOVES) {
+      if (prefix.every((seg, i) => v2[i] === seg)) {
+        const rest = v2.slice(prefix.length);
+        return v1Key === 'syncDirs' ? [v1Key, 0, ...rest] : [v1Key, ...rest];
+      }
+    }
+    return v2[0] === 'name' || v2[0] === 'serviceType' || v2[0] === 'priorityClass' ? [v2[0]] : [];
+  };
+  return { service: service as unknown as RawService, keysMoved, v1Path };
+}
+
+function setIn(target: Record<string, unknown>, path: ConfigPath, value: unknown): void {
+  let node: Record<string | number, unknown> = target;
+  path.forEach((seg, i) => {
+    if (i === path.length - 1) {
+      node[seg] = value;
+      return;
+    }
+    node[seg] ??= typeof path[i + 1] === 'number' ? [] : {};
+    node = node[seg] as Record<string | number, unknown>;
+  });
+}
+
+function migrationWarning(at: SourcePosition, v1: Record<string, unknown>, moved: readonly string[]): Problem {
+  const moves = moved
+    .map((k) => `${k} → ${describeV2(V1_MOVES.find(([key]) => key === k)![1])}`)
+    .join(', ');
+  return {
+    ...at,
+    severity: 'warning',
+    code: 'v1-service',
+    message: `service \`${String(v1['name'])}\` uses Nocalhost's v1 fields; nh converted them to v2`,
+    hint: `to migrate, move ${moves || 'its fields'} and add \`configProperties: {version: v2}\``,
+  };
+}
+
+function describeV2(path: ConfigPath): string {
+  return path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
+}

@@ -1,0 +1,97 @@
+/**
+ * Raw (validated) services → the normalized model. All defaults are applied here, in one place.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { ServiceConfig as RawService, ContainerDevConfig as RawDev } from './raw-config.generated.js';
+import type { ContainerConfig, DevConfig, EnvVar, ServiceConfig, WorkloadRef } from './model.js';
+import { parsePortForward } from './ports.js';
+
+export const DEFAULTS = {
+  serviceType: 'deployment',
+  workDir: '/home/nocalhost-dev',
+  persistentVolumeCapacity: '10Gi',
+  syncMode: 'pattern',
+  /** `.` is the whole local root, as in Nocalhost. */
+  filePatterns: ['.'],
+  ignorePatterns: [] as string[],
+  hotReload: false,
+} as const;
+
+const KINDS: Record<string, WorkloadRef['kind']> = {
+  deployment: 'Deployment',
+  statefulset: 'StatefulSet',
+  daemonset: 'DaemonSet',
+  job: 'Job',
+  cronjob: 'CronJob',
+  pod: 'Pod',
+};
+
+export interface NormalizeInputs {
+  readonly file: string;
+  /** Directory holding `.nocalhost/`; relative paths of the config start here. */
+  readonly root: string;
+  /** Variables of each `envFrom.envFile` path, already read. */
+  readonly envFiles: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
+export function normalizeService(raw: RawService, inputs: NormalizeInputs): ServiceConfig {
+  const type = (raw.serviceType ?? DEFAULTS.serviceType).toLowerCase();
+  const kind = KINDS[type] ?? 'CustomResource';
+  const containers = raw.containers?.length ? raw.containers : [{}];
+  return {
+    name: raw.name,
+    workload: { kind, name: raw.name, ...(kind === 'CustomResource' ? { resource: type } : {}) },
+    dependsOn: raw.dependsOn ?? [],
+    containers: containers.map((c): ContainerConfig => ({ name: c.name, dev: normalizeDev(c.dev ?? {}, inputs) })),
+    source: { file: inputs.file, root: inputs.root },
+  };
+}
+
+function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
+  const localPath = dev.sync?.localPath;
+  return {
+    image: dev.image,
+    imagePullPolicy: dev.imagePullPolicy,
+    shell: dev.shell,
+    workDir: dev.workDir ?? DEFAULTS.workDir,
+    storageClass: dev.storageClass,
+    resources: dev.resources
+      ? {
+          ...(dev.resources.limits ? { limits: quantities(dev.resources.limits) } : {}),
+          ...(dev.resources.requests ? { requests: quantities(dev.resources.requests) } : {}),
+        }
+      : undefined,
+    persistentVolumeDirs: (dev.persistentVolumeDirs ?? []).map((pv) => ({
+      path: pv.path,
+      capacity: String(pv.capacity ?? DEFAULTS.persistentVolumeCapacity),
+      waitForFirstConsumer: pv.waitForFirstConsumer ?? false,
+    })),
+    command: { run: dev.command?.run, debug: dev.command?.debug },
+    debug: dev.debug?.remoteDebugPort !== undefined ? { remotePort: dev.debug.remoteDebugPort, language: dev.debug.language } : undefined,
+    hotReload: dev.hotReload ?? DEFAULTS.hotReload,
+    sync: {
+      type: 'send',
+      mode: dev.sync?.mode?.toLowerCase() === 'gitignore' ? 'gitIgnore' : DEFAULTS.syncMode,
+      localRoot: localPath === undefined ? inputs.root : isAbsolute(localPath) ? localPath : resolve(inputs.root, localPath),
+      filePatterns: dev.sync?.filePattern?.length ? dev.sync.filePattern : DEFAULTS.filePatterns,
+      ignorePatterns: dev.sync?.ignoreFilePattern ?? DEFAULTS.ignorePatterns,
+    },
+    env: mergeEnv(dev, inputs.envFiles),
+    portForwards: (dev.portForward ?? []).flatMap((entry) => {
+      const parsed = parsePortForward(entry);
+      return 'error' in parsed ? [] : [parsed];
+    }),
+  };
+}
+
+function quantities(q: { cpu?: string | number; memory?: string | number }) {
+  return { ...(q.cpu !== undefined ? { cpu: String(q.cpu) } : {}), ...(q.memory !== undefined ? { memory: String(q.memory) } : {}) };
+}
+
+/** envFrom files first, then `env`: later entries win, as in Nocalhost. */
+function mergeEnv(dev: RawDev, envFiles: NormalizeInputs['envFiles']): EnvVar[] {
+  const merged = new Map<string, string>();
+  for (const { path } of dev.envFrom?.envFile ?? []) for (const [k, v] of envFiles.get(path) ?? []) merged.set(k, v);
+  for (const { name, value } of dev.env ?? []) merged.set(name, value === undefined ? '' : String(value));
+  return [...merged].map(([name, value]) => ({ name, value }));
+}

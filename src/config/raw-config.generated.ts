@@ -1,0 +1,545 @@
+/* Generated from schema/ by `npm run schema`. Do not edit: edit schema/ and rebuild. */
+
+/**
+ * Environment variables added to the container.
+ */
+export type EnvList = {
+  /**
+   * Variable name.
+   */
+  name: string;
+  /**
+   * Variable value.
+   */
+  value?: string | number | boolean;
+}[];
+/**
+ * Ports forwarded from 127.0.0.1 to the dev pod, as "local:remote" or one port for both.
+ */
+export type PortForwardList = (string | number)[];
+/**
+ * Hook Jobs of Nocalhost's installer, ordered by weight (accepted; nh does not install apps).
+ */
+export type HookList = {
+  /**
+   * Manifest of the Job.
+   */
+  path?: string;
+  /**
+   * Order, lowest first.
+   */
+  weight?: string | number;
+}[];
+/**
+ * Environment variables added to the container.
+ */
+export type EnvList1 = {
+  /**
+   * Variable name.
+   */
+  name: string;
+  /**
+   * Variable value.
+   */
+  value?: string | number | boolean;
+}[];
+/**
+ * v2: containers[].dev.command.build
+ */
+export type CommandLine = string[];
+/**
+ * v2: containers[].dev.command.run
+ */
+export type CommandLine1 = string[];
+/**
+ * v2: containers[].dev.command.debug
+ */
+export type CommandLine2 = string[];
+/**
+ * v2: containers[].dev.command.hotReloadRun
+ */
+export type CommandLine3 = string[];
+/**
+ * v2: containers[].dev.command.hotReloadDebug
+ */
+export type CommandLine4 = string[];
+/**
+ * Ports forwarded from 127.0.0.1 to the dev pod, as "local:remote" or one port for both.
+ */
+export type PortForwardList1 = (string | number)[];
+/**
+ * Hook Jobs of Nocalhost's installer, ordered by weight (accepted; nh does not install apps).
+ */
+export type HookList1 = {
+  /**
+   * Manifest of the Job.
+   */
+  path?: string;
+  /**
+   * Order, lowest first.
+   */
+  weight?: string | number;
+}[];
+
+export interface ConfigForms {
+  service?: ServiceConfig;
+  appConfig?: AppConfig;
+  serviceV1?: ServiceConfigV1;
+  appConfigV1?: AppConfigV1;
+}
+/**
+ * One service of the app; `name` and `serviceType` name the Kubernetes workload it develops.
+ */
+export interface ServiceConfig {
+  /**
+   * Name of the workload (Deployment, StatefulSet, …) in the namespace.
+   */
+  name: string;
+  /**
+   * Kind of the workload, lower case. nh develops `deployment` and `statefulset`; Nocalhost's other kinds and CRD types (`resource.version.group`) are accepted and reported as not supported yet. Default `deployment`.
+   */
+  serviceType?: ('deployment' | 'statefulset' | 'daemonset' | 'job' | 'cronjob' | 'pod') | string;
+  /**
+   * (nh) Services whose processes must accept connections before this service's command starts in `nh up`. Names of other services in this config.
+   */
+  dependsOn?: string[];
+  /**
+   * Priority class name (accepted; Nocalhost never applied it either).
+   */
+  priorityClass?: string;
+  dependLabelSelector?: DependLabelSelector;
+  /**
+   * Per-container settings. A service with one container may leave out the container's name.
+   */
+  containers?: ContainerConfig[];
+}
+/**
+ * Nocalhost's wait-for-dependency selectors (needed its admission webhook).
+ */
+export interface DependLabelSelector {
+  /**
+   * Label selectors of pods that must be Ready first.
+   */
+  pods?: string[];
+  /**
+   * Label selectors of Jobs that must complete first.
+   */
+  jobs?: string[];
+  /**
+   * host:port addresses that must accept TCP connections first.
+   */
+  tcp?: string[];
+  /**
+   * URLs that must answer first.
+   */
+  http?: string[];
+}
+/**
+ * Settings for one container of the workload.
+ */
+export interface ContainerConfig {
+  /**
+   * Name of the container in the pod template. May be left out when the pod has one container.
+   */
+  name?: string;
+  /**
+   * Nocalhost config-hub matching (accepted; nh has no config hub).
+   */
+  hub?: {
+    /**
+     * Image substring that selected a hub template.
+     */
+    image?: string;
+  };
+  /**
+   * Install-time settings of Nocalhost's app installer (accepted; nh does not install apps).
+   */
+  install?: {
+    env?: EnvList;
+    envFrom?: EnvFrom;
+    portForward?: PortForwardList;
+  };
+  dev?: ContainerDevConfig;
+}
+/**
+ * Environment variables read from files; `env` wins over them.
+ */
+export interface EnvFrom {
+  /**
+   * Env files (KEY=VALUE lines), relative to the directory holding `.nocalhost/`.
+   */
+  envFile?: {
+    /**
+     * Path of the env file.
+     */
+    path: string;
+  }[];
+}
+/**
+ * How the container runs in dev mode.
+ */
+export interface ContainerDevConfig {
+  /**
+   * Dev image (one with the toolchain). It replaces the container's image in dev mode.
+   */
+  image?: string;
+  /**
+   * Pull policy of the dev image.
+   */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * Repository the IDE clones when no local directory is associated (accepted; nh syncs the local tree).
+   */
+  gitUrl?: string;
+  /**
+   * Shell for `nh exec`; default tries bash, then sh.
+   */
+  shell?: string;
+  /**
+   * Absolute path in the container where the source is synced and commands run. Default /home/nocalhost-dev.
+   */
+  workDir?: string;
+  /**
+   * Storage class for `persistentVolumeDirs`; default is the cluster's default class.
+   */
+  storageClass?: string;
+  /**
+   * Nocalhost renamed the dev container to this (accepted; nh keeps the container's own name).
+   */
+  devContainerName?: string;
+  resources?: ResourceRequirements;
+  /**
+   * Directories of the dev container kept on PersistentVolumeClaims across pod restarts.
+   */
+  persistentVolumeDirs?: PersistentVolumeDir[];
+  command?: DevCommands;
+  debug?: DebugConfig;
+  /**
+   * Restart the run (or debug) command after every synced change.
+   */
+  hotReload?: boolean;
+  /**
+   * Reserved by Nocalhost, never implemented (accepted).
+   */
+  useDevContainer?: boolean;
+  sync?: SyncConfig;
+  env?: EnvList;
+  envFrom?: EnvFrom;
+  portForward?: PortForwardList;
+  /**
+   * Image of Nocalhost's sync sidecar (accepted; nh needs no sidecar).
+   */
+  sidecarImage?: string;
+  /**
+   * Extra patches applied to the workload in dev mode (accepted; not applied by nh yet).
+   */
+  patches?: {
+    /**
+     * Patch type; default strategic.
+     */
+    type?: 'json' | 'merge' | 'strategic';
+    /**
+     * The patch, as JSON or YAML text.
+     */
+    patch: string;
+  }[];
+}
+/**
+ * CPU and memory of the dev container; replaces the container's own resources when set.
+ */
+export interface ResourceRequirements {
+  limits?: ResourceList;
+  requests?: ResourceList;
+}
+/**
+ * Kubernetes quantities.
+ */
+export interface ResourceList {
+  /**
+   * CPU quantity, e.g. 500m or 2.
+   */
+  cpu?: string | number;
+  /**
+   * Memory quantity, e.g. 512Mi or 2Gi.
+   */
+  memory?: string | number;
+}
+/**
+ * A directory of the dev container backed by a PersistentVolumeClaim.
+ */
+export interface PersistentVolumeDir {
+  /**
+   * Absolute path in the container.
+   */
+  path: string;
+  /**
+   * Size of the claim; default 10Gi.
+   */
+  capacity?: string | number;
+  /**
+   * Do not wait for the claim to bind before starting the pod (storage classes with WaitForFirstConsumer).
+   */
+  waitForFirstConsumer?: boolean;
+}
+/**
+ * Commands run in the dev container's workDir, each as a list of words (the command and its arguments).
+ */
+export interface DevCommands {
+  /**
+   * Starts the service (`nh up`).
+   */
+  run?: string[];
+  /**
+   * Starts the service under a debugger (`nh up --debug`).
+   */
+  debug?: string[];
+  /**
+   * Builds the service (accepted; not run by nh yet).
+   */
+  build?: string[];
+  /**
+   * Nocalhost's hot-reload run command (accepted; nh restarts `run` on change when `hotReload` is true).
+   */
+  hotReloadRun?: string[];
+  /**
+   * Nocalhost's hot-reload debug command (accepted; nh restarts `debug` on change when `hotReload` is true).
+   */
+  hotReloadDebug?: string[];
+}
+/**
+ * Remote debugging of the service.
+ */
+export interface DebugConfig {
+  /**
+   * Port the debugger listens on in the container; forwarded to the same local port.
+   */
+  remoteDebugPort?: number;
+  /**
+   * Language of the debugger, for the IDE attach configuration.
+   */
+  language?: 'node' | 'go' | 'java' | 'python' | 'php' | 'ruby';
+}
+/**
+ * What of the local source is synced into `workDir`.
+ */
+export interface SyncConfig {
+  /**
+   * Direction. `send` (local → container) is what nh does; Nocalhost's spellings `sendonly`, `sendOnly` are the same. `sendReceive` (two-way) is accepted and synced one-way.
+   */
+  type?: 'send' | 'sendonly' | 'sendOnly' | 'sendReceive' | 'sendreceive' | 'sendreceived';
+  /**
+   * `pattern` (default) uses filePattern/ignoreFilePattern; `gitIgnore` also honours every .gitignore.
+   */
+  mode?: 'pattern' | 'gitIgnore' | 'gitignore';
+  /**
+   * Nocalhost kept local files deleted in the container (accepted; nh syncs one way, so local files are never deleted).
+   */
+  deleteProtection?: boolean;
+  /**
+   * Globs of files to sync (whitelist), relative to the local root. Default everything.
+   */
+  filePattern?: string[];
+  /**
+   * Globs of files never synced; they win over filePattern.
+   */
+  ignoreFilePattern?: string[];
+  /**
+   * (nh) Local directory synced into workDir, relative to the directory holding `.nocalhost/`. Default that directory.
+   */
+  localPath?: string;
+}
+/**
+ * The application form of the config (Nocalhost v2).
+ */
+export interface AppConfig {
+  configProperties?: ConfigProperties;
+  application?: ApplicationConfig;
+}
+/**
+ * Properties of the config file itself.
+ */
+export interface ConfigProperties {
+  /**
+   * Config version; `v2` for this schema (without it Nocalhost read the file as v1).
+   */
+  version?: 'v1' | 'v2';
+  /**
+   * File of KEY=VALUE lines for ${VAR} templating, relative to the config file. The environment wins over it.
+   */
+  envFile?: string;
+}
+/**
+ * The application and its services.
+ */
+export interface ApplicationConfig {
+  /**
+   * Application name (accepted; nh names nothing after it).
+   */
+  name?: string;
+  /**
+   * How Nocalhost installed the app (accepted; nh does not install apps).
+   */
+  manifestType?:
+    | 'helmGit'
+    | 'helmRepo'
+    | 'helmLocal'
+    | 'rawManifest'
+    | 'rawManifestGit'
+    | 'rawManifestLocal'
+    | 'kustomizeGit'
+    | 'kustomizeLocal';
+  /**
+   * Manifest, chart or kustomize paths (accepted; nh does not install apps).
+   */
+  resourcePath?: string[];
+  /**
+   * Manifests to skip when installing (accepted; nh does not install apps).
+   */
+  ignoredPath?: string[];
+  onPreInstall?: HookList;
+  onPostInstall?: HookList;
+  onPreUpgrade?: HookList;
+  onPostUpgrade?: HookList;
+  onPreDelete?: HookList;
+  onPostDelete?: HookList;
+  /**
+   * --set style Helm overrides (accepted; nh does not install apps).
+   */
+  helmValues?: {
+    /**
+     * Value path.
+     */
+    key?: string;
+    /**
+     * Value.
+     */
+    value?: string | number | boolean;
+  }[];
+  /**
+   * Raw Helm values (accepted; nh does not install apps).
+   */
+  helmVals?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Chart version for helmRepo (accepted; nh does not install apps).
+   */
+  helmVersion?: string;
+  env?: EnvList1;
+  envFrom?: EnvFrom1;
+  /**
+   * The services of the application.
+   */
+  services?: ServiceConfig[];
+}
+/**
+ * Environment variables read from files; `env` wins over them.
+ */
+export interface EnvFrom1 {
+  /**
+   * Env files (KEY=VALUE lines), relative to the directory holding `.nocalhost/`.
+   */
+  envFile?: {
+    /**
+     * Path of the env file.
+     */
+    path: string;
+  }[];
+}
+/**
+ * Nocalhost's old (v1) flat service form. nh reads it and converts it to v2 with a warning; not offered for completion.
+ */
+export interface ServiceConfigV1 {
+  /**
+   * Workload name.
+   */
+  name: string;
+  /**
+   * Workload kind.
+   */
+  serviceType?: string;
+  /**
+   * v2: containers[].dev.gitUrl
+   */
+  gitUrl?: string;
+  /**
+   * v2: containers[].dev.image
+   */
+  devContainerImage?: string;
+  /**
+   * v2: containers[].dev.workDir
+   */
+  workDir?: string;
+  /**
+   * Local dirs passed to dev start -s (v2: none; nh syncs the config directory or sync.localPath)
+   */
+  syncDirs?: string[];
+  /**
+   * v2: priorityClass
+   */
+  priorityClass?: string;
+  /**
+   * v2: containers[].dev.persistentVolumeDirs
+   */
+  persistentVolumeDirs?: PersistentVolumeDir[];
+  buildCommand?: CommandLine;
+  runCommand?: CommandLine1;
+  debugCommand?: CommandLine2;
+  hotReloadRunCommand?: CommandLine3;
+  hotReloadDebugCommand?: CommandLine4;
+  /**
+   * v2: containers[].dev.shell
+   */
+  devContainerShell?: string;
+  devContainerResources?: ResourceRequirements1;
+  devPorts?: PortForwardList1;
+  /**
+   * v2: dependLabelSelector.jobs
+   */
+  dependJobsLabelSelector?: string[];
+  /**
+   * v2: dependLabelSelector.pods
+   */
+  dependPodsLabelSelector?: string[];
+  /**
+   * v2: containers[].dev.sync.filePattern
+   */
+  syncFilePattern?: string[];
+  /**
+   * v2: containers[].dev.sync.ignoreFilePattern
+   */
+  ignoreFilePattern?: string[];
+}
+/**
+ * CPU and memory of the dev container; replaces the container's own resources when set.
+ */
+export interface ResourceRequirements1 {
+  limits?: ResourceList;
+  requests?: ResourceList;
+}
+/**
+ * Nocalhost's old (v1) application form; nh converts it to v2 with a warning.
+ */
+export interface AppConfigV1 {
+  /**
+   * v2: application.name
+   */
+  name?: string;
+  /**
+   * v2: application.manifestType
+   */
+  manifestType?: string;
+  /**
+   * v2: application.resourcePath
+   */
+  resourcePath?: string[];
+  /**
+   * v2: application.ignoredPath
+   */
+  ignoredPath?: string[];
+  onPreInstall?: HookList1;
+  /**
+   * v2: application.services
+   */
+  services?: ServiceConfigV1[];
+}

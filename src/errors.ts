@@ -1,0 +1,51 @@
+/**
+ * Typed errors. Every error a user can cause carries a stable code, a message in the user's terms,
+ * one hint (the next step) and the cause. Only the CLI layer turns them into output and exit codes.
+ */
+export type ErrorCode =
+  | 'NH_USAGE'
+  | 'NH_CONFIG_NOT_FOUND'
+  | 'NH_CONFIG_INVALID'
+  | 'NH_CONFIG_UNREADABLE'
+  | 'NH_NOT_IMPLEMENTED'
+  | 'NH_INTERNAL';
+
+export interface NhErrorOptions {
+  readonly hint?: string;
+  readonly cause?: unknown;
+}
+
+export class NhError extends Error {
+  readonly hint: string | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: NhErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'NhError';
+    this.hint = options.hint;
+  }
+}
+
+/** Wrong command-line use: exit code 2. */
+export class UsageError extends NhError {
+  constructor(message: string, hint = 'run `nh --help` for the list of commands and flags') {
+    super('NH_USAGE', message, { hint });
+    this.name = 'UsageError';
+  }
+}
+
+export class NotImplementedError extends NhError {
+  constructor(what: string) {
+    super('NH_NOT_IMPLEMENTED', `${what} is not implemented yet`, {
+      hint: 'see the README for the status of each command',
+    });
+    this.name = 'NotImplementedError';
+  }
+}
+
+export function assertNever(value: never, what: string): never {
+  throw new NhError('NH_INTERNAL', `unexpected ${what}: ${JSON.stringify(value)}`);
+}
