@@ -11,21 +11,22 @@ nh_require_root
 PURGE=0; [ "${1:-}" = --purge ] && PURGE=1
 T0=$(date +%s)
 
-stop() {  # NAME [TIMEOUT_S]: SIGTERM, wait, then SIGKILL -- only the pid from our pid file
-  local name=$1 to=${2:-15} pid i=0
-  if pid=$(nh_pid "$name"); then
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    while [ -d "/proc/$pid" ] && [ "$i" -lt $((to * 4)) ]; do sleep 0.25; i=$((i + 1)); done
-    if [ -d "/proc/$pid" ]; then log "$name did not exit after ${to}s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
-  fi
-  rm -f "$NH_PIDS/$name.pid"
+alive() { [ -d "/proc/$1" ] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
+stop() {  # [-t TIMEOUT_S] NAME... : SIGTERM all, wait, then SIGKILL -- only the pids from our pid files
+  local to=15 name pid pids="" i=0
+  if [ "$1" = -t ]; then to=$2; shift 2; fi
+  for name in "$@"; do
+    if pid=$(nh_pid "$name"); then log "stopping $name (pid $pid)"; kill -TERM "$pid" 2>/dev/null || true; pids="$pids $pid"; fi
+  done
+  for pid in $pids; do
+    while alive "$pid" && [ "$i" -lt $((to * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+    if alive "$pid"; then log "pid $pid did not exit after ${to}s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.3; fi
+  done
+  for name in "$@"; do rm -f "$NH_PIDS/$name.pid"; done
 }
 
 # 1. kubelet first, so it does not restart pods while we tear them down
-stop kubelet 20
-stop kube-scheduler
-stop kube-controller-manager
+stop -t 20 kubelet kube-scheduler kube-controller-manager
 
 # 2. remove all pod sandboxes through CRI while containerd still runs: this runs CNI DEL (iptables, IPs,
 #    netns) and ends the shims cleanly
@@ -40,7 +41,7 @@ if nh_running containerd && [ -x "$NH_BIN/crictl" ]; then
     "${CRICTL[@]}" rmp -f $pods >/dev/null 2>&1 || true
   fi
 fi
-stop containerd 20
+stop -t 20 containerd
 
 # 3. shims of OUR containerd that outlived it (their cmdline names our socket)
 shims=$(nh_shim_pids || true)

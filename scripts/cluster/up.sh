@@ -128,6 +128,8 @@ start kube-scheduler "$NH_BIN/kube-scheduler" \
   --kubeconfig="$P/kube-scheduler.kubeconfig" \
   --authentication-kubeconfig="$P/kube-scheduler.kubeconfig" --authorization-kubeconfig="$P/kube-scheduler.kubeconfig" \
   --bind-address=127.0.0.1 --secure-port="$NH_SCHED_PORT" --leader-elect=false --profiling=false --v=1
+KUBELET_STARTED=$(date -u -d @$(( $(date +%s) - 1 )) +%Y-%m-%dT%H:%M:%SZ)
+nh_running kubelet && KUBELET_STARTED=""
 start kubelet "$NH_BIN/kubelet" --config="$NH_CONF/kubelet.yaml" --kubeconfig="$P/kubelet.kubeconfig" \
   --root-dir="$NH_CLUSTER_ROOT/kubelet" --cert-dir="$NH_CLUSTER_ROOT/kubelet/pki" --v=1
 
@@ -136,8 +138,13 @@ wait_for kube-scheduler 30 curl -fsSk "https://127.0.0.1:$NH_SCHED_PORT/healthz"
 wait_for kubelet 60 curl -fsS "http://127.0.0.1:$NH_KUBELET_HEALTHZ_PORT/healthz"
 log "controller-manager, scheduler, kubelet healthy ($(elapsed))"
 
-node_ready() {
-  [ "$(nh_kubectl get node "$NH_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+node_ready() {  # Ready=True, and the node lease renewed by the kubelet we just started (not stale state)
+  local st renew
+  st=$(nh_kubectl get node "$NH_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) || return 1
+  [ "$st" = True ] || return 1
+  [ -z "$KUBELET_STARTED" ] && return 0
+  renew=$(nh_kubectl -n kube-node-lease get lease "$NH_NODE" -o 'jsonpath={.spec.renewTime}' 2>/dev/null) || return 1
+  [[ ! "$renew" < "$KUBELET_STARTED" ]]
 }
 wait_for kubelet 120 node_ready
 # pods can only be created once the ServiceAccount controller has made 'default' in the namespace
