@@ -26,6 +26,13 @@ export function styleFor(color: boolean): Style {
 export function processTerminal(noColorFlag: boolean): Terminal {
   const env = process.env;
   const tty = Boolean(process.stdout.isTTY);
+  // A closed pipe (`nh validate | head`) is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const color = !noColorFlag && !('NO_COLOR' in env && env['NO_COLOR'] !== '') && env['TERM'] !== 'dumb' && (tty || Boolean(env['FORCE_COLOR']));
   return {
     out: (text) => void process.stdout.write(text),

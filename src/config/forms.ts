@@ -31,22 +31,29 @@ const V1_SERVICE_KEYS = [
 export function readForms(value: unknown, locate: Locator, schema: ConfigSchema): FormsResult {
   const problems: Problem[] = [];
   const check = (form: FormName, data: unknown, base: ConfigPath) => {
-    const found = schema.check(form, data, base, locate);
+    const { problems: found, invalidPaths } = schema.check(form, data, base, locate);
     problems.push(...found);
     const def = schema.definition(form);
     if (def) problems.push(...findUnusedFields(schema, def, data, base, locate));
-    return found.length === 0;
+    return { ok: found.length === 0, invalidPaths };
   };
   const services: LocatedService[] = [];
+  // A service with structural problems still gets the semantic checks, on what is left once the invalid
+  // values are cut out, so the user sees every problem in one run.
   const addService = (data: unknown, base: ConfigPath) => {
     if (isObject(data) && !('containers' in data) && V1_SERVICE_KEYS.some((k) => k in data)) {
-      if (check('serviceV1', data, base)) {
-        const converted = convertV1Service(data as unknown as ServiceConfigV1);
-        problems.push(migrationWarning(locate(base), data, converted.keysMoved));
-        services.push({ raw: converted.service, at: (path, target) => locate([...base, ...converted.v1Path(path)], target) });
-      }
-    } else if (check('service', data, base)) {
-      services.push({ raw: data as RawService, at: (path, target) => locate([...base, ...path], target) });
+      const { ok, invalidPaths } = check('serviceV1', data, base);
+      const usable = withoutPaths(data, invalidPaths);
+      if (typeof usable['name'] !== 'string') return;
+      const converted = convertV1Service(usable as unknown as ServiceConfigV1);
+      if (ok) problems.push(migrationWarning(locate(base), data, converted.keysMoved));
+      services.push({ raw: converted.service, at: (path, target) => locate([...base, ...converted.v1Path(path)], target) });
+    } else if (isObject(data)) {
+      const { invalidPaths } = check('service', data, base);
+      const usable = withoutPaths(data, invalidPaths);
+      if (typeof usable['name'] === 'string') services.push({ raw: usable as unknown as RawService, at: (path, target) => locate([...base, ...path], target) });
+    } else {
+      check('service', data, base);
     }
   };
 
@@ -80,7 +87,7 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     return { services, envFile, problems };
   }
   if ('services' in value && !('containers' in value)) {
-    if (check('appConfigV1', { ...value, services: [] }, [])) {
+    if (check('appConfigV1', { ...value, services: [] }, []).ok) {
       problems.push({ ...locate([]), severity: 'warning', code: 'v1-config', message: 'this is a v1 application config; nh converted it to v2',
         hint: 'move its keys under `application:` and add `configProperties: {version: v2}`' });
     }
@@ -90,6 +97,21 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
   }
   addService(value, []);
   return { services, envFile: undefined, problems };
+}
+
+/** A deep copy of `data` without the values at `paths` (an invalid list item is dropped from its list). */
+function withoutPaths(data: Record<string, unknown>, paths: readonly ConfigPath[]): Record<string, unknown> {
+  const copy = structuredClone(data);
+  const deepestFirst = [...paths].sort((a, b) => b.length - a.length || String(b[b.length - 1]).localeCompare(String(a[a.length - 1]), undefined, { numeric: true }));
+  for (const path of deepestFirst) {
+    if (path.length === 0) return {};
+    let node: unknown = copy;
+    for (const seg of path.slice(0, -1)) node = (node as Record<string | number, unknown> | undefined)?.[seg];
+    const last = path[path.length - 1]!;
+    if (Array.isArray(node) && typeof last === 'number') node.splice(last, 1);
+    else if (node && typeof node === 'object') delete (node as Record<string, unknown>)[last];
+  }
+  return copy;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

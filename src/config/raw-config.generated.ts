@@ -98,7 +98,22 @@ export interface ServiceConfig {
   /**
    * Kind of the workload, lower case. nh develops `deployment` and `statefulset`; Nocalhost's other kinds and CRD types (`resource.version.group`) are accepted and reported as not supported yet. Default `deployment`.
    */
-  serviceType?: ('deployment' | 'statefulset' | 'daemonset' | 'job' | 'cronjob' | 'pod') | string;
+  serviceType?:
+    | (
+        | 'deployment'
+        | 'statefulset'
+        | 'daemonset'
+        | 'job'
+        | 'cronjob'
+        | 'pod'
+        | 'Deployment'
+        | 'StatefulSet'
+        | 'DaemonSet'
+        | 'Job'
+        | 'CronJob'
+        | 'Pod'
+      )
+    | string;
   /**
    * (nh) Services whose processes must accept connections before this service's command starts in `nh up`. Names of other services in this config.
    */

@@ -54,15 +54,20 @@ export class ConfigSchema {
     return name ? { ...this.definition(name), ...withoutRef(node) } : node;
   }
 
-  /** Validates `value` (found at `base` in the document) as one of the config forms. */
-  check(form: FormName, value: unknown, base: ConfigPath, locate: Locator): Problem[] {
+  /**
+   * Validates `value` (found at `base` in the document) as one of the config forms. `invalidPaths` are the
+   * values that broke the schema (relative to `value`), so later checks can run on the rest.
+   */
+  check(form: FormName, value: unknown, base: ConfigPath, locate: Locator): { problems: Problem[]; invalidPaths: ConfigPath[] } {
     let validate = this.validators.get(form);
     if (!validate) {
       validate = this.ajv.getSchema(`nh#/$defs/${form}`)!;
       this.validators.set(form, validate);
     }
-    if (validate(value)) return [];
-    return explainErrors(validate.errors ?? [], base, locate, this.keyHomes);
+    if (validate(value)) return { problems: [], invalidPaths: [] };
+    const errors = validate.errors ?? [];
+    const invalidPaths = errors.filter((e) => e.keyword !== 'additionalProperties' && e.keyword !== 'required').map((e) => pointerToPath(e.instancePath));
+    return { problems: explainErrors(errors, base, locate, this.keyHomes), invalidPaths };
   }
 }
 
@@ -110,14 +115,20 @@ function explainErrors(errors: ErrorObject[], base: ConfigPath, locate: Locator,
     const path = [...base, ...pointerToPath(e.instancePath)];
     const where = describePath(path.slice(base.length)) || 'this';
     const last = path[path.length - 1];
-    const name = last === undefined ? 'the config' : typeof last === 'number' ? `item ${last + 1} of \`${describePath(path.slice(0, -1).slice(-1))}\`` : `\`${last}\``;
+    const parent = path.slice(0, -1);
+    const listName = typeof parent[parent.length - 1] === 'string' ? `\`${String(parent[parent.length - 1])}\`` : 'the list';
+    const name = last === undefined ? 'the config' : typeof last === 'number' ? `item ${last + 1} of ${listName}` : `\`${last}\``;
     const at = (target?: 'key' | 'value') => locate(path, target);
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = (e.params as { additionalProperty: string }).additionalProperty;
         const allowed = Object.keys((e.parentSchema as SchemaNode | undefined)?.properties ?? {});
         const guess = closest(key, allowed);
-        const homes = (keyHomes.get(key) ?? []).filter((h) => h !== describePath(path.slice(base.length)));
+        // Homes inside a service are relative to it; outside the services, say where services are.
+        const inAppLevel = path[0] === 'application' ? path[1] !== 'services' : path.length === 0 && base.length === 0;
+        const homes = (keyHomes.get(key) ?? [])
+          .filter((h) => h !== describePath(path.slice(base.length)))
+          .map((h) => (inAppLevel && !h.startsWith('application') && !h.startsWith('configProperties') ? `application.services[].${h}`.replace(/\.$/, '') : h));
         const hint = guess
           ? `did you mean \`${guess}\`?`
           : homes.length > 0
@@ -145,7 +156,9 @@ function explainErrors(errors: ErrorObject[], base: ConfigPath, locate: Locator,
         break;
       }
       case 'anyOf': {
-        const options = ((e.schema as SchemaNode[]) ?? []).flatMap((s) => (s.enum ? s.enum.map(String) : s.description ? [s.description.replace(/\.$/, '').toLowerCase()] : []));
+        const all = ((e.schema as SchemaNode[]) ?? []).flatMap((s) => (s.enum ? s.enum.map(String) : s.description ? [s.description.replace(/\.$/, '').toLowerCase()] : []));
+        // One spelling per option: `deployment` stands for `Deployment` too.
+        const options = all.filter((o, i) => all.findIndex((x) => x.toLowerCase() === o.toLowerCase()) === i);
         const guess = closest(String(e.data), options);
         problems.push({ ...at(), severity: 'error', code: 'bad-value', message: `${name} must be one of ${options.join(', ')}; got \`${String(e.data)}\``, hint: guess ? `did you mean \`${guess}\`?` : `use one of: ${options.slice(0, 6).join(', ')}` });
         break;
@@ -185,7 +198,8 @@ function collectKeyHomes(doc: SchemaDocument): Map<string, string[]> {
     seen.add(node);
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       homes.set(key, [...(homes.get(key) ?? []), at]);
-      visit(child, at ? `${at}.${key}` : key);
+      // Fields nh does not use are no place to send a misplaced key.
+      if (!child['x-nh-unused']) visit(child, at ? `${at}.${key}` : key);
     }
     if (node.items) visit(node.items, `${at}[]`);
     for (const alt of node.anyOf ?? []) visit(alt, at);

@@ -24,16 +24,13 @@ export class MappedText {
   private constructor(
     readonly text: string,
     private readonly pieces: readonly Piece[],
+    private readonly fallback: SourceFile,
   ) {}
-
-  static verbatim(file: SourceFile): MappedText {
-    return new MappedText(file.text, [{ outStart: 0, length: file.text.length, file, srcStart: 0, verbatim: true }]);
-  }
 
   /** Where an offset of the output text came from. */
   origin(offset: number): { file: SourceFile; offset: number } {
     const piece = this.pieceAt(offset);
-    if (!piece) return { file: this.pieces[0]?.file ?? { path: '<empty>', text: '' }, offset: 0 };
+    if (!piece) return { file: this.fallback, offset: 0 };
     return { file: piece.file, offset: piece.verbatim ? piece.srcStart + (offset - piece.outStart) : piece.srcStart };
   }
 
@@ -62,13 +59,14 @@ export class MappedText {
     return this.pieces[Math.max(0, Math.min(lo, this.pieces.length - 1))];
   }
 
-  static builder(): MappedTextBuilder {
-    return new MappedTextBuilder();
+  /** `file` is where an empty result points. */
+  static builder(file: SourceFile): MappedTextBuilder {
+    return new MappedTextBuilder(file);
   }
 
   /** @internal used by the builder */
-  static fromParts(text: string, pieces: Piece[]): MappedText {
-    return new MappedText(text, pieces);
+  static fromParts(text: string, pieces: Piece[], fallback: SourceFile): MappedText {
+    return new MappedText(text, pieces, fallback);
   }
 }
 
@@ -76,6 +74,8 @@ export class MappedTextBuilder {
   private readonly parts: string[] = [];
   private readonly pieces: Piece[] = [];
   private length = 0;
+
+  constructor(private readonly fallback: SourceFile) {}
 
   /** Appends text copied from `file` starting at `srcStart`. */
   copy(text: string, file: SourceFile, srcStart: number): this {
@@ -88,7 +88,7 @@ export class MappedTextBuilder {
   }
 
   build(): MappedText {
-    return MappedText.fromParts(this.parts.join(''), this.pieces);
+    return MappedText.fromParts(this.parts.join(''), this.pieces, this.fallback);
   }
 
   private push(text: string, file: SourceFile, srcStart: number, verbatim: boolean): this {

@@ -35,7 +35,7 @@ export function renderTemplate(file: SourceFile, inputs: TemplateInputs): Render
 
 function render(file: SourceFile, inputs: TemplateInputs, problems: Problem[], chain: string[]): MappedText {
   const src = file.text;
-  const out = MappedText.builder();
+  const out = MappedText.builder(file);
   const problem = (at: number, code: string, severity: Problem['severity'], message: string, hint?: string) =>
     problems.push({ ...positionIn(file, at), severity, code, message, ...(hint ? { hint } : {}) });
 
