@@ -8,6 +8,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 nh_require_root
+nh_lock
 PURGE=0; [ "${1:-}" = --purge ] && PURGE=1
 T0=$(date +%s)
 

@@ -77,3 +77,10 @@ nh_shim_pids() {
 
 NH_COMPONENTS="containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
 nh_kubectl() { "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
+
+# one up/down at a time (e.g. two test processes both finding the cluster down)
+nh_lock() {
+  mkdir -p "$NH_CLUSTER_ROOT"
+  exec 9> "$NH_CLUSTER_ROOT/.lock"
+  if ! flock -n 9; then log "waiting for another nh-cluster up/down to finish"; flock 9; fi
+}

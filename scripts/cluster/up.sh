@@ -7,6 +7,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 nh_require_root
+nh_lock
 T0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
 
@@ -34,6 +35,7 @@ command -v containerd >/dev/null && command -v runc >/dev/null && [ -x /usr/lib/
 
 # ---------------------------------------------------------------- 2. binaries and host checks
 bash "$HERE/build.sh"
+mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl
 mkdir -p "$NH_LOGS" "$NH_PIDS" "$NH_CONF/cni" "$NH_CLUSTER_RUN" "$NH_CLUSTER_ROOT/kubelet" "$NH_CLUSTER_ROOT/cni-ipam"
 
 if ! getent hosts "$NH_NODE" >/dev/null; then

@@ -24,6 +24,12 @@ const core = coreApi(kc);
 const apps = appsApi(kc);
 const APP = 'pf-api';
 
+/** The part of ws.WebSocket used here (its types are not a dependency of this project). */
+interface MiniSocket {
+  on(event: 'close', listener: () => void): void;
+  close(): void;
+}
+
 function apiDeployment(name: string, replicas: number): V1Deployment {
   return {
     metadata: { name, labels: { app: name } },
@@ -104,7 +110,8 @@ test('exec returns output and exit status through @kubernetes/client-node', asyn
           setImmediate(() => resolve({ stdout, status }));
         })
         .then((ws) => {
-          ws.on('close', () => setTimeout(() => reject(new Error('exec socket closed without a status')), 1_000));
+          // (the ws types are not installed: use a minimal shape)
+          (ws as unknown as MiniSocket).on('close', () => setTimeout(() => reject(new Error('exec socket closed without a status')), 1_000));
         })
         .catch((err: unknown) => {
           clearTimeout(timer);
@@ -148,8 +155,9 @@ test('@kubernetes/client-node PortForward returns an HTTP response from a pod', 
     pf.portForward(ns(), pod, [8080], sock, err, sock)
       .then((ws) => {
         if (typeof ws === 'function') return;
-        ws.on('close', () => sock.destroy());
-        sock.on('close', () => ws.close());
+        const w = ws as unknown as MiniSocket;
+        w.on('close', () => sock.destroy());
+        sock.on('close', () => w.close());
       })
       .catch((e: unknown) => {
         errors.push(String((e as { message?: string }).message ?? e));
