@@ -6,7 +6,7 @@ const ioModules = ['node:fs', 'node:fs/promises', 'fs', 'node:child_process', 'n
   '@kubernetes/client-node', 'listr2', 'chokidar', 'execa'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'src/config/raw-config.generated.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'src/config/*.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -3,12 +3,17 @@
 // `--check` builds both in memory and fails when the committed files differ (run by the unit tests).
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { Ajv } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone/index.js';
 import { compile } from 'json-schema-to-typescript';
 import { parse } from 'yaml';
 
 const root = new URL('..', import.meta.url).pathname;
 const schemaOut = join(root, 'nocalhost.schema.json');
 const typesOut = join(root, 'src/config/raw-config.generated.ts');
+const validatorsOut = join(root, 'src/config/validators.generated.ts');
+/** The config forms validated at run time; their validators are compiled here so `nh validate` needs no ajv compile. */
+const FORMS = ['service', 'appConfig', 'serviceV1', 'appConfigV1'];
 
 function bundle() {
   const top = parse(readFileSync(join(root, 'schema/root.yaml'), 'utf8'));
@@ -33,10 +38,20 @@ const types = await compile(typeSource, 'ConfigForms', {
   style: { singleQuote: true, printWidth: 120 },
 });
 
+// Same options as at run time would need: every error, with the failing schema (for "did you mean").
+const ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true, code: { source: true, esm: true } });
+ajv.addKeyword({ keyword: 'x-nh-unused', schemaType: 'string' });
+ajv.addSchema(schema, 'nh');
+const validators =
+  '// @ts-nocheck\n/* Generated from schema/ by `npm run schema` (ajv standalone code). Do not edit. */\n' +
+  standaloneCode(ajv, Object.fromEntries(FORMS.map((form) => [form, `nh#/$defs/${form}`]))) +
+  '\n';
+
 if (process.argv.includes('--check')) {
   const stale = [
     [schemaOut, schemaText],
     [typesOut, types],
+    [validatorsOut, validators],
   ].filter(([path, text]) => {
     try {
       return readFileSync(path, 'utf8') !== text;
@@ -49,4 +64,5 @@ if (process.argv.includes('--check')) {
 }
 writeFileSync(schemaOut, schemaText);
 writeFileSync(typesOut, types);
-console.log(`wrote ${schemaOut} and ${typesOut}`);
+writeFileSync(validatorsOut, validators);
+console.log(`wrote ${schemaOut}, ${typesOut} and ${validatorsOut}`);

@@ -1,10 +1,11 @@
 /**
  * The JSON schema (nocalhost.schema.json, built from schema/) and structural validation with ajv.
- * ajv errors are converted here into located problems with a hint; nothing else sees them.
+ * The validators are compiled at build time (validators.generated.ts), so no ajv compile runs when a
+ * user validates. ajv errors are converted here into located problems with a hint; nothing else sees them.
  */
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { Ajv } from 'ajv';
+import * as compiled from './validators.generated.js';
 import type { ConfigPath, Locator, PathSegment } from './yaml-document.js';
 import type { Problem } from './problems.js';
 import { closest } from './suggest.js';
@@ -26,16 +27,13 @@ interface SchemaDocument extends SchemaNode {
 
 export type FormName = 'service' | 'appConfig' | 'serviceV1' | 'appConfigV1';
 
+const VALIDATORS = compiled as unknown as Record<FormName, ValidateFunction>;
+
 export class ConfigSchema {
-  private readonly validators = new Map<FormName, ValidateFunction>();
-  private readonly ajv: Ajv;
   /** Every key the schema knows, with the places it is allowed, for "belongs under" hints. */
   private readonly keyHomes: Map<string, string[]>;
 
   constructor(readonly document: SchemaDocument) {
-    this.ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true });
-    this.ajv.addKeyword({ keyword: 'x-nh-unused', schemaType: 'string' });
-    this.ajv.addSchema(document, 'nh');
     this.keyHomes = collectKeyHomes(document);
   }
 
@@ -59,11 +57,7 @@ export class ConfigSchema {
    * values that broke the schema (relative to `value`), so later checks can run on the rest.
    */
   check(form: FormName, value: unknown, base: ConfigPath, locate: Locator): { problems: Problem[]; invalidPaths: ConfigPath[] } {
-    let validate = this.validators.get(form);
-    if (!validate) {
-      validate = this.ajv.getSchema(`nh#/$defs/${form}`)!;
-      this.validators.set(form, validate);
-    }
+    const validate = VALIDATORS[form];
     if (validate(value)) return { problems: [], invalidPaths: [] };
     const errors = validate.errors ?? [];
     const invalidPaths = errors.filter((e) => e.keyword !== 'additionalProperties' && e.keyword !== 'required').map((e) => pointerToPath(e.instancePath));

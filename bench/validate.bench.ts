@@ -1,0 +1,68 @@
+/**
+ * `nh validate` start-to-exit time on a 20-service config, as a user (or pre-commit) runs it: a fresh
+ * process each time. Baseline in the same run: a bare `node` start, which no Node CLI can beat.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ms, summary } from './support.js';
+
+const RUNS = 30;
+const nhBin = fileURLToPath(new URL('../../bin/nh.js', import.meta.url));
+
+function twentyServices(): string {
+  const services = Array.from({ length: 20 }, (_, i) => {
+    const port = 18000 + i;
+    return [
+      `    - name: svc-${i}`,
+      '      serviceType: deployment',
+      i > 0 ? `      dependsOn: [svc-${i - 1}]` : '',
+      '      containers:',
+      `        - name: app`,
+      '          dev:',
+      '            image: localhost/nh-dev-node:20',
+      '            workDir: /app',
+      '            command: {run: [node, server.js], debug: [node, --inspect=0.0.0.0:9229, server.js]}',
+      `            debug: {remoteDebugPort: ${20000 + i}, language: node}`,
+      '            hotReload: true',
+      `            sync: {type: send, localPath: ./svc-${i}, filePattern: ["src/**", package.json], ignoreFilePattern: [node_modules/**, "*.log"]}`,
+      '            resources: {limits: {cpu: "1", memory: 512Mi}, requests: {cpu: 100m, memory: 128Mi}}',
+      `            env: [{name: PORT, value: "8080"}, {name: LOG_LEVEL, value: "\${LOG_LEVEL:-info}"}]`,
+      `            portForward: ["${port}:8080"]`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+  });
+  return `configProperties: {version: v2}\napplication:\n  services:\n${services.join('\n')}\n`;
+}
+
+function time(args: string[]): number {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stdout.toString()}${result.stderr.toString()}`);
+  return elapsed;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'nh-bench-validate-'));
+try {
+  mkdirSync(join(dir, '.nocalhost'));
+  const config = join(dir, '.nocalhost', 'config.yaml');
+  writeFileSync(config, twentyServices());
+  time([nhBin, 'validate', '-f', config]); // warm the file cache once
+  const nh: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(time(['-e', '']));
+    nh.push(time([nhBin, 'validate', '-f', config]));
+  }
+  const n = summary(nh);
+  const b = summary(bare);
+  console.log(`nh validate, 20 services, ${RUNS} runs: p50 ${ms(n.p50)}, p95 ${ms(n.p95)}, min ${ms(n.min)}  (goal ≤ 300 ms)`);
+  console.log(`bare node start (baseline):      p50 ${ms(b.p50)}, p95 ${ms(b.p95)}`);
+  console.log(`nh validate / bare node:         ${(n.p50 / b.p50).toFixed(2)}× at p50; nh's own work ≈ ${ms(n.p50 - b.p50)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
