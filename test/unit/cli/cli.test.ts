@@ -1,0 +1,101 @@
+// The CLI as a user meets it: the real bin in a child process, exit codes and output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../support/paths.js';
+
+const bin = join(repoRoot, 'bin/nh.js');
+
+function nh(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    encoding: 'utf8',
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('the example app validates, from the repo root and from inside the app', () => {
+  const byFile = nh(['validate', '-f', 'examples/booking/.nocalhost/config.yaml']);
+  assert.equal(byFile.code, 0, byFile.stdout + byFile.stderr);
+  assert.match(byFile.stdout, /valid, 3 services/);
+  const found = nh(['validate'], { cwd: join(repoRoot, 'examples/booking/api') });
+  assert.equal(found.code, 0, found.stdout + found.stderr);
+});
+
+test('an invalid config exits 1 with file:line:col, message and hint', () => {
+  const r = nh(['validate', 'test/fixtures/invalid/unknown-key-typo.yaml']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^test\/fixtures\/invalid\/unknown-key-typo\.yaml:6:7: error: unknown key `imag` in `containers\[0\]\.dev`\n {2}hint: did you mean `image`\?/m);
+  assert.doesNotMatch(r.stdout + r.stderr, /\bat .*\.js:\d+/, 'no stack trace');
+});
+
+test('several files per call (pre-commit): each is checked on its own, all are reported', () => {
+  const r = nh(['validate', 'examples/booking/.nocalhost/config.yaml', 'test/fixtures/invalid/relative-workdir.yaml', 'test/fixtures/invalid/bad-port-range.yaml']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /✓ examples\/booking\/\.nocalhost\/config\.yaml: valid/);
+  assert.match(r.stdout, /relative-workdir\.yaml:6:16: error/);
+  assert.match(r.stdout, /bad-port-range\.yaml:6:21: error/);
+});
+
+test('--format json gives machine-readable problems', () => {
+  const r = nh(['validate', '--format', 'json', 'test/fixtures/invalid/dependency-cycle.yaml']);
+  assert.equal(r.code, 1);
+  const json = JSON.parse(r.stdout) as { valid: boolean; apps: Array<{ problems: Array<{ line: number; col: number; code: string; message: string }> }> };
+  assert.equal(json.valid, false);
+  assert.deepEqual(json.apps[0]!.problems.map((p) => [p.code, p.line, p.col]), [['dependency-cycle', 2, 15]]);
+  assert.match(json.apps[0]!.problems[0]!.message, /web → api → inventory → web/);
+});
+
+test('usage errors exit 2', () => {
+  assert.equal(nh(['validate', '--format', 'xml']).code, 2);
+  assert.equal(nh(['validate', '--bogus']).code, 2);
+  const unknown = nh(['deploy']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command `deploy`/);
+  assert.equal(nh([]).code, 2);
+});
+
+test('no config anywhere is a clear error, not a crash', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-cli-'));
+  try {
+    const r = nh(['validate'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no \.nocalhost\/config\.yaml in .* or any directory above it\n {2}hint: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a config is found from a subdirectory upward, as git finds .git', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-cli-'));
+  try {
+    mkdirSync(join(dir, '.nocalhost'));
+    mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
+    writeFileSync(join(dir, '.nocalhost', 'config.yaml'), 'name: web\n');
+    const r = nh(['validate'], { cwd: join(dir, 'src', 'deep') });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('every command has real help', () => {
+  for (const command of ['validate', 'plan', 'up', 'down', 'status', 'exec', 'logs', 'sync']) {
+    const r = nh([command, '--help']);
+    assert.equal(r.code, 0, command);
+    assert.match(r.stdout, new RegExp(`^Usage: nh ${command}`), command);
+    if (command !== 'validate') assert.match(r.stdout, /--kubeconfig PATH[\s\S]*--context NAME[\s\S]*-n, --namespace NS/, command);
+    assert.match(r.stdout, /-v, --verbose/, command);
+  }
+  assert.match(nh(['--help']).stdout, /Commands:/);
+  assert.match(nh(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('output has no color when NO_COLOR is set or output is not a terminal', () => {
+  const r = nh(['validate', 'test/fixtures/invalid/empty.yaml'], { env: { FORCE_COLOR: '' } });
+  assert.doesNotMatch(r.stdout, /\u001b\[/);
+});
