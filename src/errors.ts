@@ -8,7 +8,25 @@ export type ErrorCode =
   | 'NH_CONFIG_INVALID'
   | 'NH_CONFIG_UNREADABLE'
   | 'NH_NOT_IMPLEMENTED'
-  | 'NH_INTERNAL';
+  | 'NH_INTERNAL'
+  // cluster access (src/kube/errors.ts)
+  | 'NH_KUBECONFIG'
+  | 'NH_KUBE_UNREACHABLE'
+  | 'NH_KUBE_UNAUTHORIZED'
+  | 'NH_KUBE_FORBIDDEN'
+  | 'NH_KUBE_NOT_FOUND'
+  | 'NH_KUBE_CONFLICT'
+  | 'NH_KUBE_INVALID'
+  | 'NH_KUBE_ERROR'
+  // dev mode (issue 4)
+  | 'NH_WORKLOAD_NOT_FOUND'
+  | 'NH_UNSUPPORTED_KIND'
+  | 'NH_DEV_STATE_INVALID'
+  | 'NH_CONFLICT'
+  | 'NH_PLAN_STALE'
+  | 'NH_ROLLOUT_FAILED'
+  | 'NH_RESTORE_FAILED'
+  | 'NH_UNKNOWN_SERVICE';
 
 export interface NhErrorOptions {
   readonly hint?: string;
