@@ -1,0 +1,78 @@
+/**
+ * The narrow port every layer uses to reach the cluster. One implementation talks to the API server
+ * (node-client.ts); tests may pass their own. Objects are raw JSON (model/kube-object.ts).
+ */
+import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../model/kube-object.js';
+
+export interface ListOptions {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface KubeList {
+  readonly items: readonly KubeObject[];
+  readonly resourceVersion: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  readonly resourceVersion: string;
+  /** Server-side end of the watch; client-node 1.4 has no working client timeout of its own. */
+  readonly timeoutSeconds: number;
+}
+
+export interface LogOptions {
+  readonly container: string;
+  readonly tailLines: number;
+  /** The previous (crashed) instance of the container. */
+  readonly previous: boolean;
+}
+
+export interface KubeClient {
+  /** The namespace commands work in: -n, else the context's, else `default`. */
+  readonly namespace: string;
+  /** The context in use, for messages. */
+  readonly contextName: string;
+  /** The object, or undefined when it does not exist. */
+  get(kind: ResourceKind, namespace: string, name: string): Promise<KubeObject | undefined>;
+  list(kind: ResourceKind, namespace: string, options?: ListOptions): Promise<KubeList>;
+  create(kind: ResourceKind, namespace: string, body: KubeObject): Promise<KubeObject>;
+  /** A JSON patch (RFC 6902); send a `replace /metadata/resourceVersion` op to make it conditional. */
+  patch(kind: ResourceKind, namespace: string, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject>;
+  delete(kind: ResourceKind, namespace: string, name: string): Promise<void>;
+  /** Calls onEvent per event until the server ends the watch, the signal aborts, or onEvent returns true. */
+  watch(kind: ResourceKind, namespace: string, options: WatchOptions, onEvent: (event: WatchEvent) => boolean, signal: AbortSignal): Promise<void>;
+  logs(namespace: string, pod: string, options: LogOptions): Promise<string>;
+  /** Frees keep-alive connections so the process can exit. */
+  close(): void;
+}
+
+interface ResourceInfo {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+}
+
+/** Where each kind lives in the API; also names resources in RBAC hints (`deployments.apps`). */
+export const RESOURCES: Readonly<Record<ResourceKind, ResourceInfo>> = {
+  Deployment: { group: 'apps', version: 'v1', plural: 'deployments' },
+  StatefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets' },
+  DaemonSet: { group: 'apps', version: 'v1', plural: 'daemonsets' },
+  Job: { group: 'batch', version: 'v1', plural: 'jobs' },
+  CronJob: { group: 'batch', version: 'v1', plural: 'cronjobs' },
+  Pod: { group: '', version: 'v1', plural: 'pods' },
+  HorizontalPodAutoscaler: { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers' },
+  PersistentVolumeClaim: { group: '', version: 'v1', plural: 'persistentvolumeclaims' },
+  Event: { group: '', version: 'v1', plural: 'events' },
+};
+
+/** `deployments.apps`, `pods`: the resource as `kubectl auth can-i` spells it. */
+export function resourceName(kind: ResourceKind): string {
+  const { group, plural } = RESOURCES[kind];
+  return group ? `${plural}.${group}` : plural;
+}
+
+export function resourcePath(kind: ResourceKind, namespace: string, name?: string): string {
+  const { group, version, plural } = RESOURCES[kind];
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  return `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+}

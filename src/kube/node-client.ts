@@ -1,0 +1,233 @@
+/**
+ * KubeClient over the API server's REST interface. @kubernetes/client-node (loaded lazily: it costs ~0.8 s)
+ * reads the kubeconfig and applies credentials and TLS; requests go through one keep-alive agent because
+ * client-node 1.4 opens a new connection per call, and bodies stay raw JSON (its classes drop unknown fields).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { NhError } from '../errors.js';
+import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../model/kube-object.js';
+import { resourcePath, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions } from './client.js';
+import { HttpStatusFailure, toKubeError, type KubeOperation } from './errors.js';
+
+export interface KubeClientOptions {
+  readonly kubeconfig: string | undefined;
+  readonly context: string | undefined;
+  readonly namespace: string | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Per request; watches end server-side instead. */
+  readonly requestTimeoutMs?: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export async function createKubeClient(options: KubeClientOptions): Promise<KubeClient> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  loadKubeConfig(kc, options);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new NhError('NH_KUBECONFIG', `the kubeconfig context \`${kc.getCurrentContext()}\` names no cluster`, { hint: 'pick another context with --context' });
+  }
+  const namespace = options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  return new NodeKubeClient(kc, cluster.server, namespace, kc.getCurrentContext(), options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+}
+
+function loadKubeConfig(kc: KubeConfig, options: KubeClientOptions): void {
+  const files = options.kubeconfig ? [options.kubeconfig] : (options.env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
+  const candidates = files.length > 0 ? files : [join(homedir(), '.kube', 'config')];
+  const present = candidates.filter((f) => existsSync(f));
+  if (present.length === 0) {
+    // client-node would otherwise fall back to http://localhost:8080 without a word.
+    throw new NhError('NH_KUBECONFIG', `no kubeconfig: ${candidates.join(', ')} ${candidates.length === 1 ? 'does' : 'do'} not exist`, {
+      hint: 'name one with --kubeconfig PATH or the KUBECONFIG variable',
+    });
+  }
+  try {
+    kc.loadFromFile(present[0]!);
+    for (const extra of present.slice(1)) {
+      const other = new (kc.constructor as new () => KubeConfig)();
+      other.loadFromFile(extra);
+      kc.mergeConfig(other, true);
+    }
+  } catch (error) {
+    throw new NhError('NH_KUBECONFIG', `cannot read the kubeconfig ${present.join(', ')}: ${(error as Error).message.split('\n')[0]}`, {
+      hint: 'check the file with `kubectl config view`', cause: error,
+    });
+  }
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) {
+      const names = kc.getContexts().map((c) => c.name);
+      throw new NhError('NH_KUBECONFIG', `no context \`${options.context}\` in the kubeconfig`, {
+        hint: names.length ? `contexts: ${names.join(', ')}` : 'the kubeconfig defines no contexts',
+      });
+    }
+    kc.setCurrentContext(options.context);
+  }
+  if (!kc.getCurrentContext()) {
+    throw new NhError('NH_KUBECONFIG', 'the kubeconfig has no current context', { hint: 'name one with --context' });
+  }
+}
+
+interface Response {
+  readonly status: number;
+  readonly body: string;
+}
+
+class NodeKubeClient implements KubeClient {
+  private readonly agent: http.Agent;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly server: string,
+    readonly namespace: string,
+    readonly contextName: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.agent = server.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  async get(kind: ResourceKind, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const op: KubeOperation = { verb: 'get', kind, namespace, name };
+    const res = await this.send(op, 'GET', resourcePath(kind, namespace, name), { allow404: true });
+    return res.status === 404 ? undefined : parse<KubeObject>(res.body, op);
+  }
+
+  async list(kind: ResourceKind, namespace: string, options: ListOptions = {}): Promise<KubeList> {
+    const op: KubeOperation = { verb: 'list', kind, namespace };
+    const res = await this.send(op, 'GET', resourcePath(kind, namespace) + query({ ...options }));
+    const list = parse<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>(res.body, op);
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  async create(kind: ResourceKind, namespace: string, body: KubeObject): Promise<KubeObject> {
+    const op: KubeOperation = { verb: 'create', kind, namespace, name: body.metadata.name };
+    const res = await this.send(op, 'POST', resourcePath(kind, namespace), { body: JSON.stringify(body), contentType: 'application/json' });
+    return parse<KubeObject>(res.body, op);
+  }
+
+  async patch(kind: ResourceKind, namespace: string, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
+    const op: KubeOperation = { verb: 'patch', kind, namespace, name };
+    const res = await this.send(op, 'PATCH', resourcePath(kind, namespace, name), { body: JSON.stringify(ops), contentType: 'application/json-patch+json' });
+    return parse<KubeObject>(res.body, op);
+  }
+
+  async delete(kind: ResourceKind, namespace: string, name: string): Promise<void> {
+    await this.send({ verb: 'delete', kind, namespace, name }, 'DELETE', resourcePath(kind, namespace, name), { allow404: true });
+  }
+
+  async logs(namespace: string, pod: string, options: LogOptions): Promise<string> {
+    const op: KubeOperation = { verb: 'get', kind: 'Pod', namespace, name: pod, subresource: 'log' };
+    const q = query({ container: options.container, tailLines: String(options.tailLines), previous: String(options.previous) });
+    const res = await this.send(op, 'GET', `${resourcePath('Pod', namespace, pod)}/log${q}`, { allow404: true });
+    return res.status === 404 ? '' : res.body;
+  }
+
+  async watch(kind: ResourceKind, namespace: string, options: WatchOptions, onEvent: (event: WatchEvent) => boolean, signal: AbortSignal): Promise<void> {
+    const op: KubeOperation = { verb: 'watch', kind, namespace };
+    const q = query({
+      watch: '1', allowWatchBookmarks: 'true', resourceVersion: options.resourceVersion, timeoutSeconds: String(options.timeoutSeconds),
+      labelSelector: options.labelSelector, fieldSelector: options.fieldSelector,
+    });
+    const request = await this.open('GET', resourcePath(kind, namespace) + q, undefined);
+    // The server ends the watch after timeoutSeconds; the socket timeout catches a half-open connection.
+    const idleMs = (options.timeoutSeconds + 30) * 1000;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => req.destroy();
+      const finish = (error?: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (error && !signal.aborted) reject(toKubeError(error, op));
+        else resolve();
+      };
+      const req = request((res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          void collect(res).then((body) => finish(new HttpStatusFailure(res.statusCode ?? 0, body)), finish);
+          return;
+        }
+        let buffered = '';
+        let stopped = false;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let newline: number;
+          while (!stopped && (newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (!line) continue;
+            const event = JSON.parse(line) as WatchEvent;
+            if (onEvent(event)) {
+              stopped = true;
+              req.destroy();
+              finish();
+            }
+          }
+        });
+        res.on('end', () => finish());
+        res.on('error', (e) => (stopped ? undefined : finish(e)));
+      });
+      req.setTimeout(idleMs, () => req.destroy(Object.assign(new Error('watch idle'), { code: 'ETIMEDOUT' })));
+      req.on('error', (e) => finish(e));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async send(op: KubeOperation, method: string, path: string, options: { body?: string; contentType?: string; allow404?: boolean } = {}): Promise<Response> {
+    try {
+      const request = await this.open(method, path, options.contentType);
+      const res = await new Promise<Response>((resolve, reject) => {
+        const req = request((r) => void collect(r).then((body) => resolve({ status: r.statusCode ?? 0, body }), reject));
+        req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+        req.on('error', reject);
+        req.end(options.body);
+      });
+      if (res.status === 404 && options.allow404) return res;
+      if (res.status >= 300) throw new HttpStatusFailure(res.status, res.body);
+      return res;
+    } catch (error) {
+      throw toKubeError(error, op);
+    }
+  }
+
+  /** A request function with credentials and TLS applied (re-applied per call: exec plugins refresh tokens). */
+  private async open(method: string, path: string, contentType: string | undefined) {
+    const options: https.RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(options);
+    const url = new URL(this.server.replace(/\/$/, '') + path);
+    const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}) };
+    const requestOptions: https.RequestOptions = { ...options, method, headers, agent: this.agent };
+    const transport = url.protocol === 'https:' ? https : http;
+    return (onResponse: (res: http.IncomingMessage) => void) => transport.request(url, requestOptions, onResponse);
+  }
+}
+
+function collect(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function query(params: Readonly<Record<string, string | undefined>>): string {
+  const entries = Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
+  return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
+}
+
+function parse<T>(body: string, op: KubeOperation): T {
+  try {
+    return JSON.parse(body) as T;
+  } catch (error) {
+    throw toKubeError(new Error(`the API server answered with something that is not JSON (${body.slice(0, 80)})`, { cause: error }), op);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Finding a service's dev pod: the running, ready pod of its workload that carries the dev-mode label.
+ * Used by status, and by sync/exec to know where to connect.
+ */
+import type { ServiceConfig } from '../config/model.js';
+import { DEV_MODE_LABEL, DEV_MODE_VALUE } from '../model/dev-mode.js';
+import type { KubeObject, ResourceKind } from '../model/kube-object.js';
+import type { KubeClient } from './client.js';
+
+export interface DevPod {
+  readonly name: string;
+  /** The dev containers of the pod, in config order (resolved when the config names none). */
+  readonly containers: readonly string[];
+}
+
+export type ServiceRef = Pick<ServiceConfig, 'name' | 'workload' | 'containers'>;
+
+/** The ready dev pod of a service, or undefined when the service is not in dev mode or its pod is not ready. */
+export async function findDevPod(kube: KubeClient, namespace: string, service: ServiceRef): Promise<DevPod | undefined> {
+  const kind = service.workload.kind;
+  if (kind !== 'Deployment' && kind !== 'StatefulSet') return undefined;
+  const workload = await kube.get(kind satisfies ResourceKind, namespace, service.workload.name);
+  if (!workload) return undefined;
+  const selector = devPodSelector(workload);
+  if (!selector) return undefined;
+  const pods = await kube.list('Pod', namespace, { labelSelector: selector });
+  const pod = newest(pods.items.filter(isReady));
+  if (!pod) return undefined;
+  return { name: pod.metadata.name, containers: devContainerNames(service, pod) };
+}
+
+/** The workload's selector plus the dev-mode label: matches its dev pods only. */
+export function devPodSelector(workload: KubeObject): string | undefined {
+  const selector = labelSelectorOf(workload);
+  return selector === undefined ? undefined : [selector, `${DEV_MODE_LABEL}=${DEV_MODE_VALUE}`].filter(Boolean).join(',');
+}
+
+/** spec.selector as a label-selector string (matchLabels and matchExpressions). */
+export function labelSelectorOf(workload: KubeObject): string | undefined {
+  const selector = (workload['spec'] as { selector?: LabelSelector } | undefined)?.selector;
+  if (!selector) return undefined;
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+interface LabelSelector {
+  readonly matchLabels?: Record<string, string>;
+  readonly matchExpressions?: readonly { key: string; operator: string; values?: string[] }[];
+}
+
+interface PodStatus {
+  readonly phase?: string;
+  readonly conditions?: readonly { type: string; status: string }[];
+}
+
+export function isReady(pod: KubeObject): boolean {
+  const status = pod['status'] as PodStatus | undefined;
+  return !pod.metadata.deletionTimestamp && status?.phase === 'Running' && Boolean(status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+}
+
+function newest(pods: readonly KubeObject[]): KubeObject | undefined {
+  return [...pods].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+}
+
+function devContainerNames(service: ServiceRef, pod: KubeObject): string[] {
+  const first = ((pod['spec'] as { containers?: { name: string }[] } | undefined)?.containers ?? [])[0]?.name;
+  return service.containers.map((c) => c.name ?? first).filter((n): n is string => n !== undefined);
+}
