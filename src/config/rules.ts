@@ -235,7 +235,8 @@ const syncSettings: Rule = (ctx) => {
     if (type !== undefined) {
       const normal = SYNC_TYPES[type];
       if (normal === 'sendReceive') {
-        ctx.report(service, [...path, 'sync', 'type'], 'warning', 'sync-one-way', `sync.type \`${type}\` read as \`sendReceive\`; nh syncs one way (local → container), so changes made in the container are not copied back`,
+        const spelled = type === normal ? `sync.type \`${type}\`` : `sync.type \`${type}\` (read as \`sendReceive\`)`;
+        ctx.report(service, [...path, 'sync', 'type'], 'warning', 'sync-one-way', `${spelled} is two-way in Nocalhost; nh syncs one way (local → container), so changes made in the container are not copied back`,
           'use `send` to say what nh does, or copy files back with `nh exec`');
       } else if (normal && normal !== type) {
         ctx.report(service, [...path, 'sync', 'type'], 'warning', 'sync-type-normalized', `sync.type \`${type}\` normalized to \`${normal}\``, `write \`${normal}\``);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../support/paths.js';
@@ -48,6 +48,32 @@ test('--format json gives machine-readable problems', () => {
   assert.equal(json.valid, false);
   assert.deepEqual(json.apps[0]!.problems.map((p) => [p.code, p.line, p.col]), [['dependency-cycle', 2, 15]]);
   assert.match(json.apps[0]!.problems[0]!.message, /web → api → inventory → web/);
+});
+
+test('every file of the invalid corpus exits 1 with its expected position', () => {
+  const expected = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/invalid/expected.json'), 'utf8')) as Record<string, { line: number; col: number; code: string }>;
+  const files = Object.keys(expected);
+  const r = nh(['validate', '--format', 'json', ...files], { cwd: join(repoRoot, 'test/fixtures/invalid') });
+  assert.equal(r.code, 1);
+  const apps = (JSON.parse(r.stdout) as { apps: Array<{ valid: boolean; problems: Array<{ severity: string; line: number; col: number; code: string }> }> }).apps;
+  files.forEach((file, i) => {
+    const first = apps[i]!.problems.find((p) => p.severity === 'error');
+    assert.equal(apps[i]!.valid, false, file);
+    assert.deepEqual([first?.code, first?.line, first?.col], [expected[file]!.code, expected[file]!.line, expected[file]!.col], file);
+  });
+});
+
+test('a 5 MB file is refused at 1:1 without parsing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-cli-'));
+  try {
+    const big = join(dir, 'config.yaml');
+    writeFileSync(big, `name: x\n# ${'x'.repeat(5 * 1024 * 1024)}\n`);
+    const r = nh(['validate', big]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /config\.yaml:1:1: error: the file is 5\.2 MB; a config is at most 1 MiB/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('usage errors exit 2', () => {
