@@ -26,7 +26,13 @@ export type ErrorCode =
   | 'NH_PLAN_STALE'
   | 'NH_ROLLOUT_FAILED'
   | 'NH_RESTORE_FAILED'
-  | 'NH_UNKNOWN_SERVICE';
+  | 'NH_UNKNOWN_SERVICE'
+  // exec channel (src/kube/exec.ts) and file sync (issue 5)
+  | 'NH_EXEC_REFUSED'
+  | 'NH_EXEC_LOST'
+  | 'NH_EXEC_ABORTED'
+  | 'NH_SYNC_FAILED'
+  | 'NH_SYNC_NO_POD';
 
 export interface NhErrorOptions {
   readonly hint?: string;
