@@ -1,0 +1,146 @@
+/**
+ * The local side: walking the sync root, hashing and archiving its files. Nothing outside the root is
+ * read: the walk never follows a symlink (it is synced as a link), and files are opened with O_NOFOLLOW.
+ */
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { pathProblem } from './paths.js';
+import type { SyncRules } from './rules.js';
+import { paddingOf, TAR_END, tarHeader } from './tar.js';
+import { kindOfMode, type TreeEntry } from './tree.js';
+
+export interface Unsupported {
+  readonly path: string;
+  readonly reason: string;
+}
+
+export interface LocalScan {
+  readonly tree: Map<string, TreeEntry>;
+  /** The rules with every .gitignore found on the way (gitIgnore mode). */
+  readonly rules: SyncRules;
+  readonly unsupported: readonly Unsupported[];
+}
+
+const WALK_CONCURRENCY = 64;
+const CHUNK_BYTES = 1024 * 1024;
+
+/** Every synced entry below root. Reads each directory's .gitignore before deciding on its children. */
+export async function scanLocalTree(root: string, initialRules: SyncRules): Promise<LocalScan> {
+  const tree = new Map<string, TreeEntry>();
+  const unsupported: Unsupported[] = [];
+  let rules = initialRules;
+  let dirs = [''];
+  while (dirs.length > 0) {
+    const next: string[] = [];
+    // Breadth first, a level at a time: a level's .gitignore files are read before their children are judged.
+    const listings = await mapLimit(dirs, WALK_CONCURRENCY, async (dir) => ({ dir, names: await readdir(join(root, dir)).catch(() => [] as string[]) }));
+    if (rules.usesGitignore) {
+      for (const { dir, names } of listings) {
+        if (names.includes('.gitignore')) rules = rules.withGitignore(dir, await readFile(join(root, dir, '.gitignore'), 'utf8').catch(() => ''));
+      }
+    }
+    const candidates = listings.flatMap(({ dir, names }) => names.map((name) => (dir ? `${dir}/${name}` : name)));
+    const entries = await mapLimit(candidates, WALK_CONCURRENCY, (path) => statEntry(root, path));
+    for (const [i, path] of candidates.entries()) {
+      const entry = entries[i];
+      if (!entry) continue;
+      const problem = pathProblem(path);
+      if (problem) {
+        unsupported.push({ path, reason: `a name nh cannot sync (${problem})` });
+        continue;
+      }
+      const isDir = entry.kind === 'dir';
+      if (rules.isIgnored(path, isDir)) continue;
+      if (isDir) next.push(path);
+      if (entry.kind === 'other') unsupported.push({ path, reason: 'not a file, directory or symlink' });
+      else if (rules.selects(path, isDir)) tree.set(path, entry);
+    }
+    dirs = next;
+  }
+  return { tree, rules, unsupported };
+}
+
+/** What is at root/path now (lstat: a symlink is the link), or undefined when nothing is. */
+export async function statEntry(root: string, path: string): Promise<TreeEntry | undefined> {
+  let stats: Stats;
+  try {
+    stats = await lstat(join(root, path));
+  } catch {
+    return undefined;
+  }
+  const kind = kindOfMode(stats.mode);
+  const base = { path, kind, mode: stats.mode & 0o7777, size: kind === 'file' ? stats.size : 0, mtimeMs: stats.mtimeMs };
+  if (kind !== 'link') return base;
+  const target = await readlink(join(root, path)).catch(() => undefined);
+  return target === undefined ? undefined : { ...base, target };
+}
+
+/** md5 of each file (hex), the hash the container computes with md5sum. Unreadable files are left out. */
+export async function hashLocalFiles(root: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  await mapLimit(paths, 8, async (path) => {
+    const hash = await hashFile(join(root, path)).catch(() => undefined);
+    if (hash) hashes.set(path, hash);
+  });
+  return hashes;
+}
+
+async function hashFile(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const hash = createHash('md5');
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A tar archive of the entries, read from disk as it is sent. Each file contributes exactly the size it
+ * was listed with (the agent reads an exact byte count): a file that grew is cut, one that shrank or
+ * vanished is padded. Its next change event sends it again.
+ */
+export async function* archiveChunks(root: string, entries: readonly TreeEntry[]): AsyncGenerator<Uint8Array> {
+  for (const entry of entries) {
+    yield tarHeader(entry);
+    if (entry.kind !== 'file') continue;
+    let sent = 0;
+    const handle = await open(join(root, entry.path), constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+    try {
+      while (handle && sent < entry.size) {
+        const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, entry.size - sent));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        sent += bytesRead;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle?.close();
+    }
+    for (let padding = entry.size - sent + paddingOf(entry.size); padding > 0; padding -= CHUNK_BYTES) {
+      yield new Uint8Array(Math.min(padding, CHUNK_BYTES));
+    }
+  }
+  yield TAR_END;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,114 @@
+/**
+ * Tar headers, pure: ustar with a PAX extended header for names and link targets that do not fit.
+ * GNU tar and busybox tar (≥1.20) both read these. Entry names go through assertSafePath first.
+ */
+import { assertSafePath } from './paths.js';
+import type { TreeEntry } from './tree.js';
+
+export const BLOCK = 512;
+const NAME_FIELD = 100;
+const PREFIX_FIELD = 155;
+/** The two zero blocks that end an archive. */
+export const TAR_END = new Uint8Array(2 * BLOCK);
+
+export type TarEntry = Pick<TreeEntry, 'path' | 'kind' | 'mode' | 'size' | 'mtimeMs' | 'target'>;
+
+/** Zero bytes that pad `size` up to a whole block. */
+export function paddingOf(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+/** Header block(s) of one entry; a file's content (then its padding) follows. */
+export function tarHeader(entry: TarEntry): Uint8Array {
+  if (entry.kind === 'other') throw new Error(`cannot archive ${entry.path}: not a file, directory or symlink`);
+  const name = assertSafePath(entry.path) + (entry.kind === 'dir' ? '/' : '');
+  const target = entry.kind === 'link' ? (entry.target ?? '') : '';
+  const split = splitName(name);
+  const pax: [string, string][] = [];
+  if (!split) pax.push(['path', name]);
+  if (byteLength(target) > NAME_FIELD) pax.push(['linkpath', target]);
+  const main = ustarBlock({
+    // With a PAX path the name field is informational; the field cuts it to 100 bytes.
+    name: split?.name ?? name,
+    prefix: split?.prefix ?? '',
+    mode: entry.mode & 0o7777,
+    size: entry.kind === 'file' ? entry.size : 0,
+    mtime: Math.floor(entry.mtimeMs / 1000),
+    type: entry.kind === 'file' ? '0' : entry.kind === 'dir' ? '5' : '2',
+    linkname: byteLength(target) > NAME_FIELD ? '' : target,
+  });
+  if (pax.length === 0) return main;
+  const body = new TextEncoder().encode(pax.map(([k, v]) => paxRecord(k, v)).join(''));
+  const paxHeader = ustarBlock({ name: 'PaxHeader', prefix: '', mode: 0o644, size: body.length, mtime: 0, type: 'x', linkname: '' });
+  const out = new Uint8Array(BLOCK + body.length + paddingOf(body.length) + BLOCK);
+  out.set(paxHeader, 0);
+  out.set(body, BLOCK);
+  out.set(main, out.length - BLOCK);
+  return out;
+}
+
+/** Bytes an archive of these entries takes, end blocks included: the agent reads exactly this many. */
+export function archiveSize(entries: readonly TarEntry[]): number {
+  let total = TAR_END.length;
+  for (const e of entries) {
+    total += tarHeader(e).length;
+    if (e.kind === 'file') total += e.size + paddingOf(e.size);
+  }
+  return total;
+}
+
+/** A PAX record is `<len> <key>=<value>\n`, where len counts itself. */
+export function paxRecord(key: string, value: string): string {
+  const rest = ` ${key}=${value}\n`;
+  const restBytes = byteLength(rest);
+  let len = restBytes + 1;
+  while (String(len).length + restBytes !== len) len = String(len).length + restBytes;
+  return `${len}${rest}`;
+}
+
+interface UstarFields {
+  readonly name: string;
+  readonly prefix: string;
+  readonly mode: number;
+  readonly size: number;
+  readonly mtime: number;
+  readonly type: string;
+  readonly linkname: string;
+}
+
+function ustarBlock(f: UstarFields): Uint8Array {
+  const block = new Uint8Array(BLOCK);
+  const put = (offset: number, length: number, text: string) => block.set(new TextEncoder().encode(text).subarray(0, length), offset);
+  const octal = (offset: number, length: number, value: number) => put(offset, length, value.toString(8).padStart(length - 1, '0') + '\0');
+  put(0, NAME_FIELD, f.name);
+  octal(100, 8, f.mode);
+  octal(108, 8, 0); // uid: owned by whoever extracts
+  octal(116, 8, 0); // gid
+  octal(124, 12, f.size);
+  octal(136, 12, f.mtime);
+  put(148, 8, '        '); // checksum is computed with this field as spaces
+  put(156, 1, f.type);
+  put(157, NAME_FIELD, f.linkname);
+  put(257, 8, 'ustar\u000000');
+  put(345, PREFIX_FIELD, f.prefix);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  put(148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+  return block;
+}
+
+/** ustar's name/prefix split at a slash, or undefined when the name needs a PAX header. */
+function splitName(name: string): { name: string; prefix: string } | undefined {
+  if (byteLength(name) <= NAME_FIELD) return { name, prefix: '' };
+  const body = name.endsWith('/') ? name.slice(0, -1) : name;
+  for (let i = body.indexOf('/'); i >= 0; i = body.indexOf('/', i + 1)) {
+    const prefix = name.slice(0, i);
+    const rest = name.slice(i + 1);
+    if (byteLength(prefix) <= PREFIX_FIELD && byteLength(rest) <= NAME_FIELD) return { name: rest, prefix };
+  }
+  return undefined;
+}
+
+function byteLength(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
