@@ -1,0 +1,21 @@
+/** What nh read from the cluster before planning: the input of the pure planner besides the config. */
+import type { KubeObject, ResourceKind } from './kube-object.js';
+
+export interface ObservedService {
+  readonly service: string;
+  /** The workload as read, or undefined when it does not exist. */
+  readonly workload: KubeObject | undefined;
+  /** When the workload is missing: names of the same kind close to it, and other kinds with its exact name. */
+  readonly lookup?: { readonly similarNames: readonly string[]; readonly otherKinds: readonly ResourceKind[] };
+  /** HorizontalPodAutoscalers whose scaleTargetRef is the workload. */
+  readonly hpas: readonly KubeObject[];
+}
+
+export interface ObservedState {
+  readonly namespace: string;
+  readonly services: ReadonlyMap<string, ObservedService>;
+  /** Every Deployment and StatefulSet of the namespace labelled as in dev mode (to find removed services). */
+  readonly devWorkloads: readonly KubeObject[];
+  /** HPAs of the namespace (to restore those of removed services). */
+  readonly hpas: readonly KubeObject[];
+}

@@ -1,0 +1,76 @@
+/**
+ * The dev state saved on the workload (annotation nh.dev/state): who entered dev mode, when, with which
+ * config, and the original value of every field nh changed, so any machine can resume or restore.
+ */
+import { DEV_MODE_LABEL, DEV_STATE_ANNOTATION } from '../model/dev-mode.js';
+import type { Json, KubeObject } from '../model/kube-object.js';
+
+/** Container fields dev mode may change; all of them are saved, whatever the config sets. */
+export const CONTAINER_FIELDS = [
+  'image', 'imagePullPolicy', 'command', 'args', 'workingDir', 'env', 'resources', 'volumeMounts',
+  'livenessProbe', 'readinessProbe', 'startupProbe',
+] as const;
+export type ContainerField = (typeof CONTAINER_FIELDS)[number];
+
+/** A saved original: the value, or null when the field was absent. */
+export type Saved = Json | null;
+
+export interface DevState {
+  readonly version: 1;
+  readonly service: string;
+  readonly owner: string;
+  readonly since: string;
+  readonly configHash: string;
+  readonly nhVersion: string;
+  readonly original: {
+    readonly replicas: Saved;
+    /** spec.strategy of a Deployment, spec.updateStrategy of a StatefulSet. */
+    readonly strategy: Saved;
+    readonly containers: Readonly<Record<string, Readonly<Record<ContainerField, Saved>>>>;
+  };
+}
+
+export type ReadDevState =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'present'; readonly state: DevState; readonly text: string }
+  | { readonly kind: 'invalid'; readonly why: string };
+
+export function readDevState(workload: KubeObject): ReadDevState {
+  const text = workload.metadata.annotations?.[DEV_STATE_ANNOTATION];
+  const labelled = workload.metadata.labels?.[DEV_MODE_LABEL] !== undefined;
+  if (text === undefined) {
+    return labelled ? { kind: 'invalid', why: `it has the label ${DEV_MODE_LABEL} but no ${DEV_STATE_ANNOTATION} annotation` } : { kind: 'absent' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', why: `its ${DEV_STATE_ANNOTATION} annotation is not JSON` };
+  }
+  const why = shapeProblem(parsed);
+  return why ? { kind: 'invalid', why: `its ${DEV_STATE_ANNOTATION} annotation ${why}` } : { kind: 'present', state: parsed as DevState, text };
+}
+
+export function serializeDevState(state: DevState): string {
+  return JSON.stringify(state);
+}
+
+function shapeProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return 'is not an object';
+  if (value['version'] !== 1) return `has an unknown version (${JSON.stringify(value['version'])})`;
+  for (const key of ['service', 'owner', 'since', 'configHash', 'nhVersion']) {
+    if (typeof value[key] !== 'string') return `lacks \`${key}\``;
+  }
+  const original = value['original'];
+  if (!isRecord(original) || !('replicas' in original) || !('strategy' in original) || !isRecord(original['containers'])) {
+    return 'lacks the original values';
+  }
+  for (const [name, fields] of Object.entries(original['containers'])) {
+    if (!isRecord(fields) || CONTAINER_FIELDS.some((f) => !(f in fields))) return `lacks original fields of container \`${name}\``;
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

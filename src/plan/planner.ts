@@ -1,0 +1,213 @@
+/**
+ * planChanges: desired dev state + observed cluster state → per-service plan. PURE: the identity, the clock
+ * and nh's version come in as arguments; no I/O. `up` enters or updates the selected services (and, for the
+ * whole app, takes out of dev mode the services removed from the config); `down` restores them.
+ */
+import type { DesiredService, DesiredState } from '../desired/build.js';
+import type { ErrorCode } from '../errors.js';
+import { HPA_ORIGINAL_ANNOTATION } from '../model/dev-mode.js';
+import type { JsonPatchOp, KubeObject } from '../model/kube-object.js';
+import type { ObservedService, ObservedState } from '../model/observed.js';
+import { applyDevMode, restoreOriginal } from './dev-spec.js';
+import { readDevState, type DevState } from './dev-state.js';
+import { diffPaths, fieldName, managedPaths, pointer, type WorkloadDiff } from './patch.js';
+import type { Plan, PlannedPatch, ServicePlan } from './types.js';
+
+export interface PlanOptions {
+  readonly mode: 'up' | 'down';
+  /** Who runs nh (`NH_IDENTITY` or user@host). */
+  readonly identity: string;
+  /** ISO time of this run: `since` of services entering dev mode. */
+  readonly now: string;
+  readonly nhVersion: string;
+  /** Take over services another identity has in dev mode. */
+  readonly force: boolean;
+}
+
+const SUPPORTED = new Set(['Deployment', 'StatefulSet']);
+
+export function planChanges(desired: DesiredState, observed: ObservedState, options: PlanOptions): Plan {
+  const services = desired.services.map((service) => planService(service, observed, options));
+  if (options.mode === 'up' && desired.wholeApp) services.push(...planRemoved(desired, observed, options));
+  return { namespace: observed.namespace, identity: options.identity, createdAt: options.now, services };
+}
+
+function planService(service: DesiredService, observed: ObservedState, options: PlanOptions): ServicePlan {
+  const base = { service: service.name, workload: { kind: service.workload.kind, name: service.workload.name } };
+  const { kind, name } = service.workload;
+  if (!SUPPORTED.has(kind)) {
+    if (options.mode === 'down') return noop(base, `${kind} workloads have no dev mode: nothing to restore`);
+    return problem(base, 'error', 'NH_UNSUPPORTED_KIND', `dev mode for ${kind} workloads is not supported yet (service \`${service.name}\`)`,
+      'nh switches Deployments and StatefulSets; run this one as a Deployment meanwhile');
+  }
+  const seen = observed.services.get(service.name);
+  const workload = seen?.workload;
+  if (!seen || !workload) return problem(base, 'error', 'NH_WORKLOAD_NOT_FOUND', `no ${kind} \`${name}\` in namespace \`${observed.namespace}\``, lookupHint(seen, kind));
+  const read = readDevState(workload);
+  if (read.kind === 'invalid') {
+    return problem(base, 'error', 'NH_DEV_STATE_INVALID', `the saved dev state of ${kind} \`${name}\` is missing or corrupt: ${read.why}`, recoveryHint(kind, name));
+  }
+  const state = read.kind === 'present' ? read.state : undefined;
+  const owner = state ? { identity: state.owner, since: state.since } : undefined;
+  const withOwner = owner ? { ...base, owner } : base;
+  if (state && state.owner !== options.identity && !options.force) {
+    return problem(withOwner, 'conflict', 'NH_CONFLICT', `${kind} \`${name}\` is in dev mode by ${state.owner} since ${state.since}`,
+      options.mode === 'up' ? 'pass --force to take it over' : 'pass --force to restore it anyway');
+  }
+  return options.mode === 'up' ? planEnter(withOwner, service, workload, state, seen.hpas, options) : planLeave(withOwner, kind, workload, state, seen.hpas);
+}
+
+type Base = Pick<ServicePlan, 'service' | 'workload' | 'owner'>;
+
+function planEnter(base: Base, service: DesiredService, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[], options: PlanOptions): ServicePlan {
+  const { kind } = service.workload;
+  let original = workload;
+  if (state) {
+    const restored = restoreOriginal(workload, state, kind);
+    if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, service.workload.name));
+    original = restored.original;
+  }
+  const takeover = state !== undefined && state.owner !== options.identity;
+  const meta = {
+    owner: options.identity,
+    since: state && !takeover ? state.since : options.now,
+    nhVersion: state?.nhVersion ?? options.nhVersion,
+  };
+  const dev = applyDevMode(original, service, meta);
+  if (!dev.ok) return problem(base, 'error', 'NH_UNSUPPORTED_KIND', dev.message, dev.hint);
+  const diff = diffPaths(workload, dev.target, managedPaths(workload, kind), fieldName(workload));
+  const hpaPatches = hpas.map(holdHpa).filter((p): p is PlannedPatch => p !== undefined);
+  const fields = [...diff.fields, ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)];
+  if (fields.length === 0) return noop(base, 'in dev mode and up to date');
+  const reason = !state
+    ? 'not in dev mode'
+    : takeover
+      ? `take over from ${state.owner} (in dev mode since ${state.since})`
+      : state.configHash !== service.configHash
+        ? 'the config changed since entering dev mode'
+        : 'fields changed on the cluster since entering dev mode';
+  return {
+    ...base,
+    action: state ? 'update' : 'enter',
+    reason,
+    fields,
+    volumeClaims: dev.volumeClaims,
+    hpaPatches,
+    workloadPatch: workloadPatch(kind, workload, diff),
+  };
+}
+
+function planLeave(base: Base, kind: string, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[]): ServicePlan {
+  const hpaPatches = hpas.map(releaseHpa).filter((p): p is PlannedPatch => p !== undefined);
+  if (!state) {
+    if (hpaPatches.length === 0) return noop(base, 'not in dev mode');
+    return { ...base, action: 'leave', reason: 'an HPA is still held at one replica', fields: hpaPatches.map((p) => `hpa[${p.name}].replicas`), volumeClaims: [], hpaPatches, workloadPatch: undefined };
+  }
+  const restored = restoreOriginal(workload, state, kind);
+  if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, workload.metadata.name));
+  const diff = diffPaths(workload, restored.original, managedPaths(workload, kind), fieldName(workload));
+  return {
+    ...base,
+    action: 'leave',
+    reason: `in dev mode by ${state.owner} since ${state.since}`,
+    fields: [...diff.fields, ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)],
+    volumeClaims: [],
+    hpaPatches,
+    workloadPatch: workloadPatch(kind, workload, diff),
+  };
+}
+
+/** Dev workloads of this identity whose service is no longer in the config. */
+function planRemoved(desired: DesiredState, observed: ObservedState, options: PlanOptions): ServicePlan[] {
+  const plans: ServicePlan[] = [];
+  for (const workload of observed.devWorkloads) {
+    const read = readDevState(workload);
+    if (read.kind !== 'present' || read.state.owner !== options.identity || desired.allServiceNames.includes(read.state.service)) continue;
+    const kind = workload.kind ?? 'Deployment';
+    const hpas = observed.hpas.filter((h) => targets(h, kind, workload.metadata.name));
+    const base = { service: read.state.service, workload: { kind, name: workload.metadata.name }, owner: { identity: read.state.owner, since: read.state.since } };
+    const plan = planLeave(base, kind, workload, read.state, hpas);
+    plans.push(plan.action === 'leave' ? { ...plan, reason: `service \`${read.state.service}\` is no longer in the config` } : plan);
+  }
+  return plans;
+}
+
+export function targets(hpa: KubeObject, kind: string, name: string): boolean {
+  const ref = (hpa['spec'] as { scaleTargetRef?: { kind?: string; name?: string } } | undefined)?.scaleTargetRef;
+  return ref?.kind === kind && ref.name === name;
+}
+
+interface HpaSpec {
+  minReplicas?: number;
+  maxReplicas?: number;
+}
+
+/** Hold an HPA at one replica; its original min/max go into an annotation on the HPA itself. */
+function holdHpa(hpa: KubeObject): PlannedPatch | undefined {
+  const spec = (hpa['spec'] ?? {}) as HpaSpec;
+  const held = hpa.metadata.annotations?.[HPA_ORIGINAL_ANNOTATION] !== undefined;
+  const ops: JsonPatchOp[] = [];
+  if (!held) {
+    const original = JSON.stringify({ minReplicas: spec.minReplicas ?? null, maxReplicas: spec.maxReplicas ?? null });
+    ops.push(hpa.metadata.annotations
+      ? { op: 'add', path: pointer(['metadata', 'annotations', HPA_ORIGINAL_ANNOTATION]), value: original }
+      : { op: 'add', path: '/metadata/annotations', value: { [HPA_ORIGINAL_ANNOTATION]: original } });
+  }
+  if (spec.minReplicas !== 1) ops.push({ op: 'add', path: '/spec/minReplicas', value: 1 });
+  if (spec.maxReplicas !== 1) ops.push({ op: 'add', path: '/spec/maxReplicas', value: 1 });
+  return ops.length ? hpaPatch(hpa, ops) : undefined;
+}
+
+function releaseHpa(hpa: KubeObject): PlannedPatch | undefined {
+  const text = hpa.metadata.annotations?.[HPA_ORIGINAL_ANNOTATION];
+  if (text === undefined) return undefined;
+  let original: { minReplicas?: number | null; maxReplicas?: number | null } = {};
+  try {
+    original = JSON.parse(text) as typeof original;
+  } catch {
+    // A corrupt record cannot be restored from; dropping it at least releases the HPA from nh.
+  }
+  const ops: JsonPatchOp[] = [{ op: 'remove', path: pointer(['metadata', 'annotations', HPA_ORIGINAL_ANNOTATION]) }];
+  const spec = (hpa['spec'] ?? {}) as HpaSpec;
+  if (typeof original.maxReplicas === 'number') ops.push({ op: 'add', path: '/spec/maxReplicas', value: original.maxReplicas });
+  if (typeof original.minReplicas === 'number') ops.push({ op: 'add', path: '/spec/minReplicas', value: original.minReplicas });
+  else if (original.minReplicas === null && spec.minReplicas !== undefined) ops.push({ op: 'remove', path: '/spec/minReplicas' });
+  return hpaPatch(hpa, ops);
+}
+
+function hpaPatch(hpa: KubeObject, ops: JsonPatchOp[]): PlannedPatch {
+  const resourceVersion = hpa.metadata.resourceVersion ?? '';
+  return { kind: 'HorizontalPodAutoscaler', name: hpa.metadata.name, resourceVersion, ops: [precondition(resourceVersion), ...ops] };
+}
+
+function workloadPatch(kind: string, workload: KubeObject, diff: WorkloadDiff): PlannedPatch | undefined {
+  if (diff.ops.length === 0) return undefined;
+  const resourceVersion = workload.metadata.resourceVersion ?? '';
+  return { kind: kind as PlannedPatch['kind'], name: workload.metadata.name, resourceVersion, ops: [precondition(resourceVersion), ...diff.ops] };
+}
+
+/** Setting the observed resourceVersion makes the API server refuse the patch (409) if the object changed. */
+function precondition(resourceVersion: string): JsonPatchOp {
+  return { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion };
+}
+
+function noop(base: Base, reason: string): ServicePlan {
+  return { ...base, action: 'noop', reason, fields: [], volumeClaims: [], hpaPatches: [], workloadPatch: undefined };
+}
+
+function problem(base: Base, action: 'error' | 'conflict', code: ErrorCode, message: string, hint: string | undefined): ServicePlan {
+  return { ...base, action, reason: message, fields: [], problem: { code, message, hint }, volumeClaims: [], hpaPatches: [], workloadPatch: undefined };
+}
+
+function lookupHint(seen: ObservedService | undefined, kind: string): string {
+  const hints: string[] = [];
+  for (const other of seen?.lookup?.otherKinds ?? []) hints.push(`there is a ${other} of that name: set serviceType: ${other.toLowerCase()}`);
+  const similar = seen?.lookup?.similarNames ?? [];
+  if (similar.length) hints.push(`${kind}s with a close name: ${similar.map((n) => `\`${n}\``).join(', ')}`);
+  return hints.length ? hints.join('; ') : 'check the service name and the namespace (-n)';
+}
+
+function recoveryHint(kind: string, name: string): string {
+  const resource = kind.toLowerCase();
+  return `restore it from its manifests (e.g. \`kubectl apply -f …\`), then \`kubectl annotate ${resource} ${name} nh.dev/state-\` and \`kubectl label ${resource} ${name} nh.dev/mode-\``;
+}
