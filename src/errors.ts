@@ -32,7 +32,14 @@ export type ErrorCode =
   | 'NH_EXEC_LOST'
   | 'NH_EXEC_ABORTED'
   | 'NH_SYNC_FAILED'
-  | 'NH_SYNC_NO_POD';
+  | 'NH_SYNC_NO_POD'
+  // dev loop (issue 6)
+  | 'NH_PORT_IN_USE'
+  | 'NH_NO_DEV_POD'
+  | 'NH_RUN_FAILED'
+  | 'NH_DEBUG_NOT_READY'
+  | 'NH_NO_RUN_COMMAND'
+  | 'NH_LAUNCH_JSON_INVALID';
 
 export interface NhErrorOptions {
   readonly hint?: string;
