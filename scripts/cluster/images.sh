@@ -16,7 +16,7 @@ MODE=${1:-all}
 RECIPE=3                                  # bump to force a rebuild of everything
 LAYERS="$NH_IMAGE_CACHE/layers"
 ARCH="$NH_IMAGE_CACHE/archives"
-ROOTFS_CACHE="/var/cache/nh-cluster/rootfs"
+ROOTFS_CACHE="$NH_VAR_CACHE/rootfs"
 : "${NH_DEBIAN_SUITE:=bookworm}"
 : "${NH_DEBIAN_MIRROR:=http://deb.debian.org/debian}"
 : "${NH_DLV_VERSION:=v1.27.2}"
@@ -158,7 +158,7 @@ fill_node_dev() {
 }
 
 GOROOT_HOST=$(go env GOROOT)
-DLV_CACHE="/var/cache/nh-cluster/dlv-$NH_DLV_VERSION"
+DLV_CACHE="$NH_VAR_CACHE/dlv-$NH_DLV_VERSION"
 build_dlv() {
   [ -x "$DLV_CACHE/dlv" ] && return 0
   log "  building dlv $NH_DLV_VERSION (go install)"

@@ -7,7 +7,8 @@
 : "${NH_CLUSTER_CACHE:=/opt/nh-cluster}"             # built binaries + build workspaces (outside the repo)
 : "${NH_CLUSTER_ROOT:=/var/lib/nh-cluster}"          # state, pki, pid files, logs, kubeconfig
 : "${NH_CLUSTER_RUN:=/run/nh-cluster}"               # sockets, containerd state, runc root
-: "${NH_IMAGE_CACHE:=/var/cache/nh-cluster/images}"  # image archives + input hashes
+: "${NH_VAR_CACHE:=/var/cache/nh-cluster}"            # debootstrap rootfs, dlv, image layers/archives
+: "${NH_IMAGE_CACHE:=$NH_VAR_CACHE/images}"           # image layers + archives, keyed by input hashes
 
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
 NH_LOGS="$NH_CLUSTER_ROOT/logs"
@@ -81,6 +82,9 @@ nh_kubectl() { "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
 # one up/down at a time (e.g. two test processes both finding the cluster down)
 nh_lock() {
   mkdir -p "$NH_CLUSTER_ROOT"
-  exec 9> "$NH_CLUSTER_ROOT/.lock"
-  if ! flock -n 9; then log "waiting for another nh-cluster up/down to finish"; flock 9; fi
+  exec 9> "$NH_CLUSTER_ROOT/up-down.lock"
+  if ! flock -n 9; then
+    log "waiting for another nh-cluster up/down to finish"
+    flock -w 900 9 || die "another up/down still holds $NH_CLUSTER_ROOT/up-down.lock after 15 min"
+  fi
 }

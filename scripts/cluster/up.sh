@@ -75,7 +75,8 @@ start() {  # NAME BINARY ARGS...
   if nh_running "$name"; then log "$name already running (pid $(nh_pid "$name"))"; return 0; fi
   log "starting $name"
   echo "==== $(date -u +%FT%TZ) start $name" >> "$NH_LOGS/$name.log"
-  setsid "$bin" "$@" >> "$NH_LOGS/$name.log" 2>&1 < /dev/null &
+  # 9>&- : the daemon must not inherit the up/down lock
+  setsid "$bin" "$@" >> "$NH_LOGS/$name.log" 2>&1 < /dev/null 9>&- &
   echo "$! $(readlink -f "$bin")" > "$NH_PIDS/$name.pid"
 }
 wait_for() {  # NAME TIMEOUT_S CMD... : poll until CMD succeeds; fail with the component's log tail
