@@ -13,6 +13,7 @@ import { NhError } from '../errors.js';
 import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../model/kube-object.js';
 import { resourcePath, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions } from './client.js';
 import { HttpStatusFailure, toKubeError, type KubeOperation } from './errors.js';
+import { execEndpointOf, type ExecEndpoint } from './exec.js';
 
 export interface KubeClientOptions {
   readonly kubeconfig: string | undefined;
@@ -35,6 +36,14 @@ export async function createKubeClient(options: KubeClientOptions): Promise<Kube
   }
   const namespace = options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   return new NodeKubeClient(kc, cluster.server, namespace, kc.getCurrentContext(), options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+}
+
+/** What exec channels (src/kube/exec.ts) need, from the same kubeconfig, context and credentials. */
+export async function createExecEndpoint(options: KubeClientOptions): Promise<ExecEndpoint> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  loadKubeConfig(kc, options);
+  return execEndpointOf(kc);
 }
 
 function loadKubeConfig(kc: KubeConfig, options: KubeClientOptions): void {
