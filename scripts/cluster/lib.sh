@@ -81,6 +81,7 @@ nh_kubectl() { "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
 
 # one up/down at a time (e.g. two test processes both finding the cluster down)
 nh_lock() {
+  [ "${NH_LOCK_HELD:-}" = 1 ] && return 0   # called from up.sh, which holds it
   mkdir -p "$NH_CLUSTER_ROOT"
   exec 9> "$NH_CLUSTER_ROOT/up-down.lock"
   if ! flock -n 9; then

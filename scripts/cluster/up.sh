@@ -38,6 +38,16 @@ bash "$HERE/build.sh"
 mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl
 mkdir -p "$NH_LOGS" "$NH_PIDS" "$NH_CONF/cni" "$NH_CLUSTER_RUN" "$NH_CLUSTER_ROOT/kubelet" "$NH_CLUSTER_ROOT/cni-ipam"
 
+# Leftovers of a cluster that was killed rather than stopped with down.sh (e.g. the machine's session ended):
+# stale pid files, our bridge, mounts under our dirs, orphaned shims. down.sh cleans those up by pid/socket/name.
+if ! nh_running containerd && ! nh_running etcd && ! nh_running kube-apiserver && ! nh_running kubelet; then
+  if ls "$NH_PIDS"/*.pid >/dev/null 2>&1 || ip link show "$NH_BRIDGE" >/dev/null 2>&1 \
+     || grep -qs -e " $NH_CLUSTER_RUN/" -e " $NH_CLUSTER_ROOT/" /proc/self/mounts || [ -n "$(nh_shim_pids)" ]; then
+    log "cleaning up leftovers of a cluster that was not stopped with down.sh"
+    NH_LOCK_HELD=1 bash "$HERE/down.sh" || log "WARNING: cleanup of leftovers reported a problem; continuing"
+  fi
+fi
+
 if ! getent hosts "$NH_NODE" >/dev/null; then
   log "adding '127.0.0.1 $NH_NODE' to /etc/hosts (the apiserver reaches the kubelet by hostname)"
   echo "127.0.0.1 $NH_NODE" >> /etc/hosts
