@@ -19,3 +19,9 @@ export interface ObservedState {
   /** HPAs of the namespace (to restore those of removed services). */
   readonly hpas: readonly KubeObject[];
 }
+
+/** Whether an HPA's scaleTargetRef is this workload. */
+export function hpaTargets(hpa: KubeObject, kind: string, name: string): boolean {
+  const ref = (hpa['spec'] as { scaleTargetRef?: { kind?: string; name?: string } } | undefined)?.scaleTargetRef;
+  return ref?.kind === kind && ref.name === name;
+}

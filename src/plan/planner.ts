@@ -7,7 +7,7 @@ import type { DesiredService, DesiredState } from '../desired/build.js';
 import type { ErrorCode } from '../errors.js';
 import { HPA_ORIGINAL_ANNOTATION } from '../model/dev-mode.js';
 import type { JsonPatchOp, KubeObject } from '../model/kube-object.js';
-import type { ObservedService, ObservedState } from '../model/observed.js';
+import { hpaTargets, type ObservedService, type ObservedState } from '../model/observed.js';
 import { applyDevMode, restoreOriginal } from './dev-spec.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { diffPaths, fieldName, managedPaths, pointer, type WorkloadDiff } from './patch.js';
@@ -124,17 +124,12 @@ function planRemoved(desired: DesiredState, observed: ObservedState, options: Pl
     const read = readDevState(workload);
     if (read.kind !== 'present' || read.state.owner !== options.identity || desired.allServiceNames.includes(read.state.service)) continue;
     const kind = workload.kind ?? 'Deployment';
-    const hpas = observed.hpas.filter((h) => targets(h, kind, workload.metadata.name));
+    const hpas = observed.hpas.filter((h) => hpaTargets(h, kind, workload.metadata.name));
     const base = { service: read.state.service, workload: { kind, name: workload.metadata.name }, owner: { identity: read.state.owner, since: read.state.since } };
     const plan = planLeave(base, kind, workload, read.state, hpas);
     plans.push(plan.action === 'leave' ? { ...plan, reason: `service \`${read.state.service}\` is no longer in the config` } : plan);
   }
   return plans;
-}
-
-export function targets(hpa: KubeObject, kind: string, name: string): boolean {
-  const ref = (hpa['spec'] as { scaleTargetRef?: { kind?: string; name?: string } } | undefined)?.scaleTargetRef;
-  return ref?.kind === kind && ref.name === name;
 }
 
 interface HpaSpec {

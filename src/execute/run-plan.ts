@@ -1,0 +1,220 @@
+/**
+ * Carries out a plan: one listr2 task per service, all at once. A service that fails does not stop the
+ * others; a service whose dev pod does not come up is restored. Every write is conditional on what the plan
+ * observed: a 409 re-plans that service and retries only if the same change is still wanted, otherwise the
+ * service stops with "plan is stale".
+ */
+import { Listr } from 'listr2';
+import { NhError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { isKubeError } from '../kube/errors.js';
+import { waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
+import { isReady, devPodSelector } from '../kube/pods.js';
+import type { KubeObject } from '../model/kube-object.js';
+import { deepEqual } from '../plan/patch.js';
+import type { Plan, PlannedPatch, ServicePlan } from '../plan/types.js';
+
+export type RendererName = 'default' | 'simple' | 'silent';
+
+export interface ExecuteDeps {
+  readonly kube: KubeClient;
+  readonly renderer: RendererName;
+  /** How long each service may take to have its dev pod ready (or gone, for down). */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  /** A fresh plan of one service, from a fresh read of the cluster, with this run's options. */
+  readonly replan: (service: string) => Promise<ServicePlan>;
+  /** A fresh plan that restores one service (down, forced): used when its dev pod fails. */
+  readonly planRestore: (service: string) => Promise<ServicePlan>;
+}
+
+export type OutcomeStatus = 'done' | 'unchanged' | 'failed' | 'restored' | 'stale';
+
+export interface ServiceOutcome {
+  readonly service: string;
+  readonly action: ServicePlan['action'];
+  readonly status: OutcomeStatus;
+  /** One line for the summary. */
+  readonly summary: string;
+  readonly pod?: string;
+  readonly error?: NhError;
+}
+
+const MAX_RETRIES = 3;
+
+export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<ServiceOutcome[]> {
+  const outcomes = new Map<string, ServiceOutcome>();
+  const tasks = new Listr<unknown, 'default' | 'silent', 'simple'>(
+    plan.services.map((service) => ({
+      title: `${service.service}: ${service.action} — ${service.reason}`,
+      skip: () => service.action === 'noop',
+      task: async (_ctx, task) => {
+        const outcome = await runService(plan.namespace, service, deps, (line) => void (task.output = line));
+        outcomes.set(service.service, outcome);
+        task.title = `${service.service}: ${outcome.summary}`;
+        if (outcome.error) throw outcome.error;
+      },
+    })),
+    {
+      concurrent: true,
+      exitOnError: false,
+      registerSignalListeners: false,
+      renderer: deps.renderer === 'simple' ? 'default' : deps.renderer,
+      fallbackRenderer: 'simple',
+      fallbackRendererCondition: deps.renderer === 'simple',
+      collectErrors: false,
+    },
+  );
+  await tasks.run();
+  return plan.services.map((s) => outcomes.get(s.service) ?? { service: s.service, action: s.action, status: 'unchanged', summary: s.reason });
+}
+
+async function runService(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
+  const base = { service: plan.service, action: plan.action };
+  if (plan.action === 'noop') return { ...base, status: 'unchanged', summary: plan.reason };
+  if (plan.action === 'error' || plan.action === 'conflict') {
+    const problem = plan.problem!;
+    return { ...base, status: 'failed', summary: problem.message, error: new NhError(problem.code, problem.message, { hint: problem.hint }) };
+  }
+  try {
+    return plan.action === 'leave' ? await leave(namespace, plan, deps, progress) : await enter(namespace, plan, deps, progress);
+  } catch (error) {
+    const nh = asNhError(error);
+    return { ...base, status: nh.code === 'NH_PLAN_STALE' ? 'stale' : 'failed', summary: nh.message.split('\n')[0]!, error: nh };
+  }
+}
+
+async function enter(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
+  const base = { service: plan.service, action: plan.action };
+  for (const claim of plan.volumeClaims) await ensureClaim(deps.kube, namespace, claim);
+  let patched: KubeObject | undefined;
+  try {
+    for (const hpa of plan.hpaPatches) {
+      progress(`holding HPA ${hpa.name} at one replica`);
+      await patchStrictly(deps, namespace, hpa, async () => (await deps.replan(plan.service)).hpaPatches.find((p) => p.name === hpa.name));
+    }
+    if (plan.workloadPatch) {
+      progress(`patching ${plan.workload.kind} ${plan.workload.name}`);
+      patched = await patchStrictly(deps, namespace, plan.workloadPatch, async () => (await deps.replan(plan.service)).workloadPatch);
+    }
+    const workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
+    if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `${plan.workload.kind} \`${plan.workload.name}\` disappeared`);
+    progress('waiting for the dev pod to be ready');
+    const pod = await waitForDevPod(deps.kube, namespace, { ...workload, kind: plan.workload.kind }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
+    return { ...base, status: 'done', summary: `${plan.action === 'enter' ? 'in dev mode' : 'updated'}, pod ${pod} ready`, pod };
+  } catch (error) {
+    const cause = asNhError(error);
+    if (cause.code === 'NH_PLAN_STALE') throw cause;
+    progress(`${cause.message.split('\n')[0]}; restoring`);
+    await restore(namespace, plan.service, deps, progress).catch((restoreError: unknown) => {
+      throw new NhError('NH_RESTORE_FAILED', `${cause.message}\nand restoring it failed too: ${asNhError(restoreError).message}`, {
+        hint: 'run `nh down` for this service once the cause is fixed', cause: restoreError,
+      });
+    });
+    return {
+      ...base,
+      status: 'restored',
+      summary: `failed and was restored to its original: ${cause.message.split('\n')[0]}`,
+      error: new NhError(cause.code, `${cause.message}\n${plan.workload.kind} \`${plan.workload.name}\` was restored to its original`, { hint: cause.hint, cause }),
+    };
+  }
+}
+
+async function leave(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
+  const base = { service: plan.service, action: plan.action };
+  await restoreWith(namespace, plan, deps, progress, true);
+  const verify = await deps.replan(plan.service);
+  if (verify.action !== 'noop') {
+    throw new NhError('NH_RESTORE_FAILED', `${plan.workload.kind} \`${plan.workload.name}\` still differs from its original after restoring (${verify.fields.join(', ')})`, {
+      hint: 'run `nh down` again; `nh plan` shows what differs',
+    });
+  }
+  return { ...base, status: 'done', summary: 'restored to its original' };
+}
+
+/** Restore after a failed enter: from a fresh read, whatever changed meanwhile (nh's own write). */
+async function restore(namespace: string, service: string, deps: ExecuteDeps, progress: (line: string) => void): Promise<void> {
+  const plan = await deps.planRestore(service);
+  if (plan.action === 'leave') await restoreWith(namespace, plan, deps, progress, false);
+}
+
+async function restoreWith(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void, strict: boolean): Promise<void> {
+  const refresh = () => (strict ? deps.replan : deps.planRestore)(plan.service);
+  if (plan.workloadPatch) {
+    progress(`restoring ${plan.workload.kind} ${plan.workload.name}`);
+    const restored = await (strict
+      ? patchStrictly(deps, namespace, plan.workloadPatch, async () => (await refresh()).workloadPatch)
+      : patchLatest(deps, namespace, plan.workloadPatch, async () => (await refresh()).workloadPatch));
+    if (restored) {
+      const workload = { ...restored, kind: plan.workload.kind };
+      // A StatefulSet does not replace a pod that never became ready; the dev pod must go by hand.
+      if (plan.workload.kind === 'StatefulSet') await deleteUnreadyDevPods(deps.kube, namespace, workload);
+      progress('waiting for the dev pod to go');
+      await waitForDevPodsGone(deps.kube, namespace, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
+    }
+  }
+  for (const hpa of plan.hpaPatches) {
+    progress(`restoring HPA ${hpa.name}`);
+    await patchLatest(deps, namespace, hpa, async () => (await refresh()).hpaPatches.find((p) => p.name === hpa.name));
+  }
+}
+
+/**
+ * The planned patch; on a 409 only if a fresh plan still wants exactly the same change (status updates bump
+ * resourceVersion too). A different change means someone else changed the object: stale.
+ */
+async function patchStrictly(deps: ExecuteDeps, namespace: string, patch: PlannedPatch, refresh: () => Promise<PlannedPatch | undefined>): Promise<KubeObject | undefined> {
+  return patchWithRetry(deps, namespace, patch, refresh, (fresh) => {
+    if (!deepEqual(fresh.ops.slice(1), patch.ops.slice(1))) {
+      throw new NhError('NH_PLAN_STALE', `plan is stale: ${patch.kind} \`${patch.name}\` changed since nh read it; run again`, {
+        hint: 'run `nh plan` to see what would change now',
+      });
+    }
+  });
+}
+
+/** nh's own restore: the freshest change wins. */
+async function patchLatest(deps: ExecuteDeps, namespace: string, patch: PlannedPatch, refresh: () => Promise<PlannedPatch | undefined>): Promise<KubeObject | undefined> {
+  return patchWithRetry(deps, namespace, patch, refresh, () => undefined);
+}
+
+async function patchWithRetry(
+  deps: ExecuteDeps,
+  namespace: string,
+  patch: PlannedPatch,
+  refresh: () => Promise<PlannedPatch | undefined>,
+  accept: (fresh: PlannedPatch) => void,
+): Promise<KubeObject | undefined> {
+  let current = patch;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await deps.kube.patch(current.kind, namespace, current.name, current.ops);
+    } catch (error) {
+      if (!isKubeError(error, 409) || attempt >= MAX_RETRIES) throw error;
+      const fresh = await refresh();
+      if (!fresh) return undefined;
+      accept(fresh);
+      current = fresh;
+    }
+  }
+}
+
+async function ensureClaim(kube: KubeClient, namespace: string, claim: KubeObject): Promise<void> {
+  if (await kube.get('PersistentVolumeClaim', namespace, claim.metadata.name)) return;
+  try {
+    await kube.create('PersistentVolumeClaim', namespace, claim);
+  } catch (error) {
+    if (!isKubeError(error, 409)) throw error; // created meanwhile by another run: fine
+  }
+}
+
+async function deleteUnreadyDevPods(kube: KubeClient, namespace: string, workload: KubeObject): Promise<void> {
+  const selector = devPodSelector(workload);
+  if (!selector) return;
+  const pods = await kube.list('Pod', namespace, { labelSelector: selector });
+  await Promise.all(pods.items.filter((p) => !isReady(p)).map((p) => kube.delete('Pod', namespace, p.metadata.name)));
+}
+
+function asNhError(error: unknown): NhError {
+  return error instanceof NhError ? error : new NhError('NH_INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+}
