@@ -71,7 +71,7 @@ nh_running() { nh_pid "$1" >/dev/null; }
 nh_shim_pids() {
   local p cl
   for p in /proc/[0-9]*; do
-    cl=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
+    cl=$( { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null ) || continue
     case "$cl" in *containerd-shim*"$NH_CTR_SOCK"*) echo "${p#/proc/}";; esac
   done
 }
