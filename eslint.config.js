@@ -25,7 +25,8 @@ export default tseslint.config(
   },
   {
     // Pure layers: no I/O imports. They receive everything (files' text, clock, cluster state) as arguments.
-    files: ['src/config/**/*.ts', 'src/plan/**/*.ts', 'src/desired/**/*.ts', 'src/model/**/*.ts'],
+    files: ['src/config/**/*.ts', 'src/plan/**/*.ts', 'src/desired/**/*.ts', 'src/model/**/*.ts',
+      'src/sync/{rules,paths,tar,tree,plan,batch,agent-protocol}.ts'],
     ignores: ['src/config/read-files.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ioModules }] },
   },

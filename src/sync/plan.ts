@@ -78,7 +78,10 @@ export function planSync(local: Tree, remote: Tree, hashes: Hashes, rules: PathS
     if (extra.has(entry.path) || replaced.has(entry.path)) continue;
     for (const dir of ancestorsOf(entry.path)) extra.delete(dir);
   }
-  for (const path of extra) differences.push({ path, reason: 'extra' });
+  for (const path of extra) {
+    // What lies below a path replaced by another kind goes with it.
+    if (!ancestorsOf(path).some((dir) => replaced.has(dir))) differences.push({ path, reason: 'extra' });
+  }
   const deletes = topmost([...extra, ...replaced]);
   return {
     deletes,

@@ -1,0 +1,285 @@
+/**
+ * One service container's sync: an initial delta, then live batches from the watcher, across pod losses.
+ * AbortSignal-driven, reporting through an event callback; it runs beside listr2, never inside it.
+ *
+ * No edit is lost: a batch that fails is put back; when the pod is lost, every change meanwhile is
+ * covered by the full delta that runs against the next pod (which also refills a replaced, empty workDir).
+ */
+import type { SyncAgent } from './agent.js';
+import { PendingChanges, DEFAULT_BATCH_TIMING, type BatchTiming } from './batch.js';
+import { archiveChunks, hashLocalFiles, scanLocalTree, statEntry, type Unsupported } from './local-tree.js';
+import { pathProblem, isWithin } from './paths.js';
+import { hashCandidates, planLiveBatch, planSync, type Difference, type SyncPlan } from './plan.js';
+import { SyncRules, type RuleSettings } from './rules.js';
+import { archiveSize } from './tar.js';
+import { treeOf, type EntryKind, type TreeEntry } from './tree.js';
+import { watchTree, type WatchTree } from './watcher.js';
+
+export type SyncEvent =
+  | { readonly type: 'ready'; readonly service: string; readonly watcherReadyMs: number }
+  | {
+      readonly type: 'batch';
+      readonly service: string;
+      readonly initial: boolean;
+      /** Entries written (files, directories, links) and paths deleted. */
+      readonly written: number;
+      readonly deleted: number;
+      readonly bytes: number;
+      /** First change of the batch seen (live) or start of the delta (initial), and when the container had it. */
+      readonly savedAt: number;
+      readonly writtenAt: number;
+    }
+  | { readonly type: 'skipped'; readonly service: string; readonly path: string; readonly reason: string }
+  | { readonly type: 'error'; readonly service: string; readonly error: Error; readonly retryInMs: number }
+  | { readonly type: 'pod-lost'; readonly service: string; readonly error: Error }
+  | { readonly type: 'pod-back'; readonly service: string };
+
+export interface SyncSessionOptions {
+  readonly service: string;
+  readonly localRoot: string;
+  readonly settings: RuleSettings;
+  /** Finds the service's dev pod and starts an agent in its workDir; rejects while there is none. */
+  readonly connect: (signal: AbortSignal) => Promise<SyncAgent>;
+  readonly onEvent?: (event: SyncEvent) => void;
+  readonly watch?: WatchTree;
+  readonly now?: () => number;
+  /** Files above this size are reported, not sent (default 1 GiB). */
+  readonly maxFileBytes?: number;
+  readonly timing?: BatchTiming;
+  /** Waits between reconnects and retries: doubling from initial up to max. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+export interface CheckResult {
+  readonly differences: readonly Difference[];
+  readonly tooLarge: readonly TreeEntry[];
+  readonly unsupported: readonly Unsupported[];
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
+
+export class SyncSession {
+  private rules: SyncRules;
+  /** Kinds of the synced paths in the container, as nh last saw or wrote them. */
+  private known = new Map<string, EntryKind>();
+  private readonly reported = new Set<string>();
+  private readonly now: () => number;
+  private readonly maxFileBytes: number;
+
+  constructor(private readonly options: SyncSessionOptions) {
+    this.rules = SyncRules.compile(options.settings);
+    this.now = options.now ?? Date.now;
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  }
+
+  /** One initial delta against the current pod. */
+  async syncOnce(signal: AbortSignal): Promise<SyncPlan> {
+    const agent = await this.options.connect(signal);
+    try {
+      return await this.syncAll(agent);
+    } finally {
+      await agent.close();
+    }
+  }
+
+  /** Compares both trees by hash without changing anything. */
+  async check(signal: AbortSignal): Promise<CheckResult> {
+    const agent = await this.options.connect(signal);
+    try {
+      const { plan, unsupported } = await this.compare(agent);
+      return { differences: plan.differences, tooLarge: plan.tooLarge, unsupported };
+    } finally {
+      await agent.close();
+    }
+  }
+
+  /** Initial delta, then live sync until the signal aborts; survives pod replacements. */
+  async run(signal: AbortSignal): Promise<void> {
+    const pending = new PendingChanges();
+    const timing = this.options.timing ?? DEFAULT_BATCH_TIMING;
+    let wake: () => void = () => undefined;
+    let fullSyncNeeded = true;
+    const watchStart = this.now();
+    const watcher = await (this.options.watch ?? watchTree)({
+      root: this.options.localRoot,
+      isIgnored: (path, isDir) => this.rules.isIgnored(path, isDir),
+      onChange: (path) => {
+        pending.add(path, this.now());
+        // A changed .gitignore changes what is synced: compare the whole tree again.
+        if (this.rules.usesGitignore && (path === '.gitignore' || path.endsWith('/.gitignore'))) fullSyncNeeded = true;
+        wake();
+      },
+      onError: (error) => this.emit({ type: 'error', service: this.options.service, error, retryInMs: 0 }),
+    });
+    this.emit({ type: 'ready', service: this.options.service, watcherReadyMs: this.now() - watchStart });
+
+    const backoff = this.options.backoff ?? { initialMs: 250, maxMs: 5_000 };
+    let delay = backoff.initialMs;
+    let agent: SyncAgent | undefined;
+    let agentLost = false;
+    let podLost = false;
+    const sleep = (ms: number) => abortableSleep(ms, signal);
+    try {
+      while (!signal.aborted) {
+        if (!agent) {
+          try {
+            agent = await this.options.connect(signal);
+          } catch (error) {
+            if (signal.aborted) break;
+            if (!podLost) this.emit({ type: 'pod-lost', service: this.options.service, error: asError(error) });
+            podLost = true;
+            await sleep(delay);
+            delay = Math.min(delay * 2, backoff.maxMs);
+            continue;
+          }
+          agentLost = false;
+          const current = agent;
+          void current.lost.then(() => {
+            if (agent === current) agentLost = true;
+            wake();
+          });
+          if (podLost) this.emit({ type: 'pod-back', service: this.options.service });
+          podLost = false;
+          fullSyncNeeded = true;
+        }
+        const taken = fullSyncNeeded ? undefined : await this.nextBatch(pending, timing, signal, () => agentLost, (w) => (wake = w));
+        if (signal.aborted) break;
+        try {
+          if (fullSyncNeeded) {
+            // Changes from here on are seen by this delta or marked again by the watcher.
+            fullSyncNeeded = false;
+            pending.clear();
+            await this.syncAll(agent);
+          } else if (taken && !agentLost) {
+            await this.sendBatch(agent, taken.paths, taken.firstAt);
+          } else if (taken) {
+            pending.restore(taken.paths, taken.firstAt, this.now());
+          }
+          delay = backoff.initialMs;
+        } catch (error) {
+          if (taken) pending.restore(taken.paths, taken.firstAt, this.now());
+          else fullSyncNeeded = true;
+          // A socket that died makes writes fail just before its close arrives.
+          await Promise.race([agent.lost, sleep(200)]);
+          if (!agentLost && !signal.aborted) {
+            this.emit({ type: 'error', service: this.options.service, error: asError(error), retryInMs: delay });
+            await sleep(delay);
+            delay = Math.min(delay * 2, backoff.maxMs);
+          }
+        }
+        if (agentLost) {
+          const reason = await agent.lost;
+          if (!signal.aborted) this.emit({ type: 'pod-lost', service: this.options.service, error: reason });
+          podLost = true;
+          agent = undefined;
+        }
+      }
+    } finally {
+      await watcher.close();
+      await agent?.close();
+    }
+  }
+
+  /** Waits until the pending batch is due (or the agent is lost, or the signal aborts) and takes it. */
+  private async nextBatch(
+    pending: PendingChanges,
+    timing: BatchTiming,
+    signal: AbortSignal,
+    isLost: () => boolean,
+    setWake: (wake: () => void) => void,
+  ): Promise<{ paths: string[]; firstAt: number } | undefined> {
+    for (;;) {
+      if (signal.aborted || isLost()) return undefined;
+      const due = pending.dueAt(timing);
+      if (due !== undefined && due <= this.now()) return pending.take();
+      await new Promise<void>((resolve) => {
+        const timer = due === undefined ? undefined : setTimeout(resolve, due - this.now());
+        const done = () => {
+          if (timer) clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        // A new event may make the batch due later (quiet spell) but never earlier than the max delay.
+        setWake(due === undefined ? done : () => undefined);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  private async compare(agent: SyncAgent): Promise<{ plan: SyncPlan; unsupported: readonly Unsupported[] }> {
+    const [scan, remoteEntries] = await Promise.all([scanLocalTree(this.options.localRoot, SyncRules.compile(this.options.settings)), agent.list()]);
+    this.rules = scan.rules;
+    const remote = treeOf(remoteEntries);
+    const candidates = hashCandidates(scan.tree, remote);
+    const [local, remoteHashes] = await Promise.all([hashLocalFiles(this.options.localRoot, candidates), agent.hash(candidates)]);
+    const plan = planSync(scan.tree, remote, { local, remote: remoteHashes }, this.rules, this.maxFileBytes);
+    this.known = new Map([...scan.tree.values()].map((e) => [e.path, e.kind]));
+    for (const entry of remoteEntries) if (!this.known.has(entry.path) && this.rules.selects(entry.path, entry.kind === 'dir')) this.known.set(entry.path, entry.kind);
+    return { plan, unsupported: scan.unsupported };
+  }
+
+  private async syncAll(agent: SyncAgent): Promise<SyncPlan> {
+    const startedAt = this.now();
+    const { plan, unsupported } = await this.compare(agent);
+    for (const { path, reason } of unsupported) this.skip(path, reason);
+    for (const entry of plan.tooLarge) this.skip(entry.path, tooLargeReason(entry.size, this.maxFileBytes));
+    await this.apply(agent, plan.deletes, plan.puts);
+    this.emit({ type: 'batch', service: this.options.service, initial: true, written: plan.puts.length, deleted: plan.deletes.length, bytes: plan.bytes, savedAt: startedAt, writtenAt: this.now() });
+    return plan;
+  }
+
+  private async sendBatch(agent: SyncAgent, paths: readonly string[], firstAt: number): Promise<void> {
+    const changes = new Map<string, TreeEntry | undefined>();
+    for (const path of paths) {
+      if (pathProblem(path)) continue;
+      // A path inside an ignored directory never reaches here (not watched); the rest is judged by the plan.
+      changes.set(path, await statEntry(this.options.localRoot, path));
+    }
+    const plan = planLiveBatch(changes, this.known, this.rules, this.maxFileBytes);
+    for (const entry of plan.tooLarge) this.skip(entry.path, tooLargeReason(entry.size, this.maxFileBytes));
+    if (plan.deletes.length === 0 && plan.puts.length === 0) return;
+    await this.apply(agent, plan.deletes, plan.puts);
+    const bytes = plan.puts.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
+    this.emit({ type: 'batch', service: this.options.service, initial: false, written: plan.puts.length, deleted: plan.deletes.length, bytes, savedAt: firstAt, writtenAt: this.now() });
+  }
+
+  private async apply(agent: SyncAgent, deletes: readonly string[], puts: readonly TreeEntry[]): Promise<void> {
+    await agent.remove(deletes);
+    for (const path of deletes) {
+      for (const known of this.known.keys()) if (isWithin(known, path)) this.known.delete(known);
+    }
+    if (puts.length > 0) await agent.put(archiveSize(puts), archiveChunks(this.options.localRoot, puts));
+    for (const entry of puts) this.known.set(entry.path, entry.kind);
+  }
+
+  /** Reports a path nh does not send, once per path and session. */
+  private skip(path: string, reason: string): void {
+    if (this.reported.has(path)) return;
+    this.reported.add(path);
+    this.emit({ type: 'skipped', service: this.options.service, path, reason });
+  }
+
+  private emit(event: SyncEvent): void {
+    this.options.onEvent?.(event);
+  }
+}
+
+function tooLargeReason(size: number, limit: number): string {
+  return `${(size / 1024 ** 2).toFixed(1)} MiB is over the sync limit of ${(limit / 1024 ** 2).toFixed(0)} MiB`;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { archiveSize, BLOCK, paddingOf, paxRecord, tarHeader } from '../../../src/sync/tar.js';
+
+const text = (block: Uint8Array, offset: number, length: number) => new TextDecoder().decode(block.subarray(offset, offset + length)).replace(/\0.*$/s, '');
+
+function checksumOk(block: Uint8Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
+  return parseInt(text(block, 148, 8), 8) === sum;
+}
+
+test('a ustar header for a file: name, mode, size, mtime, checksum', () => {
+  const h = tarHeader({ path: 'src/a b/ü.js', kind: 'file', mode: 0o755, size: 1234, mtimeMs: 1_700_000_000_999 });
+  assert.equal(h.length, BLOCK);
+  assert.equal(text(h, 0, 100), 'src/a b/ü.js');
+  assert.equal(parseInt(text(h, 100, 8), 8), 0o755);
+  assert.equal(parseInt(text(h, 124, 12), 8), 1234);
+  assert.equal(parseInt(text(h, 136, 12), 8), 1_700_000_000);
+  assert.equal(text(h, 156, 1), '0');
+  assert.equal(text(h, 257, 6), 'ustar');
+  assert.ok(checksumOk(h));
+});
+
+test('directories end in a slash; links carry their target', () => {
+  const d = tarHeader({ path: 'src', kind: 'dir', mode: 0o755, size: 4096, mtimeMs: 0 });
+  assert.equal(text(d, 0, 100), 'src/');
+  assert.equal(text(d, 156, 1), '5');
+  assert.equal(parseInt(text(d, 124, 12), 8), 0, 'a directory has no content');
+  const l = tarHeader({ path: 'l', kind: 'link', mode: 0o777, size: 0, mtimeMs: 0, target: '../outside' });
+  assert.equal(text(l, 156, 1), '2');
+  assert.equal(text(l, 157, 100), '../outside');
+});
+
+test('long names use the ustar prefix, then a PAX header', () => {
+  const mid = `${'d'.repeat(120)}/${'f'.repeat(90)}`;
+  const split = tarHeader({ path: mid, kind: 'file', mode: 0o644, size: 0, mtimeMs: 0 });
+  assert.equal(split.length, BLOCK);
+  assert.equal(text(split, 345, 155), 'd'.repeat(120));
+  assert.equal(text(split, 0, 100), 'f'.repeat(90));
+  const long = 'x'.repeat(300);
+  const pax = tarHeader({ path: long, kind: 'file', mode: 0o644, size: 7, mtimeMs: 0, target: undefined });
+  assert.equal(pax.length, 3 * BLOCK);
+  assert.equal(text(pax, 156, 1), 'x');
+  assert.ok(checksumOk(pax.subarray(0, BLOCK)));
+  assert.ok(new TextDecoder().decode(pax.subarray(BLOCK, 2 * BLOCK)).startsWith(paxRecord('path', long)));
+  assert.ok(checksumOk(pax.subarray(2 * BLOCK)));
+});
+
+test('PAX record lengths count themselves', () => {
+  assert.equal(paxRecord('path', 'a'), '9 path=a\n');
+  const record = paxRecord('path', 'y'.repeat(95)); // crosses from 2 to 3 digits
+  assert.equal(Number(record.split(' ')[0]), new TextEncoder().encode(record).length);
+});
+
+test('archive size: headers, padded contents, two end blocks', () => {
+  assert.equal(paddingOf(0), 0);
+  assert.equal(paddingOf(1), 511);
+  assert.equal(paddingOf(512), 0);
+  assert.equal(archiveSize([]), 1024);
+  assert.equal(archiveSize([{ path: 'a', kind: 'file', mode: 0o644, size: 513, mtimeMs: 0 }]), 512 + 1024 + 1024);
+});
+
+test('unsafe names never make a header', () => {
+  for (const path of ['../x', '/etc/passwd', 'a/../../b', '']) {
+    assert.throws(() => tarHeader({ path, kind: 'file', mode: 0o644, size: 0, mtimeMs: 0 }), /refusing/);
+  }
+});
