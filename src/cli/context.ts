@@ -3,8 +3,11 @@
  * here and passed in. Commands that need the cluster build their client from it lazily.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { ConfigFiles } from '../config/load.js';
+import type { KubeClient } from '../kube/client.js';
+import type { KubeClientOptions } from '../kube/node-client.js';
 import { styleFor, type Style, type Terminal } from './terminal.js';
 
 export interface CliContext {
@@ -15,6 +18,11 @@ export interface CliContext {
   readonly files: ConfigFiles;
   readonly exists: (path: string) => boolean;
   readonly version: string;
+  /** Who owns the dev mode nh enters: NH_IDENTITY, else user@host. */
+  readonly identity: string;
+  readonly now: () => Date;
+  /** The cluster client, built on first use (loading @kubernetes/client-node costs most of a second). */
+  readonly kube: (options: Omit<KubeClientOptions, 'env'>) => Promise<KubeClient>;
 }
 
 export function createContext(terminal: Terminal, version: string): CliContext {
@@ -27,6 +35,9 @@ export function createContext(terminal: Terminal, version: string): CliContext {
     files: nodeConfigFiles(cwd),
     exists: (path) => existsSync(path),
     version,
+    identity: process.env['NH_IDENTITY'] || `${userInfo().username}@${hostname()}`,
+    now: () => new Date(),
+    kube: async (options) => (await import('../kube/node-client.js')).createKubeClient({ ...options, env: process.env }),
   };
 }
 
