@@ -85,6 +85,7 @@ if command -v iptables-save >/dev/null; then
     for c in $chains; do iptables -t "$table" -F "$c" 2>/dev/null || true; iptables -t "$table" -X "$c" 2>/dev/null || true; done
   done
 fi
+while iptables -D FORWARD "${NH_EGRESS_RULE[@]}" 2>/dev/null; do :; done
 rm -rf "${NH_CLUSTER_ROOT:?}/cni-ipam"
 # netns files containerd made for pods and that were not removed (no pod left on our bridge)
 if [ -d /var/run/netns ]; then
@@ -109,5 +110,6 @@ for c in $NH_COMPONENTS; do nh_running "$c" && left="$left $c"; done
 shims=$(nh_shim_pids || true)
 [ -z "$shims" ] || left="$left shims($(echo $shims))"
 if ip link show "$NH_BRIDGE" >/dev/null 2>&1; then left="$left bridge:$NH_BRIDGE"; fi
+if iptables-save 2>/dev/null | grep -q -e "\"$NH_CNI_NET\"" -e nh-cluster-no-egress; then left="$left iptables-rules"; fi
 if [ -n "$left" ]; then die "still present after down:$left"; fi
 log "cluster down in $(( $(date +%s) - T0 ))s; nothing of it is running"

@@ -89,3 +89,7 @@ nh_lock() {
     flock -w 900 9 || die "another up/down still holds $NH_CLUSTER_ROOT/up-down.lock after 15 min"
   fi
 }
+
+# Pods get no egress beyond this machine: forwarded traffic from the pod range to anything but the pod range is
+# dropped (pod <-> host and pod <-> pod traffic does not pass FORWARD to another interface).
+NH_EGRESS_RULE=(-s "$NH_POD_CIDR" ! -d "$NH_POD_CIDR" -m comment --comment "nh-cluster-no-egress" -j DROP)

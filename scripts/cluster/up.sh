@@ -98,6 +98,8 @@ wait_for() {  # NAME TIMEOUT_S CMD... : poll until CMD succeeds; fail with the c
   done
 }
 
+iptables -C FORWARD "${NH_EGRESS_RULE[@]}" 2>/dev/null || iptables -I FORWARD "${NH_EGRESS_RULE[@]}" \
+  || log "WARNING: could not add the FORWARD rule that keeps pods off the outside network"
 start containerd "$(command -v containerd)" --config "$NH_CONF/containerd.toml"
 wait_for containerd 30 ctr -a "$NH_CTR_SOCK" version
 log "containerd ready ($(elapsed))"
