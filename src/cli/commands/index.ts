@@ -35,9 +35,13 @@ export const COMMANDS: readonly Command[] = [
     name: 'plan',
     summary: 'show what `nh up` would change on the cluster, and why',
     usage: 'nh plan [SERVICE…] [-o text|json] [--detailed-exitcode]',
-    flags: [outputFlag, { name: 'detailed-exitcode', type: 'boolean', description: 'exit 0 when nothing would change, 2 when something would, 1 on error' }],
+    flags: [
+      outputFlag,
+      { name: 'detailed-exitcode', type: 'boolean', description: 'exit 0 when nothing would change, 2 when something would, 1 on error' },
+      { name: 'force', type: 'boolean', description: 'plan taking over services that another developer has in dev mode' },
+    ],
     uses: { config: true, cluster: true },
-    load: notYet('`nh plan`'),
+    load: async () => (await import('./plan.js')).runPlan,
   },
   {
     name: 'up',
@@ -51,15 +55,18 @@ export const COMMANDS: readonly Command[] = [
       { name: 'down-on-exit', type: 'boolean', description: 'restore the workloads when nh stops' },
     ],
     uses: { config: true, cluster: true },
-    load: notYet('`nh up`'),
+    load: async () => (await import('./apply.js')).runUp,
   },
   {
     name: 'down',
     summary: 'restore services to what they were before dev mode',
-    usage: 'nh down [SERVICE…]',
-    flags: [],
+    usage: 'nh down [SERVICE…] [--timeout DURATION] [--force]',
+    flags: [
+      { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long to wait for dev pods to go (default 5m)' },
+      { name: 'force', type: 'boolean', description: 'restore services that another developer has in dev mode' },
+    ],
     uses: { config: true, cluster: true },
-    load: notYet('`nh down`'),
+    load: async () => (await import('./apply.js')).runDown,
   },
   {
     name: 'status',
@@ -67,7 +74,7 @@ export const COMMANDS: readonly Command[] = [
     usage: 'nh status [SERVICE…] [-o text|json]',
     flags: [outputFlag],
     uses: { config: true, cluster: true },
-    load: notYet('`nh status`'),
+    load: async () => (await import('./status.js')).runStatus,
   },
   {
     name: 'sync',
