@@ -1,0 +1,63 @@
+/** `nh status`: per service its mode, owner, since, dev pod, readiness and image, read from the cluster. */
+import type { DesiredService } from '../../desired/build.js';
+import type { KubeClient } from '../../kube/client.js';
+import { observeState } from '../../kube/observe.js';
+import { devPodSelector, isReady } from '../../kube/pods.js';
+import type { KubeObject } from '../../model/kube-object.js';
+import type { ContainerSpec, Workload } from '../../plan/dev-spec.js';
+import { readDevState } from '../../plan/dev-state.js';
+import type { ParsedCommandLine } from '../args.js';
+import type { CliContext } from '../context.js';
+import type { Style } from '../terminal.js';
+import { openDevSession, outputFormat } from './dev-session.js';
+
+export interface ServiceStatus {
+  readonly service: string;
+  readonly workload: string;
+  /** dev: in dev mode; off: not; missing: no such workload; unsupported: kind without dev mode; invalid: corrupt state. */
+  readonly mode: 'dev' | 'off' | 'missing' | 'unsupported' | 'invalid';
+  readonly owner: string | null;
+  readonly since: string | null;
+  readonly pod: string | null;
+  readonly ready: boolean;
+  readonly image: string | null;
+}
+
+export async function runStatus(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
+  const format = outputFormat(args);
+  const session = await openDevSession(ctx, args, 'up');
+  try {
+    const observed = await observeState(session.kube, session.namespace, session.desired, { findRemoved: false });
+    const statuses = await Promise.all(
+      session.desired.services.map((s) => statusOf(session.kube, session.namespace, s, observed.services.get(s.name)?.workload)),
+    );
+    ctx.terminal.out(format === 'json' ? JSON.stringify({ namespace: session.namespace, services: statuses }, null, 2) + '\n' : renderStatus(session.namespace, statuses, ctx.style));
+    return 0;
+  } finally {
+    session.kube.close();
+  }
+}
+
+async function statusOf(kube: KubeClient, namespace: string, service: DesiredService, workload: KubeObject | undefined): Promise<ServiceStatus> {
+  const base = { service: service.name, workload: `${service.workload.kind}/${service.workload.name}`, owner: null, since: null, pod: null, ready: false, image: null };
+  if (service.workload.kind !== 'Deployment' && service.workload.kind !== 'StatefulSet') return { ...base, mode: 'unsupported' };
+  if (!workload) return { ...base, mode: 'missing' };
+  const containers = (workload as Workload).spec.template.spec.containers;
+  const target: ContainerSpec | undefined = service.containers[0]?.name ? containers.find((c) => c.name === service.containers[0]!.name) : containers[0];
+  const image = typeof target?.['image'] === 'string' ? target['image'] : null;
+  const read = readDevState(workload);
+  if (read.kind === 'invalid') return { ...base, image, mode: 'invalid' };
+  if (read.kind === 'absent') return { ...base, image, mode: 'off' };
+  const selector = devPodSelector(workload);
+  const pods = selector ? (await kube.list('Pod', namespace, { labelSelector: selector })).items.filter((p) => !p.metadata.deletionTimestamp) : [];
+  const pod = pods.find(isReady) ?? pods[0];
+  return { ...base, mode: 'dev', image, owner: read.state.owner, since: read.state.since, pod: pod?.metadata.name ?? null, ready: pod ? isReady(pod) : false };
+}
+
+function renderStatus(namespace: string, statuses: readonly ServiceStatus[], style: Style): string {
+  const header = ['SERVICE', 'MODE', 'OWNER', 'SINCE', 'POD', 'READY', 'IMAGE'];
+  const rows = statuses.map((s) => [s.service, s.mode, s.owner ?? '-', s.since ?? '-', s.pod ?? '-', s.mode === 'dev' ? (s.ready ? 'yes' : 'no') : '-', s.image ?? '-']);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [`namespace ${style.bold(namespace)}`, '', style.bold(line(header)), ...rows.map(line), ''].join('\n');
+}
