@@ -86,7 +86,7 @@ if command -v iptables-save >/dev/null; then
   done
 fi
 while iptables -D FORWARD "${NH_EGRESS_RULE[@]}" 2>/dev/null; do :; done
-rm -rf "${NH_CLUSTER_ROOT:?}/cni-ipam"
+rm -rf "${NH_CLUSTER_ROOT:?}/cni-ipam" /var/lib/cni/results/"$NH_CNI_NET"-*
 # netns files containerd made for pods and that were not removed (no pod left on our bridge)
 if [ -d /var/run/netns ]; then
   for ns in /var/run/netns/cni-*; do

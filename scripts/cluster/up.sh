@@ -36,7 +36,7 @@ command -v containerd >/dev/null && command -v runc >/dev/null && [ -x /usr/lib/
 # ---------------------------------------------------------------- 2. binaries and host checks
 bash "$HERE/build.sh"
 mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl
-mkdir -p "$NH_LOGS" "$NH_PIDS" "$NH_CONF/cni" "$NH_CLUSTER_RUN" "$NH_CLUSTER_ROOT/kubelet" "$NH_CLUSTER_ROOT/cni-ipam"
+mkdir -p "$NH_LOGS" "$NH_PIDS" "$NH_CONF/cni" "$NH_CLUSTER_RUN" "$NH_CLUSTER_ROOT/kubelet" "$NH_CLUSTER_ROOT/cni-ipam" "$NH_CLUSTER_ROOT/pod-logs"
 
 # Leftovers of a cluster that was killed rather than stopped with down.sh (e.g. the machine's session ended):
 # stale pid files, our bridge, mounts under our dirs, orphaned shims. down.sh cleans those up by pid/socket/name.
@@ -52,6 +52,10 @@ if ! getent hosts "$NH_NODE" >/dev/null; then
   log "adding '127.0.0.1 $NH_NODE' to /etc/hosts (the apiserver reaches the kubelet by hostname)"
   echo "127.0.0.1 $NH_NODE" >> /etc/hosts
 fi
+case "$(getent hosts "$NH_NODE" | awk '{print $1; exit}')" in
+  127.*) ;;
+  *) log "WARNING: '$NH_NODE' does not resolve to 127.x; the apiserver reaches the kubelet (exec/logs/port-forward) via that name on 127.0.0.1 -- add '127.0.0.1 $NH_NODE' to /etc/hosts" ;;
+esac
 [ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || die "no usable cgroup hierarchy under /sys/fs/cgroup"
 if [ "${NH_NODE,,}" != "$NH_NODE" ]; then die "hostname '$NH_NODE' must be lowercase (node name)"; fi
 
