@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { ConfigFiles } from '../config/load.js';
 import type { KubeClient } from '../kube/client.js';
+import type { ExecEndpoint } from '../kube/exec.js';
 import type { KubeClientOptions } from '../kube/node-client.js';
 import { styleFor, type Style, type Terminal } from './terminal.js';
 
@@ -23,6 +24,8 @@ export interface CliContext {
   readonly now: () => Date;
   /** The cluster client, built on first use (loading @kubernetes/client-node costs most of a second). */
   readonly kube: (options: Omit<KubeClientOptions, 'env'>) => Promise<KubeClient>;
+  /** Server and credentials for exec channels (sync agents), from the same kubeconfig as `kube`. */
+  readonly execEndpoint: (options: Omit<KubeClientOptions, 'env'>) => Promise<ExecEndpoint>;
 }
 
 export function createContext(terminal: Terminal, version: string): CliContext {
@@ -38,6 +41,7 @@ export function createContext(terminal: Terminal, version: string): CliContext {
     identity: process.env['NH_IDENTITY'] || `${userInfo().username}@${hostname()}`,
     now: () => new Date(),
     kube: async (options) => (await import('../kube/node-client.js')).createKubeClient({ ...options, env: process.env }),
+    execEndpoint: async (options) => (await import('../kube/node-client.js')).createExecEndpoint({ ...options, env: process.env }),
   };
 }
 
