@@ -1,0 +1,67 @@
+// Running the built nh CLI against the test cluster, and comparing cluster objects while ignoring the
+// fields the API server and controllers manage.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../support/paths.js';
+import { kubeconfigPath, kubectl, type RunResult } from './cluster.js';
+
+const nhBin = join(repoRoot, 'bin', 'nh.js');
+
+export interface NhOptions {
+  readonly cwd?: string;
+  readonly identity?: string;
+  readonly kubeconfig?: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Starts `nh <args> --kubeconfig … -n <namespace>` (no color, not a TTY). */
+export function spawnNh(namespace: string, args: readonly string[], options: NhOptions = {}): ChildProcess {
+  return spawn(process.execPath, [nhBin, ...args, '--kubeconfig', options.kubeconfig ?? kubeconfigPath, '-n', namespace], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: options.identity ?? 'e2e@test', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function runNh(namespace: string, args: readonly string[], options: NhOptions = {}): Promise<RunResult> {
+  const child = spawnNh(namespace, args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Writes a config into a fresh temporary project (`<dir>/.nocalhost/config.yaml`) and returns the directory. */
+export function projectWith(configYaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-e2e-'));
+  mkdirSync(join(dir, '.nocalhost'));
+  writeFileSync(join(dir, '.nocalhost', 'config.yaml'), configYaml);
+  return dir;
+}
+
+/** The object as JSON from the cluster. */
+export function getObject(namespace: string, kind: string, name: string): Record<string, unknown> {
+  return JSON.parse(kubectl(['-n', namespace, 'get', kind, name, '-o', 'json']).stdout) as Record<string, unknown>;
+}
+
+/**
+ * What must be identical before dev mode and after `nh down`: the object minus what the API server and
+ * controllers change on their own (resourceVersion, generation, managedFields, status, revision annotations).
+ */
+export function comparable(object: Record<string, unknown>): unknown {
+  const copy = structuredClone(object) as { metadata: Record<string, unknown>; status?: unknown };
+  for (const key of ['resourceVersion', 'generation', 'managedFields']) delete copy.metadata[key];
+  const annotations = copy.metadata['annotations'] as Record<string, string> | undefined;
+  if (annotations) {
+    delete annotations['deployment.kubernetes.io/revision'];
+    if (Object.keys(annotations).length === 0) delete copy.metadata['annotations'];
+  }
+  delete copy.status;
+  return copy;
+}
