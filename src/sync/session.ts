@@ -59,6 +59,8 @@ export interface CheckResult {
 export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
 
 export class SyncSession {
+  /** The label events carry: the service, or service/container when it has several. */
+  readonly service: string;
   private rules: SyncRules;
   /** Kinds of the synced paths in the container, as nh last saw or wrote them. */
   private known = new Map<string, EntryKind>();
@@ -67,6 +69,7 @@ export class SyncSession {
   private readonly maxFileBytes: number;
 
   constructor(private readonly options: SyncSessionOptions) {
+    this.service = options.service;
     this.rules = SyncRules.compile(options.settings);
     this.now = options.now ?? Date.now;
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -193,7 +196,7 @@ export class SyncSession {
       const due = pending.dueAt(timing);
       if (due !== undefined && due <= this.now()) return pending.take();
       await new Promise<void>((resolve) => {
-        const timer = due === undefined ? undefined : setTimeout(resolve, due - this.now());
+        const timer = due === undefined ? undefined : setTimeout(() => done(), due - this.now());
         const done = () => {
           if (timer) clearTimeout(timer);
           signal.removeEventListener('abort', done);

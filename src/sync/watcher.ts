@@ -3,6 +3,7 @@
  * Ignored directories are not descended into, so node_modules costs no watches and no memory.
  */
 import type { Stats } from 'node:fs';
+import { basename, join, sep } from 'node:path';
 import { relativeToRoot } from './paths.js';
 
 export interface TreeWatcherOptions {
@@ -23,7 +24,6 @@ export type WatchTree = (options: TreeWatcherOptions) => Promise<TreeWatcher>;
 /** Starts watching; resolves once the initial scan is done and every later change is reported. */
 export const watchTree: WatchTree = async (options) => {
   const { watch } = await import('chokidar');
-  const { sep } = await import('node:path');
   const watcher = watch(options.root, {
     ignoreInitial: true,
     followSymlinks: false,
@@ -38,6 +38,15 @@ export const watchTree: WatchTree = async (options) => {
   watcher.on('all', (_event, absolute) => {
     const path = relativeToRoot(options.root, absolute, sep);
     if (path !== undefined) options.onChange(path);
+  });
+  // chokidar reports a change only when the mtime moved; a chmod moves only the ctime. fs.watch's raw
+  // 'change' covers it (a file's own watch reports its name; a directory's, the entry's).
+  watcher.on('raw', (event, name, details) => {
+    const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+    if (event !== 'change' || !watched) return;
+    const absolute = basename(watched) === name ? watched : join(watched, name);
+    const path = relativeToRoot(options.root, absolute, sep);
+    if (path !== undefined && !options.isIgnored(path, false)) options.onChange(path);
   });
   watcher.on('error', (error) => options.onError(error instanceof Error ? error : new Error(String(error))));
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));

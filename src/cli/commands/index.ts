@@ -79,13 +79,19 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'sync',
     summary: "sync services' local source into their dev containers once, or keep watching",
-    usage: 'nh sync [SERVICE…] [--watch] [--check]',
+    usage: 'nh sync [SERVICE…] [--watch] [--check] [--max-file-size SIZE] [-v]',
+    description:
+      "Sends each service's local files (sync.filePattern minus sync.ignoreFilePattern, .gitignore files in\n" +
+      'gitIgnore mode, never .git or editor temp files) to its dev container: only what differs by hash, deleting\n' +
+      'what is gone locally. --watch keeps syncing each change within milliseconds, across pod restarts; -v logs\n' +
+      'each batch. --check lists differences without changing anything: exit 0 in sync, 1 when they differ.',
     flags: [
       { name: 'watch', type: 'boolean', description: 'keep syncing as files change' },
       { name: 'check', type: 'boolean', description: 'compare local and container trees by hash and list differences' },
+      { name: 'max-file-size', type: 'string', value: 'SIZE', description: 'report files larger than this instead of sending them (default 1G)' },
     ],
     uses: { config: true, cluster: true },
-    load: notYet('`nh sync`'),
+    load: async () => (await import('./sync.js')).runSync,
   },
   {
     name: 'exec',
