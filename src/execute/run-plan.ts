@@ -9,7 +9,7 @@ import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
 import { waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
-import { isReady, devPodSelector } from '../kube/pods.js';
+import { devPodSelector } from '../kube/pods.js';
 import type { KubeObject } from '../model/kube-object.js';
 import { deepEqual } from '../plan/patch.js';
 import type { Plan, PlannedPatch, ServicePlan } from '../plan/types.js';
@@ -147,8 +147,8 @@ async function restoreWith(namespace: string, plan: ServicePlan, deps: ExecuteDe
       : patchLatest(deps, namespace, plan.workloadPatch, async () => (await refresh()).workloadPatch));
     if (restored) {
       const workload = { ...restored, kind: plan.workload.kind };
-      // A StatefulSet does not replace a pod that never became ready; the dev pod must go by hand.
-      if (plan.workload.kind === 'StatefulSet') await deleteUnreadyDevPods(deps.kube, namespace, workload);
+      // A StatefulSet replaces neither a pod that never became ready nor, with OnDelete, any pod: delete them.
+      if (plan.workload.kind === 'StatefulSet') await deleteDevPods(deps.kube, namespace, workload);
       progress('waiting for the dev pod to go');
       await waitForDevPodsGone(deps.kube, namespace, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
     }
@@ -208,11 +208,11 @@ async function ensureClaim(kube: KubeClient, namespace: string, claim: KubeObjec
   }
 }
 
-async function deleteUnreadyDevPods(kube: KubeClient, namespace: string, workload: KubeObject): Promise<void> {
+async function deleteDevPods(kube: KubeClient, namespace: string, workload: KubeObject): Promise<void> {
   const selector = devPodSelector(workload);
   if (!selector) return;
   const pods = await kube.list('Pod', namespace, { labelSelector: selector });
-  await Promise.all(pods.items.filter((p) => !isReady(p)).map((p) => kube.delete('Pod', namespace, p.metadata.name)));
+  await Promise.all(pods.items.map((p) => kube.delete('Pod', namespace, p.metadata.name)));
 }
 
 function asNhError(error: unknown): NhError {
