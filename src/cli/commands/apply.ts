@@ -1,5 +1,4 @@
 /** `nh up --detach` and `nh down`: plan from a fresh read, carry it out, report per service. */
-import { NhError } from '../../errors.js';
 import { executePlan } from '../../execute/run-plan.js';
 import { flag, type ParsedCommandLine } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -7,12 +6,13 @@ import { renderOutcomes } from '../render/outcomes.js';
 import { openDevSession, rendererFor, timeoutOf } from './dev-session.js';
 
 export async function runUp(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
-  if (!flag(args.options, 'detach')) {
-    throw new NhError('NH_NOT_IMPLEMENTED', 'foreground `nh up` (sync, run, port forwards, logs) is not built yet; only `nh up --detach` works so far', {
-      hint: 'run `nh up --detach` to put the services in dev mode and return',
-    });
-  }
-  return apply(ctx, args, 'up');
+  const entered = await apply(ctx, args, 'up');
+  if (flag(args.options, 'detach') || entered !== 0) return entered;
+  // Foreground (src/cli/commands/up-foreground.ts): run, sync, forward and stream until Ctrl-C.
+  const code = await (await import('./up-foreground.js')).runForeground(ctx, args);
+  if (!flag(args.options, 'down-on-exit')) return code;
+  const restored = await apply(ctx, args, 'down');
+  return code || restored;
 }
 
 export async function runDown(ctx: CliContext, args: ParsedCommandLine): Promise<number> {

@@ -1,0 +1,115 @@
+/**
+ * The foreground part of `nh up` (after dev mode is entered): the dev loop of every selected service, its
+ * output on the terminal, `--debug` attach help, and Ctrl-C. The first Ctrl-C (or SIGTERM) stops the
+ * processes in the containers, the forwards, sync and watches; a second one exits at once.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { AppConfig, ServiceConfig } from '../../config/model.js';
+import { waitForDebugger } from '../../devloop/debugger-probe.js';
+import { forwardsOf, runDevLoop, type DevLoopService } from '../../devloop/dev-loop.js';
+import { attachHint, launchConfigFor, mergeLaunchJson, type DebugTarget } from '../../devloop/launch-json.js';
+import { startOrder } from '../../devloop/order.js';
+import { NhError } from '../../errors.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { ExecEndpoint } from '../../kube/exec.js';
+import { PodTracker } from '../../kube/pod-tracker.js';
+import { devPodSelector } from '../../kube/pods.js';
+import { createServiceSyncSessions } from '../../sync/services.js';
+import { flag, stringOption, type ParsedCommandLine } from '../args.js';
+import { loadAppConfig } from '../app-config.js';
+import type { CliContext } from '../context.js';
+import { LiveStatus } from '../render/live-status.js';
+
+export async function runForeground(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
+  const config = loadAppConfig(ctx, args.options);
+  const services = selectedServices(config, args.positionals);
+  const clusterOptions = {
+    kubeconfig: stringOption(args.options, 'kubeconfig'),
+    context: stringOption(args.options, 'context'),
+    namespace: stringOption(args.options, 'namespace'),
+  };
+  const [kube, endpoint] = await Promise.all([ctx.kube(clusterOptions), ctx.execEndpoint(clusterOptions)]);
+  const debug = flag(args.options, 'debug');
+  const live = new LiveStatus(ctx.terminal, ctx.style, services.map((s) => s.name), process.stdout.columns);
+  const abort = new AbortController();
+  let interrupts = 0;
+  const stop = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    live.line(ctx.style.dim('stopping… (Ctrl-C again to quit at once)'));
+    abort.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    const loopServices = await Promise.all(services.map((service) => devLoopService(service, kube, endpoint)));
+    if (debug) prepareDebug(services, live, ctx, abort.signal);
+    await runDevLoop(loopServices, { endpoint, debug, signal: abort.signal, onEvent: (event) => live.handle(event) });
+    live.clear();
+    if (!flag(args.options, 'down-on-exit')) {
+      ctx.terminal.out(`dev mode stays on for ${services.map((s) => s.name).join(', ')}; \`nh down\` restores the workloads\n`);
+    }
+    return 0;
+  } finally {
+    live.clear();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    abort.abort();
+    kube.close();
+  }
+}
+
+function selectedServices(config: AppConfig, names: readonly string[]): ServiceConfig[] {
+  const chosen = names.length ? config.services.filter((s) => names.includes(s.name)) : config.services;
+  const order = startOrder(chosen);
+  return order.map((name) => chosen.find((s) => s.name === name)!);
+}
+
+async function devLoopService(service: ServiceConfig, kube: KubeClient, endpoint: ExecEndpoint): Promise<DevLoopService> {
+  const kind = service.workload.kind;
+  const workload = kind === 'Deployment' || kind === 'StatefulSet' ? await kube.get(kind, kube.namespace, service.workload.name) : undefined;
+  const selector = workload && devPodSelector(workload);
+  if (!selector) {
+    throw new NhError('NH_NO_DEV_POD', `${service.name}: ${kind} \`${service.workload.name}\` is not in namespace \`${kube.namespace}\` or has no pod selector`, {
+      hint: 'check the namespace (-n) and the workload name in the config',
+    });
+  }
+  const pods = new PodTracker(kube, kube.namespace, selector);
+  return {
+    config: service,
+    pods,
+    sync: async (onEvent, signal) => {
+      const sessions = createServiceSyncSessions([service], { kube, namespace: kube.namespace, endpoint, onEvent });
+      await Promise.all(sessions.map((session) => session.run(signal)));
+    },
+  };
+}
+
+/** Writes the VS Code configurations, then says how to attach once each debugger answers. */
+function prepareDebug(services: readonly ServiceConfig[], live: LiveStatus, ctx: CliContext, signal: AbortSignal): void {
+  const byFolder = new Map<string, DebugTarget[]>();
+  for (const service of services) {
+    const dev = service.containers[0]?.dev;
+    if (!dev?.debug) continue;
+    const local = forwardsOf(service, true).find((f) => f.remote === dev.debug!.remotePort)!.local;
+    const folder = service.source.root;
+    const target: DebugTarget = { service: service.name, language: dev.debug.language, localPort: local, localDir: relative(folder, dev.sync.localRoot), remoteDir: dev.workDir };
+    byFolder.set(folder, [...(byFolder.get(folder) ?? []), target]);
+    void waitForDebugger(target.language, local, signal).then((answered) => {
+      if (answered) live.line(`${ctx.style.green('⚑')} ${service.name}: debugger ready: ${attachHint(target)}`);
+    });
+  }
+  for (const [folder, targets] of byFolder) {
+    const configs = targets.map(launchConfigFor).filter((c) => c !== undefined);
+    if (configs.length === 0) continue;
+    const path = join(folder, '.vscode', 'launch.json');
+    const result = mergeLaunchJson(existsSync(path) ? readFileSync(path, 'utf8') : undefined, configs);
+    if (result.added.length) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, result.text);
+      live.line(`${ctx.style.dim('·')} ${ctx.files.display(path)}: added ${result.added.map((n) => `"${n}"`).join(', ')}`);
+    }
+    if (result.kept.length) live.line(`${ctx.style.dim('·')} ${ctx.files.display(path)}: ${result.kept.map((n) => `"${n}"`).join(', ')} already there, left as is`);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Output of the foreground `nh up`: log lines prefixed with the service name in a stable color, and on a
+ * terminal one status line kept at the bottom. Before a log line is printed the status line is erased and
+ * afterwards drawn again, so the two never mix. Without a terminal there is no status line: status changes
+ * are printed as plain lines, only when they change.
+ */
+import type { DevLoopEvent } from '../../devloop/dev-loop.js';
+import { describeProcess, renderStatusLine, type ServiceStatus } from '../../devloop/status-line.js';
+import type { Style, Terminal } from '../terminal.js';
+
+/** Distinct 256-color-free ANSI colors for prefixes: cyan, magenta, blue, yellow, green, bright variants. */
+const PREFIX_COLORS = [36, 35, 34, 33, 32, 96, 95, 94, 93, 92] as const;
+
+export function prefixColor(index: number): number {
+  return PREFIX_COLORS[index % PREFIX_COLORS.length]!;
+}
+
+export class LiveStatus {
+  private statusLine = '';
+  private lastPlain = new Map<string, string>();
+  private readonly width: number;
+
+  constructor(
+    private readonly terminal: Terminal,
+    private readonly style: Style,
+    private readonly services: readonly string[],
+    columns: number | undefined,
+  ) {
+    this.width = Math.max(40, columns ?? 120);
+  }
+
+  private prefix(service: string): string {
+    const pad = Math.max(...this.services.map((s) => s.length));
+    const label = service.padEnd(pad);
+    const index = this.services.indexOf(service);
+    return this.terminal.color && index >= 0 ? `\u001b[${prefixColor(index)}m${label}\u001b[39m` : label;
+  }
+
+  handle(event: DevLoopEvent): void {
+    switch (event.type) {
+      case 'output':
+        return this.line(`${this.prefix(event.service)} │ ${event.line}`);
+      case 'reload':
+        return this.line(
+          `${this.prefix(event.service)} │ ${this.style.green('↻')} ${event.files} file${event.files === 1 ? '' : 's'}: saved→synced ${event.saveToSyncedMs} ms, synced→restarted ${event.syncedToRestartedMs} ms`,
+        );
+      case 'notice': {
+        const mark = event.level === 'error' ? this.style.red('✖') : event.level === 'warn' ? this.style.yellow('!') : this.style.dim('·');
+        const who = event.service ? `${this.prefix(event.service)} │ ` : '';
+        return this.line(`${who}${mark} ${event.message}`);
+      }
+      case 'status':
+        return this.status(event.services);
+    }
+  }
+
+  /** A line of nh's own (hints, attach instructions), kept clear of the status line too. */
+  line(text: string): void {
+    if (!this.terminal.interactive) {
+      this.terminal.out(`${text}\n`);
+      return;
+    }
+    this.terminal.out(`\r\u001b[2K${text}\n${this.statusLine}`);
+  }
+
+  /** Erases the status line for good (before the final messages). */
+  clear(): void {
+    if (this.terminal.interactive && this.statusLine) this.terminal.out('\r\u001b[2K');
+    this.statusLine = '';
+  }
+
+  private status(services: readonly ServiceStatus[]): void {
+    if (this.terminal.interactive) {
+      this.statusLine = renderStatusLine(services, this.style, this.width);
+      this.terminal.out(`\r\u001b[2K${this.statusLine}`);
+      return;
+    }
+    for (const service of services) {
+      const forwards = service.forwards.map((f) => `:${f.local} ${f.state.kind}`).join(', ');
+      const text = `${describeProcess(service.process).text}, sync ${service.sync}${forwards ? `, ${forwards}` : ''}`;
+      if (this.lastPlain.get(service.name) === text) continue;
+      this.lastPlain.set(service.name, text);
+      this.terminal.out(`${this.prefix(service.name)} │ status: ${text}\n`);
+    }
+  }
+}

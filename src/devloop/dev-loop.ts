@@ -1,0 +1,243 @@
+/**
+ * The foreground dev loop of `nh up`, for every selected service at once: follow the dev pod, forward its
+ * ports, sync its source, run its command (or debug command) and restart it after each synced batch when
+ * hotReload is on. Everything reports through `onEvent`; nothing here prints.
+ *
+ * Order (dependsOn): a service's process starts after its first sync and once every selected service it
+ * depends on accepts connections in its pod (probed through a tunnel): on the remote port of its first
+ * portForward, or under --debug on its debug port (a debugger may hold the program until you attach).
+ * A dependency with no such port counts as ready once its process runs. The order applies to the first
+ * start only: later restarts (hot reload) do not wait for dependencies.
+ *
+ * Exit: when `signal` aborts, every process group in the containers is stopped and waited for (TERM, then
+ * KILL after 1 s), then forwards, sync sessions and pod watches end; `runDevLoop` resolves after that.
+ */
+import { setMaxListeners } from 'node:events';
+import type { ServiceConfig } from '../config/model.js';
+import type { ExecEndpoint } from '../kube/exec.js';
+import type { PodTracker } from '../kube/pod-tracker.js';
+import { startPortForward, type ForwardState, type PortForward } from '../forward/port-forward.js';
+import { probeTunnel } from '../forward/tunnel.js';
+import type { SyncEvent } from '../sync/session.js';
+import { LineSplitter } from './lines.js';
+import { waitsFor } from './order.js';
+import { ProcessSupervisor, type OpenExec, type ProcessState } from './process-supervisor.js';
+import type { ServiceStatus, SyncState } from './status-line.js';
+
+export type DevLoopEvent =
+  | { readonly type: 'output'; readonly service: string; readonly stream: 'stdout' | 'stderr'; readonly line: string }
+  | { readonly type: 'status'; readonly services: readonly ServiceStatus[] }
+  | {
+      readonly type: 'reload';
+      readonly service: string;
+      readonly files: number;
+      /** First save of the batch → files written in the container. */
+      readonly saveToSyncedMs: number;
+      /** Files written → new process started. */
+      readonly syncedToRestartedMs: number;
+    }
+  | { readonly type: 'notice'; readonly service: string; readonly level: 'info' | 'warn' | 'error'; readonly message: string };
+
+export interface DevLoopService {
+  readonly config: ServiceConfig;
+  readonly pods: PodTracker;
+  /** Runs the service's sync until the signal aborts, reporting through onEvent. */
+  readonly sync: (onEvent: (event: SyncEvent) => void, signal: AbortSignal) => Promise<void>;
+}
+
+export interface DevLoopOptions {
+  readonly endpoint: ExecEndpoint;
+  readonly debug: boolean;
+  readonly signal: AbortSignal;
+  readonly onEvent: (event: DevLoopEvent) => void;
+  readonly openExec?: OpenExec;
+  readonly now?: () => number;
+}
+
+const DEPENDENCY_POLL_MS = 300;
+
+/** Starts every forward first (a taken local port fails here, before anything runs), then the loop. */
+export async function runDevLoop(services: readonly DevLoopService[], options: DevLoopOptions): Promise<void> {
+  const now = options.now ?? Date.now;
+  const inner = new AbortController();
+  const signal = inner.signal;
+  // Every tunnel, forward, sync and probe listens to it: dozens of listeners are expected.
+  setMaxListeners(0, signal);
+  const states = new Map<string, { sync: SyncState; process: ServiceStatus['process']; forwards: Map<number, ForwardState> }>();
+  const publish = () => options.onEvent({ type: 'status', services: services.map((s) => statusOf(s.config.name)) });
+  const statusOf = (name: string): ServiceStatus => {
+    const state = states.get(name)!;
+    return { name, sync: state.sync, process: state.process, forwards: [...state.forwards].map(([local, forward]) => ({ local, state: forward })) };
+  };
+  const deps = waitsFor(services.map((s) => s.config));
+  for (const service of services) {
+    const waiting = deps.get(service.config.name) ?? [];
+    states.set(service.config.name, {
+      sync: 'starting',
+      process: commandOf(service.config, options.debug) ? (waiting.length ? { kind: 'waiting-for', services: waiting } : { kind: 'waiting', reason: 'first sync' }) : { kind: 'no-command' },
+      forwards: new Map(),
+    });
+  }
+  const tasks: Promise<unknown>[] = services.map((s) => s.pods.run(signal, (error) => notice(options, s.config.name, 'warn', `watching pods: ${(error as Error).message}`)));
+
+  const forwards: PortForward[] = [];
+  try {
+    for (const service of services) {
+      for (const { local, remote } of forwardsOf(service.config, options.debug)) {
+        const forward = await startPortForward({
+          endpoint: options.endpoint, pods: service.pods, local, remote, signal,
+          onState: (state) => {
+            states.get(service.config.name)!.forwards.set(local, state);
+            publish();
+          },
+        });
+        states.get(service.config.name)!.forwards.set(local, forward.state());
+        forwards.push(forward);
+      }
+    }
+  } catch (error) {
+    inner.abort();
+    await Promise.allSettled([...tasks, ...forwards.map((f) => f.closed)]);
+    throw error;
+  }
+  publish();
+
+  const supervisors = new Map<string, ProcessSupervisor>();
+  const started = new Set<string>();
+  const readyToServe = new Set<string>();
+  for (const service of services) {
+    const name = service.config.name;
+    const container = service.config.containers[0];
+    const command = commandOf(service.config, options.debug);
+    const setProcess = (process: ServiceStatus['process']) => {
+      states.get(name)!.process = process;
+      publish();
+    };
+    let supervisor: ProcessSupervisor | undefined;
+    if (container && command) {
+      const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+      supervisor = new ProcessSupervisor({
+        service: name, container: container.name, workDir: container.dev.workDir, command, endpoint: options.endpoint, pods: service.pods,
+        ...(options.openExec ? { openExec: options.openExec } : {}),
+        onOutput: (stream, data) => {
+          for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });
+        },
+        onState: (process: ProcessState) => {
+          if (process.kind === 'crashed') notice(options, name, 'error', `the process exited with code ${process.exitCode}${process.message ? ` (${process.message})` : ''}; nh restarts it on the next change`);
+          setProcess(process);
+        },
+      });
+      supervisors.set(name, supervisor);
+    }
+
+    /** Starts (or restarts) once the dependencies serve; resolves with when the process started. */
+    const startWhenReady = async (): Promise<number | undefined> => {
+      if (!supervisor) return undefined;
+      const waiting = deps.get(name) ?? [];
+      let missing = waiting.filter((d) => !readyToServe.has(d));
+      if (missing.length) setProcess({ kind: 'waiting-for', services: missing });
+      while (missing.length && !signal.aborted) {
+        await sleep(DEPENDENCY_POLL_MS);
+        missing = waiting.filter((d) => !readyToServe.has(d));
+      }
+      if (signal.aborted) return undefined;
+      const startedAt = await supervisor.restart(signal);
+      if (startedAt !== undefined) started.add(name);
+      return startedAt;
+    };
+
+    const onSync = (event: SyncEvent) => {
+      const state = states.get(name)!;
+      switch (event.type) {
+        case 'batch': {
+          state.sync = 'synced';
+          publish();
+          const hotReload = Boolean(container?.dev.hotReload);
+          // The first delta on a pod (also a replaced one) always starts the process; later batches only with hotReload.
+          if (!event.initial && !hotReload) return;
+          if (!event.initial && !started.has(name)) return;
+          void startWhenReady().then((startedAt) => {
+            if (event.initial || startedAt === undefined) return;
+            options.onEvent({ type: 'reload', service: name, files: event.written + event.deleted, saveToSyncedMs: event.writtenAt - event.savedAt, syncedToRestartedMs: startedAt - event.writtenAt });
+          });
+          return;
+        }
+        case 'pod-lost':
+          state.sync = 'no pod';
+          started.delete(name);
+          publish();
+          return;
+        case 'pod-back':
+          state.sync = 'syncing';
+          publish();
+          return;
+        case 'error':
+          state.sync = 'error';
+          notice(options, name, 'warn', `sync: ${event.error.message}${event.retryInMs ? ` (retrying in ${Math.round(event.retryInMs / 100) / 10} s)` : ''}`);
+          publish();
+          return;
+        case 'skipped':
+          notice(options, name, 'warn', `not synced: ${event.path} (${event.reason})`);
+          return;
+        case 'ready':
+          return;
+      }
+    };
+    tasks.push(service.sync(onSync, signal).catch((error: Error) => notice(options, name, 'error', `sync stopped: ${error.message}`)));
+    tasks.push(watchServing(service, options, signal, supervisor === undefined, () => readyToServe.add(name), () => started.has(name)));
+  }
+
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    else options.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const stopping = now();
+  // Processes first, while pods and exec still work; then everything else.
+  await Promise.allSettled([...supervisors.values()].map((s) => s.stop()));
+  inner.abort();
+  await Promise.allSettled([...tasks, ...forwards.map((f) => f.closed)]);
+  notice(options, '', 'info', `stopped in ${now() - stopping} ms`);
+}
+
+/** Marks the service as serving once its readiness port accepts connections in the pod. */
+async function watchServing(service: DevLoopService, options: DevLoopOptions, signal: AbortSignal, noProcess: boolean, onServing: () => void, isStarted: () => boolean): Promise<void> {
+  const port = readinessPort(service.config, options.debug);
+  while (!signal.aborted) {
+    await sleep(DEPENDENCY_POLL_MS);
+    if (!noProcess && !isStarted()) continue;
+    const pod = service.pods.current();
+    if (!pod) continue;
+    if (port === undefined || !(await probeTunnel(options.endpoint, { namespace: service.pods.namespace, pod: pod.name, port }))) {
+      onServing();
+      return;
+    }
+  }
+}
+
+export function commandOf(service: ServiceConfig, debug: boolean): readonly string[] | undefined {
+  const command = service.containers[0]?.dev.command;
+  return debug ? (command?.debug ?? command?.run) : command?.run;
+}
+
+/** The port whose accepting connections means "this dependency is up". */
+export function readinessPort(service: ServiceConfig, debug: boolean): number | undefined {
+  const dev = service.containers[0]?.dev;
+  return (debug ? dev?.debug?.remotePort : undefined) ?? dev?.portForwards[0]?.remote;
+}
+
+/** The service's forwards, plus its debug port (same number locally) under --debug. */
+export function forwardsOf(service: ServiceConfig, debug: boolean): { local: number; remote: number }[] {
+  const dev = service.containers[0]?.dev;
+  const forwards = [...(dev?.portForwards ?? [])];
+  const debugPort = dev?.debug?.remotePort;
+  if (debug && debugPort !== undefined && !forwards.some((f) => f.remote === debugPort)) forwards.push({ local: debugPort, remote: debugPort });
+  return forwards;
+}
+
+function notice(options: DevLoopOptions, service: string, level: 'info' | 'warn' | 'error', message: string): void {
+  options.onEvent({ type: 'notice', service, level, message });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

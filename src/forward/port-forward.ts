@@ -1,0 +1,148 @@
+/**
+ * A local port on 127.0.0.1 forwarded to a port of whatever pod the tracker currently names: each local
+ * connection gets its own tunnel to the pod of that moment, so a replaced pod is used as soon as the new
+ * one is ready (connections arriving in between wait for it). A probe every few seconds, and every failed
+ * connection, tell "tunnel down" from "app not listening".
+ */
+import type { Server, Socket } from 'node:net';
+import { NhError } from '../errors.js';
+import type { ExecEndpoint } from '../kube/exec.js';
+import type { PodTracker, TrackedPod } from '../kube/pod-tracker.js';
+import { findPortHolder, type PortHolder } from './port-holder.js';
+import { pipeThroughTunnel, probeTunnel, type TunnelFailure } from './tunnel.js';
+
+export type ForwardState =
+  | { readonly kind: 'waiting-for-pod' }
+  | { readonly kind: 'ok'; readonly pod: string }
+  | { readonly kind: 'app-not-listening'; readonly pod: string }
+  | { readonly kind: 'tunnel-down'; readonly pod: string | undefined; readonly message: string };
+
+export interface PortForwardOptions {
+  readonly endpoint: ExecEndpoint;
+  readonly pods: PodTracker;
+  readonly local: number;
+  readonly remote: number;
+  readonly signal: AbortSignal;
+  readonly onState?: (state: ForwardState) => void;
+  /** How often the tunnel and the app behind it are probed (default 3 s). */
+  readonly probeEveryMs?: number;
+}
+
+export interface PortForward {
+  readonly local: number;
+  readonly remote: number;
+  state(): ForwardState;
+  /** Resolves once the listener is closed and every tunnel is gone (after the signal aborts). */
+  readonly closed: Promise<void>;
+}
+
+const DEFAULT_PROBE_MS = 3_000;
+
+export class PortInUseError extends NhError {
+  constructor(
+    readonly port: number,
+    readonly holder: PortHolder | undefined,
+  ) {
+    const who = holder ? ` by ${holder.command} (pid ${holder.pid})` : '';
+    super('NH_PORT_IN_USE', `local port ${port} is already in use${who}`, {
+      hint: holder
+        ? `stop that process (\`kill ${holder.pid}\`) or change the local side of the portForward "${port}:…" in the config`
+        : `find the process with \`ss -ltnp 'sport = :${port}'\`, or change the local side of the portForward "${port}:…" in the config`,
+    });
+    this.name = 'PortInUseError';
+  }
+}
+
+/** Resolves once 127.0.0.1:local accepts connections; throws PortInUseError when it is taken. */
+export async function startPortForward(options: PortForwardOptions): Promise<PortForward> {
+  const net = await import('node:net');
+  const { endpoint, pods, local, remote, signal } = options;
+  let state: ForwardState = pods.current() ? { kind: 'ok', pod: pods.current()!.name } : { kind: 'waiting-for-pod' };
+  const setState = (next: ForwardState) => {
+    if (JSON.stringify(next) === JSON.stringify(state)) return;
+    state = next;
+    options.onState?.(next);
+  };
+  const fromFailure = (pod: string | undefined, failure: TunnelFailure | undefined): ForwardState =>
+    failure === undefined
+      ? { kind: 'ok', pod: pod! }
+      : failure.kind === 'refused'
+        ? { kind: 'app-not-listening', pod: pod! }
+        : { kind: 'tunnel-down', pod, message: failure.message };
+
+  const sockets = new Set<Socket>();
+  const tunnels = new Set<Promise<void>>();
+  const server: Server = net.createServer((socket) => {
+    sockets.add(socket);
+    const tunnel = (async () => {
+      let pod: TrackedPod;
+      try {
+        pod = await pods.nextPod(signal);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      await pipeThroughTunnel(endpoint, { namespace: pods.namespace, pod: pod.name, port: remote }, socket, {
+        signal,
+        onFailure: (failure) => setState(fromFailure(pod.name, failure)),
+        onAnswer: () => setState({ kind: 'ok', pod: pod.name }),
+      });
+    })().finally(() => {
+      sockets.delete(socket);
+      tunnels.delete(tunnel);
+    });
+    tunnels.add(tunnel);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(local, findPortHolder(local)) : new NhError('NH_PORT_IN_USE', `cannot listen on 127.0.0.1:${local}: ${error.message}`, { cause: error }));
+    });
+    server.listen({ port: local, host: '127.0.0.1', exclusive: true }, resolve);
+  });
+  server.on('error', () => undefined);
+
+  let probing = false;
+  const probe = async () => {
+    if (probing || signal.aborted) return;
+    probing = true;
+    try {
+      const pod = pods.current();
+      if (!pod) return setState({ kind: 'waiting-for-pod' });
+      const failure = await probeTunnel(endpoint, { namespace: pods.namespace, pod: pod.name, port: remote });
+      // The pod may have changed while probing; the next probe judges the new one.
+      if (!signal.aborted && pods.current()?.uid === pod.uid) setState(fromFailure(pod.name, failure));
+    } finally {
+      probing = false;
+    }
+  };
+  const unsubscribe = pods.onChange(() => void probe());
+  const timer = setInterval(() => void probe(), options.probeEveryMs ?? DEFAULT_PROBE_MS);
+  void probe();
+
+  const closed = new Promise<void>((resolve) => {
+    const close = () => {
+      clearInterval(timer);
+      unsubscribe();
+      for (const socket of sockets) socket.destroy();
+      server.close(() => void Promise.allSettled([...tunnels]).then(() => resolve()));
+    };
+    if (signal.aborted) close();
+    else signal.addEventListener('abort', close, { once: true });
+  });
+  return { local, remote, state: () => state, closed };
+}
+
+/** A short phrase for status lines: `18080→8080 ok`, `18080→8080 app not listening`. */
+export function describeForwardState(state: ForwardState): string {
+  switch (state.kind) {
+    case 'ok':
+      return 'ok';
+    case 'waiting-for-pod':
+      return 'waiting for pod';
+    case 'app-not-listening':
+      return 'app not listening';
+    case 'tunnel-down':
+      return 'tunnel down';
+  }
+}
