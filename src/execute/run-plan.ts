@@ -140,23 +140,24 @@ async function restore(namespace: string, service: string, deps: ExecuteDeps, pr
 
 async function restoreWith(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void, strict: boolean): Promise<void> {
   const refresh = () => (strict ? deps.replan : deps.planRestore)(plan.service);
+  let restored: KubeObject | undefined;
   if (plan.workloadPatch) {
     progress(`restoring ${plan.workload.kind} ${plan.workload.name}`);
-    const restored = await (strict
+    restored = await (strict
       ? patchStrictly(deps, namespace, plan.workloadPatch, async () => (await refresh()).workloadPatch)
       : patchLatest(deps, namespace, plan.workloadPatch, async () => (await refresh()).workloadPatch));
-    if (restored) {
-      const workload = { ...restored, kind: plan.workload.kind };
-      // A StatefulSet replaces neither a pod that never became ready nor, with OnDelete, any pod: delete them.
-      if (plan.workload.kind === 'StatefulSet') await deleteDevPods(deps.kube, namespace, workload);
-      progress('waiting for the dev pod to go');
-      await waitForDevPodsGone(deps.kube, namespace, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
-    }
   }
+  // Right after the workload: an HPA still held at one replica would scale the restored workload back down.
   for (const hpa of plan.hpaPatches) {
     progress(`restoring HPA ${hpa.name}`);
     await patchLatest(deps, namespace, hpa, async () => (await refresh()).hpaPatches.find((p) => p.name === hpa.name));
   }
+  if (!restored) return;
+  const workload = { ...restored, kind: plan.workload.kind };
+  // A StatefulSet replaces neither a pod that never became ready nor, with OnDelete, any pod: delete them.
+  if (plan.workload.kind === 'StatefulSet') await deleteDevPods(deps.kube, namespace, workload);
+  progress('waiting for the dev pod to go');
+  await waitForDevPodsGone(deps.kube, namespace, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
 }
 
 /**
