@@ -14,7 +14,7 @@ export interface SyncAgent {
   hash(paths: readonly string[]): Promise<Map<string, string>>;
   remove(paths: readonly string[]): Promise<void>;
   /** Extracts a tar archive of exactly `bytes` bytes in workDir. */
-  put(bytes: number, archive: AsyncIterable<Uint8Array>): Promise<void>;
+  put(bytes: number, archive: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   /** Resolves (with the reason) once the channel is gone. */
   readonly lost: Promise<Error>;
   close(): Promise<void>;
@@ -89,7 +89,7 @@ export class ContainerAgent implements SyncAgent {
     await this.request('del', [payload], payload.length);
   }
 
-  async put(bytes: number, archive: AsyncIterable<Uint8Array>): Promise<void> {
+  async put(bytes: number, archive: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
     await this.request('put', archive, bytes);
   }
 

@@ -26,12 +26,15 @@ export interface LocalScan {
 const WALK_CONCURRENCY = 64;
 const CHUNK_BYTES = 1024 * 1024;
 
-/** Every synced entry below root. Reads each directory's .gitignore before deciding on its children. */
-export async function scanLocalTree(root: string, initialRules: SyncRules): Promise<LocalScan> {
+/**
+ * Every synced entry below root (or below its subdirectory `from`). Reads each directory's .gitignore
+ * before deciding on its children.
+ */
+export async function scanLocalTree(root: string, initialRules: SyncRules, from = ''): Promise<LocalScan> {
   const tree = new Map<string, TreeEntry>();
   const unsupported: Unsupported[] = [];
   let rules = initialRules;
-  let dirs = [''];
+  let dirs = [from];
   while (dirs.length > 0) {
     const next: string[] = [];
     // Breadth first, a level at a time: a level's .gitignore files are read before their children are judged.

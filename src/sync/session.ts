@@ -238,6 +238,13 @@ export class SyncSession {
       // A path inside an ignored directory never reaches here (not watched); the rest is judged by the plan.
       changes.set(path, await statEntry(this.options.localRoot, path));
     }
+    // A directory that is new in the container: files created in it before the watcher watched it
+    // raised no event, so its contents are read here.
+    for (const [path, entry] of [...changes]) {
+      if (entry?.kind !== 'dir' || this.known.get(path) === 'dir' || this.rules.isIgnored(path, true)) continue;
+      const below = await scanLocalTree(this.options.localRoot, this.rules, path);
+      for (const found of below.tree.values()) changes.set(found.path, found);
+    }
     const plan = planLiveBatch(changes, this.known, this.rules, this.maxFileBytes);
     for (const entry of plan.tooLarge) this.skip(entry.path, tooLargeReason(entry.size, this.maxFileBytes));
     if (plan.deletes.length === 0 && plan.puts.length === 0) return;
