@@ -153,6 +153,8 @@ export class SyncSession {
             fullSyncNeeded = false;
             pending.clear();
             await this.syncAll(agent);
+            // The .gitignore files read by this delta may ignore directories, or stop ignoring them.
+            if (this.rules.usesGitignore) await watcher.rescan();
           } else if (taken && !agentLost) {
             await this.sendBatch(agent, taken.paths, taken.firstAt);
           } else if (taken) {
