@@ -25,6 +25,7 @@ export interface LocalScan {
 
 const WALK_CONCURRENCY = 64;
 const CHUNK_BYTES = 1024 * 1024;
+const HASH_CONCURRENCY = 8;
 
 /**
  * Every synced entry below root (or below its subdirectory `from`). Reads each directory's .gitignore
@@ -83,18 +84,24 @@ export async function statEntry(root: string, path: string): Promise<TreeEntry |
 /** md5 of each file (hex), the hash the container computes with md5sum. Unreadable files are left out. */
 export async function hashLocalFiles(root: string, paths: readonly string[]): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
-  await mapLimit(paths, 8, async (path) => {
-    const hash = await hashFile(join(root, path)).catch(() => undefined);
-    if (hash) hashes.set(path, hash);
-  });
+  let next = 0;
+  // A few workers, each reusing one read buffer: ten thousand small files must not cost ten thousand buffers.
+  const worker = async () => {
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    while (next < paths.length) {
+      const path = paths[next++]!;
+      const hash = await hashFile(join(root, path), buffer).catch(() => undefined);
+      if (hash) hashes.set(path, hash);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, paths.length) }, worker));
   return hashes;
 }
 
-async function hashFile(file: string): Promise<string> {
+async function hashFile(file: string, buffer: Buffer): Promise<string> {
   const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const hash = createHash('md5');
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
@@ -107,32 +114,54 @@ async function hashFile(file: string): Promise<string> {
 }
 
 /**
- * A tar archive of the entries, read from disk as it is sent. Each file contributes exactly the size it
- * was listed with (the agent reads an exact byte count): a file that grew is cut, one that shrank or
- * vanished is padded. Its next change event sends it again.
+ * A tar archive of the entries, read from disk as it is sent, in chunks of about 1 MiB: one WebSocket
+ * message per small file would cost more in framing than in bytes. Each file contributes exactly the
+ * size it was listed with (the agent reads an exact byte count): a file that grew is cut, one that shrank
+ * or vanished is padded. Its next change event sends it again.
  */
 export async function* archiveChunks(root: string, entries: readonly TreeEntry[]): AsyncGenerator<Uint8Array> {
+  let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let used = 0;
+  /** Room for at least `bytes` more (or a whole empty chunk); yields the full chunk first when needed. */
+  function* reserve(bytes: number): Generator<Uint8Array> {
+    if (used > 0 && used + bytes > chunk.length) {
+      yield chunk.subarray(0, used);
+      chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      used = 0;
+    }
+  }
+  /** Appends data, or that many zero bytes when given a count. */
+  const append = function* (data: Uint8Array | number): Generator<Uint8Array> {
+    const length = typeof data === 'number' ? data : data.length;
+    for (let offset = 0; offset < length; ) {
+      yield* reserve(Math.min(length - offset, CHUNK_BYTES));
+      const n = Math.min(length - offset, chunk.length - used);
+      if (typeof data === 'number') chunk.fill(0, used, used + n);
+      else chunk.set(data.subarray(offset, offset + n), used);
+      used += n;
+      offset += n;
+    }
+  };
   for (const entry of entries) {
-    yield tarHeader(entry);
+    yield* append(tarHeader(entry));
     if (entry.kind !== 'file') continue;
     let sent = 0;
     const handle = await open(join(root, entry.path), constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
     try {
       while (handle && sent < entry.size) {
-        const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, entry.size - sent));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (used === chunk.length) yield* reserve(1);
+        const { bytesRead } = await handle.read(chunk, used, Math.min(chunk.length - used, entry.size - sent), null);
         if (bytesRead === 0) break;
+        used += bytesRead;
         sent += bytesRead;
-        yield buffer.subarray(0, bytesRead);
       }
     } finally {
       await handle?.close();
     }
-    for (let padding = entry.size - sent + paddingOf(entry.size); padding > 0; padding -= CHUNK_BYTES) {
-      yield new Uint8Array(Math.min(padding, CHUNK_BYTES));
-    }
+    yield* append(entry.size - sent + paddingOf(entry.size));
   }
-  yield TAR_END;
+  yield* append(TAR_END);
+  if (used > 0) yield chunk.subarray(0, used);
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

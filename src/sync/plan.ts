@@ -40,16 +40,32 @@ export interface SyncPlan {
 export interface Hashes {
   readonly local: ReadonlyMap<string, string>;
   readonly remote: ReadonlyMap<string, string>;
+  /** Files taken as equal without hashing: same size and same mtime second on both sides. */
+  readonly sameByStat?: ReadonlySet<string>;
 }
 
-/** Files on both sides with the same size: only their hashes can tell whether they differ. */
-export function hashCandidates(local: Tree, remote: Tree): string[] {
-  const paths: string[] = [];
+export interface ContentChecks {
+  /** Files whose hashes must be compared. */
+  readonly hash: readonly string[];
+  readonly sameByStat: ReadonlySet<string>;
+}
+
+/**
+ * Which files need their hashes compared: those with the same size on both sides (a different size is a
+ * difference already). With `trustMtime`, a file whose container copy also has its local mtime second
+ * (nh's tar sets it) is taken as equal, as rsync's quick check does: a re-sync of an unchanged tree then
+ * hashes nothing. Anything writing in the container moves the mtime; `nh sync --check` always hashes.
+ */
+export function contentChecks(local: Tree, remote: Tree, trustMtime: boolean): ContentChecks {
+  const hash: string[] = [];
+  const sameByStat = new Set<string>();
   for (const entry of local.values()) {
     const other = remote.get(entry.path);
-    if (entry.kind === 'file' && other?.kind === 'file' && other.size === entry.size) paths.push(entry.path);
+    if (entry.kind !== 'file' || other?.kind !== 'file' || other.size !== entry.size) continue;
+    if (trustMtime && Math.floor(entry.mtimeMs / 1000) === Math.floor(other.mtimeMs / 1000)) sameByStat.add(entry.path);
+    else hash.push(entry.path);
   }
-  return paths.sort();
+  return { hash: hash.sort(), sameByStat };
 }
 
 export function planSync(local: Tree, remote: Tree, hashes: Hashes, rules: PathSelector, maxFileBytes: number): SyncPlan {
@@ -102,6 +118,7 @@ function differenceOf(local: TreeEntry, remote: TreeEntry | undefined, hashes: H
       return sameMode(local.mode, remote.mode) ? undefined : 'mode';
     case 'file': {
       if (remote.size !== local.size) return 'content';
+      if (hashes.sameByStat?.has(local.path)) return sameMode(local.mode, remote.mode) ? undefined : 'mode';
       const localHash = hashes.local.get(local.path);
       if (localHash === undefined || localHash !== hashes.remote.get(local.path)) return 'content';
       return sameMode(local.mode, remote.mode) ? undefined : 'mode';

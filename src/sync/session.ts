@@ -9,7 +9,7 @@ import type { SyncAgent } from './agent.js';
 import { PendingChanges, DEFAULT_BATCH_TIMING, type BatchTiming } from './batch.js';
 import { archiveChunks, hashLocalFiles, scanLocalTree, statEntry, type Unsupported } from './local-tree.js';
 import { pathProblem, isWithin } from './paths.js';
-import { hashCandidates, planLiveBatch, planSync, type Difference, type SyncPlan } from './plan.js';
+import { contentChecks, planLiveBatch, planSync, type Difference, type SyncPlan } from './plan.js';
 import { SyncRules, type RuleSettings } from './rules.js';
 import { archiveSize } from './tar.js';
 import { treeOf, type EntryKind, type TreeEntry } from './tree.js';
@@ -89,7 +89,7 @@ export class SyncSession {
   async check(signal: AbortSignal): Promise<CheckResult> {
     const agent = await this.options.connect(signal);
     try {
-      const { plan, unsupported } = await this.compare(agent);
+      const { plan, unsupported } = await this.compare(agent, false);
       return { differences: plan.differences, tooLarge: plan.tooLarge, unsupported };
     } finally {
       await agent.close();
@@ -211,13 +211,13 @@ export class SyncSession {
     }
   }
 
-  private async compare(agent: SyncAgent): Promise<{ plan: SyncPlan; unsupported: readonly Unsupported[] }> {
+  private async compare(agent: SyncAgent, trustMtime: boolean): Promise<{ plan: SyncPlan; unsupported: readonly Unsupported[] }> {
     const [scan, remoteEntries] = await Promise.all([scanLocalTree(this.options.localRoot, SyncRules.compile(this.options.settings)), agent.list()]);
     this.rules = scan.rules;
     const remote = treeOf(remoteEntries);
-    const candidates = hashCandidates(scan.tree, remote);
-    const [local, remoteHashes] = await Promise.all([hashLocalFiles(this.options.localRoot, candidates), agent.hash(candidates)]);
-    const plan = planSync(scan.tree, remote, { local, remote: remoteHashes }, this.rules, this.maxFileBytes);
+    const checks = contentChecks(scan.tree, remote, trustMtime);
+    const [local, remoteHashes] = await Promise.all([hashLocalFiles(this.options.localRoot, checks.hash), agent.hash(checks.hash)]);
+    const plan = planSync(scan.tree, remote, { local, remote: remoteHashes, sameByStat: checks.sameByStat }, this.rules, this.maxFileBytes);
     this.known = new Map([...scan.tree.values()].map((e) => [e.path, e.kind]));
     for (const entry of remoteEntries) if (!this.known.has(entry.path) && this.rules.selects(entry.path, entry.kind === 'dir')) this.known.set(entry.path, entry.kind);
     return { plan, unsupported: scan.unsupported };
@@ -225,7 +225,7 @@ export class SyncSession {
 
   private async syncAll(agent: SyncAgent): Promise<SyncPlan> {
     const startedAt = this.now();
-    const { plan, unsupported } = await this.compare(agent);
+    const { plan, unsupported } = await this.compare(agent, true);
     for (const { path, reason } of unsupported) this.skip(path, reason);
     for (const entry of plan.tooLarge) this.skip(entry.path, tooLargeReason(entry.size, this.maxFileBytes));
     await this.apply(agent, plan.deletes, plan.puts);

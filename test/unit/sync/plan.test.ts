@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashCandidates, planLiveBatch, planSync, topmost } from '../../../src/sync/plan.js';
+import { contentChecks, planLiveBatch, planSync, topmost } from '../../../src/sync/plan.js';
 import { SyncRules } from '../../../src/sync/rules.js';
 import { treeOf, type TreeEntry } from '../../../src/sync/tree.js';
 
@@ -14,11 +14,23 @@ test('an unchanged tree sends nothing', () => {
   const tree = treeOf([dir('src'), file('src/a.js', 5), link('l', 'src'), file('run.sh', 9, 0o755)]);
   const remote = treeOf([dir('src'), file('src/a.js', 5, 0o664), link('l', 'src'), file('run.sh', 9, 0o775)]);
   const hashes = { local: new Map([['src/a.js', 'h1'], ['run.sh', 'h2']]), remote: new Map([['src/a.js', 'h1'], ['run.sh', 'h2']]) };
-  assert.deepEqual(hashCandidates(tree, remote), ['run.sh', 'src/a.js']);
+  assert.deepEqual(contentChecks(tree, remote, false).hash, ['run.sh', 'src/a.js']);
   const plan = planSync(tree, remote, hashes, rules, 1e9);
   assert.deepEqual(plan.puts, []);
   assert.deepEqual(plan.deletes, []);
   assert.equal(plan.bytes, 0);
+});
+
+test('the mtime quick check: same size and mtime second is equal without a hash; --check hashes all', () => {
+  const at = (entry: TreeEntry, mtimeMs: number): TreeEntry => ({ ...entry, mtimeMs });
+  const local = treeOf([at(file('same', 4), 1_700_000_000_900), at(file('touched', 4), 1_700_000_005_000), at(file('resized', 5), 0)]);
+  const remote = treeOf([at(file('same', 4), 1_700_000_000_000), at(file('touched', 4), 1_700_000_009_000), at(file('resized', 4), 0)]);
+  const quick = contentChecks(local, remote, true);
+  assert.deepEqual(quick.hash, ['touched']);
+  assert.deepEqual([...quick.sameByStat], ['same']);
+  assert.deepEqual(contentChecks(local, remote, false).hash, ['same', 'touched']);
+  const plan = planSync(local, remote, { local: new Map([['touched', 'a']]), remote: new Map([['touched', 'a']]), sameByStat: quick.sameByStat }, rules, 1e9);
+  assert.deepEqual(plan.differences, [{ path: 'resized', reason: 'content' }]);
 });
 
 test('an empty container gets everything, directories first', () => {
