@@ -15,7 +15,7 @@ MINOR=$(echo "$KV" | cut -d. -f2)
 SV="0.${KV#*.}"                       # 1.34.4 -> 0.34.4
 EV=$NH_ETCD_VERSION
 BUILD="$NH_CLUSTER_CACHE/build"
-K8S_BINS="kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl"
+K8S_BINS="kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl kube-proxy"
 : "${NH_CRICTL_VERSION:=v1.34.0}"       # sigs.k8s.io/cri-tools (crictl: debugging + clean pod teardown in down.sh)
 STAMP="$NH_BIN/.complete"
 
@@ -61,6 +61,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubelet"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 )
 GO
   log "[k8s 1/2] resolving modules for k8s.io/kubernetes v$KV (go mod tidy; downloads ~0.5 GB on a cold cache)"
@@ -106,7 +107,7 @@ build_etcd
 build_k8s
 build_crictl
 
-for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
+for b in $K8S_BINS; do
   if [ "$b" = kubectl ]; then v=$("$NH_BIN/$b" version --client 2>&1 || true); else v=$("$NH_BIN/$b" --version 2>&1 || true); fi
   case "$v" in *"v$KV"*) ;; *) die "$b reports '$v', expected v$KV (version stamping failed)";; esac
 done

@@ -27,7 +27,13 @@ stop() {  # [-t TIMEOUT_S] NAME... : SIGTERM all, wait, then SIGKILL -- only the
 }
 
 # 1. kubelet first, so it does not restart pods while we tear them down
-stop -t 20 kubelet kube-scheduler kube-controller-manager
+stop -t 20 kubelet kube-proxy kube-scheduler kube-controller-manager
+# kube-proxy's iptables chains (KUBE-*): only when it was ours that made them (no other kube-proxy running)
+if [ -x "$NH_BIN/kube-proxy" ] && iptables-save -t nat 2>/dev/null | grep -q '^:KUBE-SERVICES'; then
+  if ! pgrep -x kube-proxy >/dev/null 2>&1; then
+    "$NH_BIN/kube-proxy" --cleanup --proxy-mode=iptables >> "$NH_LOGS/kube-proxy.log" 2>&1 || true
+  fi
+fi
 
 # 2. remove all pod sandboxes through CRI while containerd still runs: this runs CNI DEL (iptables, IPs,
 #    netns) and ends the shims cleanly

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# gen-pki.sh DIR NODE_NAME APISERVER_URL -- loopback-only PKI + kubeconfigs for the nh local cluster (openssl only)
+# gen-pki.sh DIR NODE_NAME APISERVER_URL [SERVICE_IP] -- loopback-only PKI + kubeconfigs for the nh local cluster
+# (openssl only). Idempotent: creates only what is missing, so a new component's cert can be added later.
 set -euo pipefail
 D=${1:?dir}; NODE=${2:?node}; SERVER=${3:?apiserver url}; SVC_IP=${4:-10.96.0.1}
 mkdir -p "$D"; cd "$D"
 umask 077
-openssl genrsa -out ca.key 2048 2>/dev/null
-openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj "/CN=nh-cluster-ca" -out ca.crt
-openssl genrsa -out sa.key 2048 2>/dev/null
-openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+if [ ! -s ca.crt ] || [ ! -s ca.key ]; then
+  openssl genrsa -out ca.key 2048 2>/dev/null
+  openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj "/CN=nh-cluster-ca" -out ca.crt
+fi
+if [ ! -s sa.key ] || [ ! -s sa.pub ]; then
+  openssl genrsa -out sa.key 2048 2>/dev/null
+  openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+fi
 sign() {  # NAME CN O [SANs]
   local n=$1 cn=$2 o=$3 san=${4:-} subj
+  [ -s "$n.crt" ] && [ -s "$n.key" ] && return 0
   openssl genrsa -out "$n.key" 2048 2>/dev/null
   subj="/CN=$cn"; [ -n "$o" ] && subj="/O=$o/CN=$cn"
   openssl req -new -key "$n.key" -subj "$subj" -out "$n.csr"
@@ -25,7 +31,9 @@ sign admin nh-admin system:masters
 sign kube-controller-manager system:kube-controller-manager ""
 sign kube-scheduler system:kube-scheduler ""
 sign kubelet "system:node:$NODE" system:nodes "DNS:$NODE,DNS:localhost,IP:127.0.0.1"
-for n in admin kube-controller-manager kube-scheduler kubelet; do
+sign kube-proxy system:kube-proxy ""
+for n in admin kube-controller-manager kube-scheduler kubelet kube-proxy; do
+[ -s "$n.kubeconfig" ] && continue
 cat > "$n.kubeconfig" <<KC
 apiVersion: v1
 kind: Config

@@ -27,6 +27,9 @@ NH_CTR_SOCK="$NH_CLUSTER_RUN/containerd/containerd.sock"
 : "${NH_SCHED_PORT:=20259}"
 : "${NH_KUBELET_PORT:=20250}"
 : "${NH_KUBELET_HEALTHZ_PORT:=20248}"
+: "${NH_PROXY_HEALTHZ_PORT:=20256}"
+: "${NH_PROXY_METRICS_PORT:=20249}"
+: "${NH_KUBE_PROXY:=1}"                # 1: run kube-proxy (iptables mode) so Service ClusterIPs route
 
 # Pod network: own bridge name and a range unlikely to clash (not 10.244/16, not 10.88/16, not 172.17/16).
 : "${NH_BRIDGE:=nhbr0}"
@@ -77,6 +80,7 @@ nh_shim_pids() {
 }
 
 NH_COMPONENTS="containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+[ "$NH_KUBE_PROXY" = 1 ] && NH_COMPONENTS="$NH_COMPONENTS kube-proxy"
 nh_kubectl() { "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
 
 # one up/down at a time (e.g. two test processes both finding the cluster down)

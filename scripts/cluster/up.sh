@@ -67,6 +67,8 @@ if [ ! -f "$NH_PKI/.complete" ] || [ "$(cat "$NH_PKI/.complete")" != "$NH_NODE $
   rm -rf "$NH_PKI"
   bash "$HERE/gen-pki.sh" "$NH_PKI" "$NH_NODE" "$APISERVER_URL" "$SVC_IP"
   echo "$NH_NODE $APISERVER_URL $SVC_IP" > "$NH_PKI/.complete"
+else
+  bash "$HERE/gen-pki.sh" "$NH_PKI" "$NH_NODE" "$APISERVER_URL" "$SVC_IP"   # adds certs of new components only
 fi
 install -m 600 "$NH_PKI/admin.kubeconfig" "$NH_KUBECONFIG.tmp" && mv "$NH_KUBECONFIG.tmp" "$NH_KUBECONFIG"
 
@@ -152,10 +154,24 @@ nh_running kubelet && KUBELET_STARTED=""
 start kubelet "$NH_BIN/kubelet" --config="$NH_CONF/kubelet.yaml" --kubeconfig="$P/kubelet.kubeconfig" \
   --root-dir="$NH_CLUSTER_ROOT/kubelet" --cert-dir="$NH_CLUSTER_ROOT/kubelet/pki" --v=1
 
+if [ "$NH_KUBE_PROXY" = 1 ]; then
+  # Service ClusterIPs: iptables mode; masquerade-all so replies between pods on the same bridge come back
+  # through the host without br_netfilter; NodePorts only on the bridge's own address (reachable from this
+  # machine and its pods, nothing else); no conntrack sysctl changes.
+  POD_GW=$(echo "$NH_POD_CIDR" | awk -F'[./]' '{print $1"."$2"."$3"."$4+1}')
+  start kube-proxy "$NH_BIN/kube-proxy" --kubeconfig="$P/kube-proxy.kubeconfig" --hostname-override="$NH_NODE" \
+    --proxy-mode=iptables --cluster-cidr="$NH_POD_CIDR" --masquerade-all=true \
+    --bind-address=127.0.0.1 --healthz-bind-address="127.0.0.1:$NH_PROXY_HEALTHZ_PORT" \
+    --metrics-bind-address="127.0.0.1:$NH_PROXY_METRICS_PORT" --nodeport-addresses="$POD_GW/32" \
+    --iptables-localhost-nodeports=false --conntrack-max-per-core=0 \
+    --conntrack-tcp-timeout-established=0 --conntrack-tcp-timeout-close-wait=0 --v=1
+fi
+
 wait_for kube-controller-manager 30 curl -fsSk "https://127.0.0.1:$NH_KCM_PORT/healthz"
 wait_for kube-scheduler 30 curl -fsSk "https://127.0.0.1:$NH_SCHED_PORT/healthz"
 wait_for kubelet 60 curl -fsS "http://127.0.0.1:$NH_KUBELET_HEALTHZ_PORT/healthz"
-log "controller-manager, scheduler, kubelet healthy ($(elapsed))"
+[ "$NH_KUBE_PROXY" = 1 ] && wait_for kube-proxy 60 curl -fsS "http://127.0.0.1:$NH_PROXY_HEALTHZ_PORT/healthz"
+log "controller-manager, scheduler, kubelet$([ "$NH_KUBE_PROXY" = 1 ] && echo ', kube-proxy') healthy ($(elapsed))"
 
 node_ready() {  # Ready=True, and the node lease renewed by the kubelet we just started (not stale state)
   local st renew

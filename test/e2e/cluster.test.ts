@@ -213,9 +213,11 @@ test('the booking example deploys and serves HTTP through port-forwards', async 
     try {
       const root = await httpGet(pf.localPort, '/');
       assert.equal(root.status, 200);
-      const body = JSON.parse(root.body) as { service: string; version: string };
+      const body = JSON.parse(root.body) as { service: string; version: string; api?: { service?: string } };
       assert.equal(body.service, name);
       assert.equal(body.version, '1.0.0');
+      // api.yaml is applied before web.yaml, so web's pod has BOOKING_API_SERVICE_HOST and calls it (kube-proxy)
+      if (name === 'booking-web') assert.equal(body.api?.service, 'booking-api', root.body);
       const health = await httpGet(pf.localPort, '/healthz');
       assert.equal(health.status, 200);
       assert.equal(health.body.trim(), 'ok');
@@ -223,4 +225,12 @@ test('the booking example deploys and serves HTTP through port-forwards', async 
       pf.close();
     }
   }
+});
+
+test('Service ClusterIPs route to pods (kube-proxy)', async () => {
+  const svc = await core.readNamespacedService({ name: 'booking-inventory', namespace: ns() });
+  const ip = svc.spec?.clusterIP;
+  assert.ok(ip);
+  const r = kubectl(['-n', ns(), 'exec', 'deploy/booking-web', '--', 'wget', '-qO-', `http://${ip}:8080/rooms`]);
+  assert.equal((JSON.parse(r.stdout) as { service: string }).service, 'booking-inventory');
 });

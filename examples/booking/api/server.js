@@ -4,7 +4,10 @@ import http from 'node:http';
 const SERVICE = 'booking-api';
 const VERSION = process.env.APP_VERSION || '1.0.0';
 const PORT = Number(process.env.PORT || 8080);
-const INVENTORY_URL = process.env.INVENTORY_URL || ''; // optional, e.g. http://127.0.0.1:8082
+// Upstream booking-inventory: INVENTORY_URL, else the Service env vars the kubelet injects (present when the
+// Service existed before this pod started; the cluster has kube-proxy but no DNS).
+const INVENTORY_URL = process.env.INVENTORY_URL ||
+  (process.env.BOOKING_INVENTORY_SERVICE_HOST ? `http://${process.env.BOOKING_INVENTORY_SERVICE_HOST}:${process.env.BOOKING_INVENTORY_SERVICE_PORT || 8080}` : '');
 
 const bookings = [
   { id: 1, room: 'A-101', guest: 'ada' },

@@ -4,7 +4,10 @@ import http from 'node:http';
 const SERVICE = 'booking-web';
 const VERSION = process.env.APP_VERSION || '1.0.0';
 const PORT = Number(process.env.PORT || 8080);
-const API_URL = process.env.API_URL || ''; // e.g. http://127.0.0.1:8081 (optional: no DNS in the dev cluster)
+// Upstream booking-api: API_URL, else the Service env vars the kubelet injects (BOOKING_API_SERVICE_HOST/PORT,
+// present when the Service existed before this pod started; the cluster has kube-proxy but no DNS).
+const API_URL = process.env.API_URL ||
+  (process.env.BOOKING_API_SERVICE_HOST ? `http://${process.env.BOOKING_API_SERVICE_HOST}:${process.env.BOOKING_API_SERVICE_PORT || 8080}` : '');
 
 function fetchJson(url, timeoutMs = 1500) {
   return new Promise((resolve) => {
