@@ -79,10 +79,12 @@ fi
 
 # 5. network leftovers: our bridge, iptables rules/chains tagged with our CNI network name, IPAM state
 if ip link show "$NH_BRIDGE" >/dev/null 2>&1; then log "deleting bridge $NH_BRIDGE"; ip link del "$NH_BRIDGE" || true; fi
+# the CNI plugins tag their rules with a comment 'name: "<network>" id: "<container>"' (escaped by iptables-save)
+tag="\\\"$NH_CNI_NET\\\""
 if command -v iptables-save >/dev/null; then
   for table in nat filter; do
-    chains=$(iptables-save -t "$table" 2>/dev/null | grep -- "\"$NH_CNI_NET\"" | grep -o -- '-j CNI-[A-Za-z0-9-]*' | awk '{print $2}' | sort -u || true)
-    rules=$(iptables-save -t "$table" 2>/dev/null | grep -- "\"$NH_CNI_NET\"" | grep '^-A' || true)
+    chains=$(iptables-save -t "$table" 2>/dev/null | grep -F -- "$tag" | grep -o -- '-j CNI-[A-Za-z0-9-]*' | awk '{print $2}' | sort -u || true)
+    rules=$(iptables-save -t "$table" 2>/dev/null | grep -F -- "$tag" | grep '^-A' || true)
     [ -z "$rules" ] || log "removing $(echo "$rules" | wc -l) iptables rule(s) of $NH_CNI_NET in table $table"
     while IFS= read -r r; do
       [ -n "$r" ] || continue
@@ -116,6 +118,6 @@ for c in $NH_COMPONENTS; do nh_running "$c" && left="$left $c"; done
 shims=$(nh_shim_pids || true)
 [ -z "$shims" ] || left="$left shims($(echo $shims))"
 if ip link show "$NH_BRIDGE" >/dev/null 2>&1; then left="$left bridge:$NH_BRIDGE"; fi
-if iptables-save 2>/dev/null | grep -q -e "\"$NH_CNI_NET\"" -e nh-cluster-no-egress; then left="$left iptables-rules"; fi
+if iptables-save 2>/dev/null | grep -q -F -e "$tag" -e nh-cluster-no-egress; then left="$left iptables-rules"; fi
 if [ -n "$left" ]; then die "still present after down:$left"; fi
 log "cluster down in $(( $(date +%s) - T0 ))s; nothing of it is running"
