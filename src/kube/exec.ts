@@ -92,7 +92,13 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
   const keepaliveMs = options.keepaliveMs ?? 10_000;
   const url = execUrl(endpoint.server, target, command, options.stdin);
   const where = `${target.namespace}/${target.pod}${target.container ? `/${target.container}` : ''}`;
-  const ws: WsSocket = new WebSocket(url, [...PROTOCOLS], { ...requestOptions, perMessageDeflate: false });
+  const ws: WsSocket = new WebSocket(url, [...PROTOCOLS], {
+    ...requestOptions,
+    perMessageDeflate: false,
+    // An all-zero mask lets ws skip XOR-ing every byte sent. Masking guards browsers against proxy cache
+    // poisoning; this connection is TLS to the API server, and the server accepts any key.
+    generateMask: (mask: Buffer) => mask.fill(0),
+  });
 
   return new Promise<ExecChannel>((resolveOpen, rejectOpen) => {
     let opened = false;

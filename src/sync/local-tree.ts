@@ -2,7 +2,7 @@
  * The local side: walking the sync root, hashing and archiving its files. Nothing outside the root is
  * read: the walk never follows a symlink (it is synced as a link), and files are opened with O_NOFOLLOW.
  */
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, openSync, readSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ export interface LocalScan {
 const WALK_CONCURRENCY = 64;
 const CHUNK_BYTES = 1024 * 1024;
 const HASH_CONCURRENCY = 8;
+const SMALL_FILE_BYTES = 256 * 1024;
 
 /**
  * Every synced entry below root (or below its subdirectory `from`). Reads each directory's .gitignore
@@ -146,22 +147,53 @@ export async function* archiveChunks(root: string, entries: readonly TreeEntry[]
     yield* append(tarHeader(entry));
     if (entry.kind !== 'file') continue;
     let sent = 0;
-    const handle = await open(join(root, entry.path), constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
-    try {
-      while (handle && sent < entry.size) {
-        if (used === chunk.length) yield* reserve(1);
-        const { bytesRead } = await handle.read(chunk, used, Math.min(chunk.length - used, entry.size - sent), null);
-        if (bytesRead === 0) break;
-        used += bytesRead;
-        sent += bytesRead;
+    if (entry.size <= SMALL_FILE_BYTES) {
+      // Read synchronously: on ten thousand small files the thread pool's round trips (open, read,
+      // close) cost 3× the bytes (0.85 s against 0.25 s for 10,000 files of 10 KiB); each read is short.
+      yield* reserve(entry.size);
+      sent = readSmallFileInto(join(root, entry.path), chunk, used, entry.size);
+      used += sent;
+    } else {
+      const handle = await open(join(root, entry.path), constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+      try {
+        while (handle && sent < entry.size) {
+          if (used === chunk.length) yield* reserve(1);
+          const { bytesRead } = await handle.read(chunk, used, Math.min(chunk.length - used, entry.size - sent), null);
+          if (bytesRead === 0) break;
+          used += bytesRead;
+          sent += bytesRead;
+        }
+      } finally {
+        await handle?.close();
       }
-    } finally {
-      await handle?.close();
     }
     yield* append(entry.size - sent + paddingOf(entry.size));
   }
   yield* append(TAR_END);
   if (used > 0) yield chunk.subarray(0, used);
+}
+
+/** Reads up to `size` bytes of a file into buffer at offset; returns how many (0 when unreadable). */
+function readSmallFileInto(file: string, buffer: Buffer, offset: number, size: number): number {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return 0;
+  }
+  let read = 0;
+  try {
+    while (read < size) {
+      const bytesRead = readSync(fd, buffer, offset + read, size - read, null);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+  } catch {
+    // Unreadable now: what was read is sent, the rest padded; its next change sends it again.
+  } finally {
+    closeSync(fd);
+  }
+  return read;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -7,7 +7,7 @@
  */
 import type { SyncAgent } from './agent.js';
 import { PendingChanges, DEFAULT_BATCH_TIMING, type BatchTiming } from './batch.js';
-import { archiveChunks, hashLocalFiles, scanLocalTree, statEntry, type Unsupported } from './local-tree.js';
+import { archiveChunks, hashLocalFiles, scanLocalTree, statEntry, type LocalScan, type Unsupported } from './local-tree.js';
 import { pathProblem, isWithin } from './paths.js';
 import { contentChecks, planLiveBatch, planSync, type Difference, type SyncPlan } from './plan.js';
 import { SyncRules, type RuleSettings } from './rules.js';
@@ -77,9 +77,12 @@ export class SyncSession {
 
   /** One initial delta against the current pod. */
   async syncOnce(signal: AbortSignal): Promise<SyncPlan> {
+    // Nothing watches here, so the local walk may overlap the exec handshake.
+    const scanning = this.scan();
+    scanning.catch(() => undefined);
     const agent = await this.options.connect(signal);
     try {
-      return await this.syncAll(agent);
+      return await this.syncAll(agent, scanning);
     } finally {
       await agent.close();
     }
@@ -211,8 +214,12 @@ export class SyncSession {
     }
   }
 
-  private async compare(agent: SyncAgent, trustMtime: boolean): Promise<{ plan: SyncPlan; unsupported: readonly Unsupported[] }> {
-    const [scan, remoteEntries] = await Promise.all([scanLocalTree(this.options.localRoot, SyncRules.compile(this.options.settings)), agent.list()]);
+  private scan(): Promise<LocalScan> {
+    return scanLocalTree(this.options.localRoot, SyncRules.compile(this.options.settings));
+  }
+
+  private async compare(agent: SyncAgent, trustMtime: boolean, scanning = this.scan()): Promise<{ plan: SyncPlan; unsupported: readonly Unsupported[] }> {
+    const [scan, remoteEntries] = await Promise.all([scanning, agent.list()]);
     this.rules = scan.rules;
     const remote = treeOf(remoteEntries);
     const checks = contentChecks(scan.tree, remote, trustMtime);
@@ -223,9 +230,9 @@ export class SyncSession {
     return { plan, unsupported: scan.unsupported };
   }
 
-  private async syncAll(agent: SyncAgent): Promise<SyncPlan> {
+  private async syncAll(agent: SyncAgent, scanning?: Promise<LocalScan>): Promise<SyncPlan> {
     const startedAt = this.now();
-    const { plan, unsupported } = await this.compare(agent, true);
+    const { plan, unsupported } = await this.compare(agent, true, scanning);
     for (const { path, reason } of unsupported) this.skip(path, reason);
     for (const entry of plan.tooLarge) this.skip(entry.path, tooLargeReason(entry.size, this.maxFileBytes));
     await this.apply(agent, plan.deletes, plan.puts);

@@ -5,6 +5,8 @@
 import { assertSafePath } from './paths.js';
 import type { TreeEntry } from './tree.js';
 
+const encoder = new TextEncoder();
+
 export const BLOCK = 512;
 const NAME_FIELD = 100;
 const PREFIX_FIELD = 155;
@@ -38,7 +40,7 @@ export function tarHeader(entry: TarEntry): Uint8Array {
     linkname: byteLength(target) > NAME_FIELD ? '' : target,
   });
   if (pax.length === 0) return main;
-  const body = new TextEncoder().encode(pax.map(([k, v]) => paxRecord(k, v)).join(''));
+  const body = encoder.encode(pax.map(([k, v]) => paxRecord(k, v)).join(''));
   const paxHeader = ustarBlock({ name: 'PaxHeader', prefix: '', mode: 0o644, size: body.length, mtime: 0, type: 'x', linkname: '' });
   const out = new Uint8Array(BLOCK + body.length + paddingOf(body.length) + BLOCK);
   out.set(paxHeader, 0);
@@ -78,7 +80,7 @@ interface UstarFields {
 
 function ustarBlock(f: UstarFields): Uint8Array {
   const block = new Uint8Array(BLOCK);
-  const put = (offset: number, length: number, text: string) => block.set(new TextEncoder().encode(text).subarray(0, length), offset);
+  const put = (offset: number, length: number, text: string) => encoder.encodeInto(text, block.subarray(offset, offset + length));
   const octal = (offset: number, length: number, value: number) => put(offset, length, value.toString(8).padStart(length - 1, '0') + '\0');
   put(0, NAME_FIELD, f.name);
   octal(100, 8, f.mode);
@@ -110,5 +112,5 @@ function splitName(name: string): { name: string; prefix: string } | undefined {
 }
 
 function byteLength(text: string): number {
-  return new TextEncoder().encode(text).length;
+  return Buffer.byteLength(text, 'utf8');
 }
