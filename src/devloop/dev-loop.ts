@@ -81,6 +81,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
   const tasks: Promise<unknown>[] = services.map((s) => s.pods.run(signal, (error) => notice(options, s.config.name, 'warn', `watching pods: ${(error as Error).message}`)));
 
   const forwards: PortForward[] = [];
+  const forwardsByService = new Map<string, PortForward[]>();
   try {
     for (const service of services) {
       for (const { local, remote } of forwardsOf(service.config, options.debug)) {
@@ -93,6 +94,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
         });
         states.get(service.config.name)!.forwards.set(local, forward.state());
         forwards.push(forward);
+        forwardsByService.set(service.config.name, [...(forwardsByService.get(service.config.name) ?? []), forward]);
       }
     }
   } catch (error) {
@@ -123,6 +125,10 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });
         },
         onState: (process: ProcessState) => {
+          // Open connections keep a graceful server from exiting: close them, and hold new ones until it runs again.
+          const forwards = forwardsByService.get(name) ?? [];
+          if (process.kind === 'restarting') for (const forward of forwards) forward.hold();
+          else for (const forward of forwards) forward.release();
           if (process.kind === 'crashed') notice(options, name, 'error', `the process exited with code ${process.exitCode}${process.message ? ` (${process.message})` : ''}; nh restarts it on the next change`);
           setProcess(process);
         },

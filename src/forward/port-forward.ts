@@ -24,7 +24,11 @@ export interface PortForwardOptions {
   readonly remote: number;
   readonly signal: AbortSignal;
   readonly onState?: (state: ForwardState) => void;
-  /** How often the tunnel and the app behind it are probed (default 3 s). */
+  /**
+   * How often the tunnel and the app behind it are probed when no connection told (default 10 s). Each
+   * probe is a connection to the app, which the kubelet closes only a second or two after the tunnel: a
+   * graceful server stopping meanwhile waits for it, so probes stay rare and pause during restarts.
+   */
   readonly probeEveryMs?: number;
 }
 
@@ -32,11 +36,18 @@ export interface PortForward {
   readonly local: number;
   readonly remote: number;
   state(): ForwardState;
+  /**
+   * For a restart of the app in the pod: closes the open connections (a graceful server waits for them
+   * before it exits, and the kubelet does not pass their end on through the tunnel, so a keep-alive client
+   * would wait on them) and holds new ones until release(), when they go to the new process.
+   */
+  hold(): void;
+  release(): void;
   /** Resolves once the listener is closed and every tunnel is gone (after the signal aborts). */
   readonly closed: Promise<void>;
 }
 
-const DEFAULT_PROBE_MS = 3_000;
+const DEFAULT_PROBE_MS = 10_000;
 
 export class PortInUseError extends NhError {
   constructor(
@@ -71,12 +82,16 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
         : { kind: 'tunnel-down', pod, message: failure.message };
 
   const sockets = new Set<Socket>();
+  /** Resolved, except while the app in the pod restarts (hold/release). */
+  let held = Promise.resolve();
+  let releaseHeld: (() => void) | undefined;
   const tunnels = new Set<Promise<void>>();
   const server: Server = net.createServer((socket) => {
     sockets.add(socket);
     const tunnel = (async () => {
       let pod: TrackedPod;
       try {
+        await held;
         pod = await pods.nextPod(signal);
       } catch {
         socket.destroy();
@@ -104,7 +119,7 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
 
   let probing = false;
   const probe = async () => {
-    if (probing || signal.aborted) return;
+    if (probing || signal.aborted || releaseHeld) return;
     probing = true;
     try {
       const pod = pods.current();
@@ -130,7 +145,16 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
     if (signal.aborted) close();
     else signal.addEventListener('abort', close, { once: true });
   });
-  return { local, remote, state: () => state, closed };
+  const hold = () => {
+    if (!releaseHeld) held = new Promise<void>((resolve) => (releaseHeld = resolve));
+    for (const socket of sockets) socket.destroy();
+  };
+  const release = () => {
+    releaseHeld?.();
+    releaseHeld = undefined;
+  };
+  signal.addEventListener('abort', release, { once: true });
+  return { local, remote, state: () => state, hold, release, closed };
 }
 
 /** A short phrase for status lines: `18080→8080 ok`, `18080→8080 app not listening`. */

@@ -138,7 +138,7 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
  * Opens a tunnel without sending anything and tells whether the pod's port accepts connections: the
  * kubelet dials the port as soon as the tunnel opens and reports a refused dial on the error channel.
  */
-export async function probeTunnel(endpoint: ExecEndpoint, target: TunnelTarget, quietMs = 400): Promise<TunnelFailure | undefined> {
+export async function probeTunnel(endpoint: ExecEndpoint, target: TunnelTarget, quietMs = 150): Promise<TunnelFailure | undefined> {
   let ws: WsSocket;
   try {
     ws = await openTunnelSocket(endpoint, target);

@@ -1,0 +1,180 @@
+/**
+ * The dev loop on the local cluster, as a user meets it: `nh up` on a copy of examples/booking, then
+ * - save → the hot-reloaded Node service (booking-api) answers with the new body, 20 edits;
+ * - the same for the Go service (booking-inventory, `go run .`), 20 edits;
+ * - port-forward throughput, nh's tunnel against `kubectl port-forward` to the same pod, curl downloading
+ *   256 MiB through each in turn (the client is a separate process, as a browser would be);
+ * - forward recovery: delete the pod behind a forward, time until a request through it is answered by
+ *   the new pod.
+ * Goals (issue 6): Node p50 ≤ 0.8 s, Go p50 ≤ 3 s, throughput ≥ 0.8× kubectl, recovery ≤ 2 s.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createExecEndpoint, createKubeClient } from '../src/kube/node-client.js';
+import { PodTracker } from '../src/kube/pod-tracker.js';
+import { startPortForward } from '../src/forward/port-forward.js';
+import { ms, summary } from './support.js';
+
+const EDITS = 20;
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
+const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
+const namespace = `nh-bench-devloop-${process.pid}`;
+
+function kubectl(args: readonly string[], input?: string): string {
+  const r = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 240_000 });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function get(port: number, path = '/'): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3_000) });
+    return await res.text();
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Edits `file` (replacing the service name the body shows) EDITS times; each time, how long until the port serves it. */
+async function hotReload(file: string, port: number, pattern: RegExp, timeoutMs: number): Promise<number[]> {
+  const samples: number[] = [];
+  const original = readFileSync(file, 'utf8');
+  for (let i = 1; i <= EDITS; i++) {
+    const marker = `bench-${i}-${Date.now()}`;
+    const savedAt = performance.now();
+    writeFileSync(file, original.replace(pattern, `$1${marker}$2`));
+    await until(`edit ${i} on :${port}`, async () => ((await get(port))?.includes(marker) ? true : undefined), timeoutMs);
+    samples.push(performance.now() - savedAt);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  writeFileSync(file, original);
+  return samples;
+}
+
+function curlMiBps(port: number): number {
+  const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{speed_download}', `http://127.0.0.1:${port}/big?n=256`], { encoding: 'utf8', timeout: 120_000 });
+  return Number(r.stdout) / 1024 / 1024;
+}
+
+const ECHO = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: localhost/nh-dev-node:20
+        imagePullPolicy: IfNotPresent
+        command: [node, -e, "const b=Buffer.alloc(1<<20,97);require('http').createServer((q,r)=>{if(q.url.startsWith('/big')){const n=Number(q.url.split('=')[1]||64);r.writeHead(200,{'content-length':n<<20});let i=0;const w=()=>{while(i<n){i++;if(!r.write(b))return r.once('drain',w)}r.end()};w()}else r.end(process.env.HOSTNAME)}).listen(8080)"]
+        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+`;
+
+async function forwardFigures(): Promise<void> {
+  kubectl(['-n', namespace, 'apply', '-f', '-'], ECHO);
+  kubectl(['-n', namespace, 'rollout', 'status', 'deploy/echo', '--timeout=120s']);
+  const options = { kubeconfig, context: undefined, namespace, env: process.env };
+  const [kube, endpoint] = await Promise.all([createKubeClient(options), createExecEndpoint(options)]);
+  const abort = new AbortController();
+  const pods = new PodTracker(kube, namespace, 'app=echo');
+  const tracking = pods.run(abort.signal);
+  const pod = await pods.nextPod(abort.signal);
+  const ours = await startPortForward({ endpoint, pods, local: 18990, remote: 8080, signal: abort.signal });
+  const theirs = spawn(kubectlBin, ['--kubeconfig', kubeconfig, '-n', namespace, 'port-forward', '--address', '127.0.0.1', `pod/${pod.name}`, '18991:8080'], { stdio: 'ignore' });
+  await until('kubectl port-forward', () => get(18991), 20_000, 100);
+  const nh: number[] = [];
+  const kc: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    nh.push(curlMiBps(18990));
+    kc.push(curlMiBps(18991));
+  }
+  theirs.kill();
+  const nhP50 = summary(nh).p50;
+  const kcP50 = summary(kc).p50;
+  console.log(`port-forward throughput, 256 MiB × ${nh.length}: nh p50 ${nhP50.toFixed(0)} MiB/s, kubectl p50 ${kcP50.toFixed(0)} MiB/s, ratio ${(nhP50 / kcP50).toFixed(2)}× (goal ≥ 0.8×)`);
+  console.log(`  nh: ${nh.map((v) => v.toFixed(0)).join(', ')}; kubectl: ${kc.map((v) => v.toFixed(0)).join(', ')}`);
+
+  const recovery: number[] = [];
+  const afterReady: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const old = (await get(18990))!;
+    const deletedAt = performance.now();
+    kubectl(['-n', namespace, 'delete', 'pod', old, '--wait=false']);
+    let readyAt = 0;
+    const off = pods.onChange((p) => p && p.name !== old && (readyAt ||= performance.now()));
+    await until('a new pod behind the forward', async () => {
+      const body = await get(18990);
+      return body && body !== old ? body : undefined;
+    }, 60_000);
+    off();
+    const served = performance.now();
+    recovery.push(served - deletedAt);
+    afterReady.push(served - (readyAt || served));
+  }
+  const r = summary(recovery);
+  const a = summary(afterReady);
+  console.log(`forward recovery after pod deletion, ${r.n} runs: delete → served by the new pod p50 ${ms(r.p50)}, p95 ${ms(r.p95)} (goal ≤ 2 s)`);
+  console.log(`  of which new pod Ready → served: p50 ${ms(a.p50)}, p95 ${ms(a.p95)}`);
+  abort.abort();
+  await Promise.allSettled([tracking, ours.closed]);
+  kube.close();
+}
+
+async function main(): Promise<void> {
+  const project = mkdtempSync(join(tmpdir(), 'nh-bench-booking-'));
+  cpSync(join(repo, 'examples/booking'), project, { recursive: true });
+  kubectl(['create', 'namespace', namespace]);
+  let nh: ChildProcess | undefined;
+  try {
+    kubectl(['-n', namespace, 'apply', '-f', join(project, 'k8s')]);
+    kubectl(['-n', namespace, 'rollout', 'status', 'deploy/booking-api', 'deploy/booking-inventory', '--timeout=180s']);
+    nh = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', 'booking-api', 'booking-inventory', '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
+      env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let log = '';
+    nh.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+    const upAt = performance.now();
+    await until('booking-api on :18081', () => get(18081), 240_000, 200);
+    console.log(`nh up → booking-inventory and booking-api answering: ${ms(performance.now() - upAt)}`);
+
+    const node = summary(await hotReload(join(project, 'api/server.js'), 18081, /(const SERVICE = ')[^']*(')/, 30_000));
+    console.log(`hot reload, Node (booking-api), ${node.n} edits: save → new body p50 ${ms(node.p50)}, p95 ${ms(node.p95)}, min ${ms(node.min)} (goal p50 ≤ 800 ms)`);
+    const go = summary(await hotReload(join(project, 'inventory/main.go'), 18082, /(const service = ")[^"]*(")/, 120_000));
+    console.log(`hot reload, Go (booking-inventory, go run .), ${go.n} edits: save → new body p50 ${ms(go.p50)}, p95 ${ms(go.p95)}, min ${ms(go.min)} (goal p50 ≤ 3 s)`);
+    const reloads = [...log.matchAll(/synced→restarted (\d+) ms/g)].map((m) => Number(m[1]));
+    const syncs = [...log.matchAll(/saved→synced (\d+) ms/g)].map((m) => Number(m[1]));
+    if (reloads.length) console.log(`  as nh reports it: saved→synced p50 ${ms(summary(syncs).p50)}, synced→restarted p50 ${ms(summary(reloads).p50)} (${reloads.length} reloads)`);
+
+    const stopAt = performance.now();
+    nh.kill('SIGINT');
+    await new Promise((r) => nh!.once('close', r));
+    console.log(`Ctrl-C → nh exited: ${ms(performance.now() - stopAt)}`);
+    nh = undefined;
+    await forwardFigures();
+  } finally {
+    nh?.kill('SIGKILL');
+    spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { stdio: 'ignore' });
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
+await main();
