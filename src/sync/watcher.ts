@@ -1,5 +1,5 @@
 /**
- * The local file watcher: one fs.watch per directory, none per file. A directory watch already reports
+ * The local file watcher: one fs.watch per directory, none per file (chokidar is not used here). A directory watch already reports
  * every change to the entries in it (created, deleted, renamed, written, chmod-ed), so watching each file
  * too, as chokidar 4 does, only costs: on a 100,000-file tree chokidar took 14.5 s to be ready and
  * 765 MiB of memory (BENCHMARKS.md); this takes well under a second and tens of MiB.
