@@ -11,6 +11,7 @@ import type { RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { WebSocket as WsSocket } from 'ws';
 import type { ExecEndpoint } from '../kube/exec.js';
+import { statusMessageSuffix } from '../kube/status-message.js';
 
 export interface TunnelTarget {
   readonly namespace: string;
@@ -186,7 +187,7 @@ function onTunnelEvents(ws: WsSocket, target: TunnelTarget, events: TunnelEvents
     let body = '';
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => (body += chunk.slice(0, 2048)));
-    response.on('end', () => end({ kind: 'tunnel', message: `port-forward to ${target.pod}:${target.port} refused (HTTP ${response.statusCode ?? 0})${statusMessage(body)}` }));
+    response.on('end', () => end({ kind: 'tunnel', message: `port-forward to ${target.pod}:${target.port} refused (HTTP ${response.statusCode ?? 0})${statusMessageSuffix(body)}` }));
   });
   ws.on('error', (error) => end({ kind: 'tunnel', message: error.message }));
   ws.on('message', (data: Buffer) => {
@@ -206,13 +207,4 @@ function onTunnelEvents(ws: WsSocket, target: TunnelTarget, events: TunnelEvents
     }
   });
   ws.on('close', (code) => end(code === 1000 || code === 1005 ? undefined : { kind: 'tunnel', message: `the tunnel closed (code ${code})` }));
-}
-
-function statusMessage(body: string): string {
-  try {
-    const message = (JSON.parse(body) as { message?: unknown }).message;
-    return typeof message === 'string' ? `: ${message}` : '';
-  } catch {
-    return body.trim() ? `: ${body.trim().slice(0, 200)}` : '';
-  }
 }

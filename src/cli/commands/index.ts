@@ -108,6 +108,6 @@ export const COMMANDS: readonly Command[] = [
     description: "Prints a service's dev container logs. Here -f is --follow, as in kubectl; name config files with --file.",
     flags: [{ name: 'follow', short: 'f', type: 'boolean', description: 'keep following, across pod replacements' }],
     uses: { config: true, cluster: true },
-    load: notYet('`nh logs`'),
+    load: async () => (await import('./logs.js')).runLogs,
   },
 ];

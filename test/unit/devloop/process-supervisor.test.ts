@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pidFileOf, runCommandLine, stopCommandLine } from '../../../src/devloop/process-supervisor.js';
+
+test('the command reaches exec word for word, never through a shell parse', () => {
+  const line = runCommandLine('/tmp/p.pid', '/app', ['node', '-e', 'console.log("a b; $HOME")']);
+  assert.deepEqual(line.slice(0, 2), ['sh', '-c']);
+  assert.deepEqual(line.slice(3), ['nh-run', '/tmp/p.pid', '/app', 'node', '-e', 'console.log("a b; $HOME")']);
+});
+
+test('pid files are named after the service, safely', () => {
+  assert.equal(pidFileOf('booking-api'), '/tmp/.nh-run-booking-api.pid');
+  assert.equal(pidFileOf('a/b c'), '/tmp/.nh-run-a_b_c.pid');
+});
+
+// The scripts run in the container's sh (dash or busybox); the local sh runs them the same way.
+test('run then stop: the whole process group ends, the pid file is gone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-sup-'));
+  const pidFile = join(dir, 'run.pid');
+  const [cmd, ...args] = runCommandLine(pidFile, dir, ['sh', '-c', 'sleep 30 & sleep 30']);
+  // setsid gives the script its own group, as the kubelet's exec does.
+  const started = spawnSync('setsid', ['-f', cmd!, ...args], { stdio: 'ignore' });
+  assert.equal(started.status, 0);
+  let pgid = '';
+  for (let i = 0; i < 50 && !pgid; i++) {
+    try {
+      pgid = readFileSync(pidFile, 'utf8').trim();
+    } catch {
+      spawnSync('sleep', ['0.05']);
+    }
+  }
+  assert.match(pgid, /^\d+$/);
+  const [stopCmd, ...stopArgs] = stopCommandLine(pidFile, 1);
+  const stopped = spawnSync(stopCmd!, stopArgs, { encoding: 'utf8' });
+  assert.equal(stopped.stdout.trim(), 'stopped');
+  assert.notEqual(spawnSync('kill', ['-0', `-${pgid}`]).status, 0, 'no member of the group is left');
+  const again = spawnSync(stopCmd!, stopArgs, { encoding: 'utf8' });
+  assert.equal(again.stdout.trim(), 'none');
+});
