@@ -150,7 +150,6 @@ test('bad input: a clear error, a non-zero exit, no stack trace, nothing changed
   const cases: [string[], number, RegExp][] = [
     [['up', '--detach', '--timeout', 'soon'], 2, /--timeout must be a duration like 90s, 5m or 1h30m, not `soon`/],
     [['up', '--detach', 'booking-apx'], 1, /no service `booking-apx` in the config[\s\S]*did you mean `booking-api`\?/],
-    [['up'], 1, /only `nh up --detach` works so far/],
     [['plan', '--context', 'nope'], 1, /no context `nope` in the kubeconfig/],
     [['status', '-o', 'yaml'], 2, /-o must be text or json/],
     [['plan', '--kubeconfig', '/nonexistent/kubeconfig'], 1, /no kubeconfig: \/nonexistent\/kubeconfig does not exist/],
