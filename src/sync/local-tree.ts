@@ -6,6 +6,7 @@ import { closeSync, constants, openSync, readSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { NhError } from '../errors.js';
 import { pathProblem } from './paths.js';
 import type { SyncRules } from './rules.js';
 import { paddingOf, TAR_END, tarHeader } from './tar.js';
@@ -33,6 +34,11 @@ const SMALL_FILE_BYTES = 256 * 1024;
  * before deciding on its children.
  */
 export async function scanLocalTree(root: string, initialRules: SyncRules, from = ''): Promise<LocalScan> {
+  // An empty listing of a missing root would read as "everything was deleted" and empty the container.
+  const rootStats = await lstat(root).catch(() => undefined);
+  if (!rootStats?.isDirectory()) {
+    throw new NhError('NH_SYNC_FAILED', `the sync root ${root} is not a directory`, { hint: 'check sync.localPath in the service config (relative to the directory holding .nocalhost/)' });
+  }
   const tree = new Map<string, TreeEntry>();
   const unsupported: Unsupported[] = [];
   let rules = initialRules;

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { execEndpointOf, type ExecEndpoint } from '../../../src/kube/exec.js';
 import { DEV_MODE_LABEL, DEV_MODE_VALUE } from '../../../src/model/dev-mode.js';
 import { ContainerAgent } from '../../../src/sync/agent.js';
-import { paddingOf, TAR_END, tarHeader } from '../../../src/sync/tar.js';
 import { COMPARED_MODE_BITS } from '../../../src/sync/tree.js';
 import { appsApi, coreApi, makeKubeConfig, waitFor, waitForDeployment } from '../support/cluster.js';
 
@@ -132,15 +131,4 @@ export async function waitForSameTree(
   ).catch((error: Error) => {
     throw new Error(`${error.message}\n${last.slice(0, 4000)}`);
   });
-}
-
-/** An in-memory tar of small files, as arguments for agent.put(): to change the container behind nh's back. */
-export function tarOf(files: Record<string, string>): [number, Uint8Array[]] {
-  const parts: Uint8Array[] = [];
-  for (const [path, content] of Object.entries(files)) {
-    const data = new TextEncoder().encode(content);
-    parts.push(tarHeader({ path, kind: 'file', mode: 0o644, size: data.length, mtimeMs: Date.now() }), data, new Uint8Array(paddingOf(data.length)));
-  }
-  parts.push(TAR_END);
-  return [parts.reduce((n, p) => n + p.length, 0), parts];
 }

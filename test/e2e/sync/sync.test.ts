@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { SyncSession, type SyncEvent } from '../../../src/sync/session.js';
 import type { RuleSettings } from '../../../src/sync/rules.js';
 import { useNamespace, waitFor } from '../support/cluster.js';
-import { connectTo, containerFingerprint, createDevDeployment, deletePod, readyPod, tarOf, waitForSameTree, WORKDIR } from './support.js';
+import { tarOf } from '../../support/tar.js';
+import { connectTo, containerFingerprint, createDevDeployment, deletePod, readyPod, waitForSameTree, WORKDIR } from './support.js';
 
 const ns = useNamespace('sync');
 const APP = 'sync-min';

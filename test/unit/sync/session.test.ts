@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SyncAgent } from '../../../src/sync/agent.js';
 import { SyncSession, type SyncEvent } from '../../../src/sync/session.js';
+import { tarOf } from '../../support/tar.js';
 import type { TreeEntry } from '../../../src/sync/tree.js';
 import type { WatchTree } from '../../../src/sync/watcher.js';
 
@@ -153,4 +154,17 @@ test('live session: initial delta, a change, a failed batch retried, a lost pod 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a missing sync root stops the sync instead of emptying the container', async () => {
+  const container = new FakeContainer();
+  await container.put(...tarOf({ 'keep.txt': 'precious' }));
+  const session = new SyncSession({
+    service: 'api',
+    localRoot: join(tmpdir(), 'nh-no-such-root-' + process.pid),
+    settings: { mode: 'pattern', filePatterns: ['.'], ignorePatterns: [] },
+    connect: async () => container,
+  });
+  await assert.rejects(session.syncOnce(AbortSignal.timeout(5_000)), (e: Error & { code?: string }) => e.code === 'NH_SYNC_FAILED');
+  assert.equal(container.text('keep.txt'), 'precious');
 });
