@@ -1,0 +1,81 @@
+// An in-memory KubeClient: workloads patched with the API server's resourceVersion rule, and pods derived
+// from each workload's template (ready, or stuck with a given waiting reason).
+import type { KubeClient, KubeList, ListOptions } from '../../../src/kube/client.js';
+import { KubeError } from '../../../src/kube/errors.js';
+import type { JsonPatchOp, KubeObject, ResourceKind } from '../../../src/model/kube-object.js';
+import { applyPatch } from '../plan/builders.js';
+
+export class FakeKube implements KubeClient {
+  readonly namespace = 'team';
+  readonly contextName = 'fake';
+  readonly objects = new Map<string, KubeObject>();
+  readonly patches: string[] = [];
+  /** Workload name → waiting reason its dev pod is stuck in. */
+  readonly stuck = new Map<string, string>();
+
+  put(kind: ResourceKind, object: KubeObject): void {
+    this.objects.set(`${kind}/${object.metadata.name}`, object);
+  }
+
+  async get(kind: ResourceKind, _ns: string, name: string): Promise<KubeObject | undefined> {
+    const object = this.objects.get(`${kind}/${name}`);
+    if (!object) return undefined;
+    const generation = object.metadata.generation ?? 1;
+    return { ...object, status: { observedGeneration: generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } };
+  }
+
+  async list(kind: ResourceKind, _ns: string, options: ListOptions = {}): Promise<KubeList> {
+    if (kind === 'Pod') return { items: this.pods(options.labelSelector ?? ''), resourceVersion: '1' };
+    const items = [...this.objects.entries()].filter(([key]) => key.startsWith(`${kind}/`)).map(([, o]) => o);
+    const selected = options.labelSelector ? items.filter((o) => o.metadata.labels?.[options.labelSelector!] !== undefined) : items;
+    return { items: selected, resourceVersion: '1' };
+  }
+
+  async patch(kind: ResourceKind, _ns: string, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
+    const key = `${kind}/${name}`;
+    const current = this.objects.get(key)!;
+    const precondition = ops.find((op) => op.path === '/metadata/resourceVersion');
+    if (precondition && 'value' in precondition && precondition.value !== current.metadata.resourceVersion) {
+      throw new KubeError('NH_KUBE_CONFLICT', 'conflict', 409, {});
+    }
+    const next = applyPatch(current, ops);
+    this.objects.set(key, next);
+    this.patches.push(key);
+    return next;
+  }
+
+  async create(): Promise<KubeObject> {
+    throw new Error('not used');
+  }
+
+  async delete(): Promise<void> {}
+
+  async watch(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+
+  async logs(): Promise<string> {
+    return '';
+  }
+
+  close(): void {}
+
+  /** One pod per workload whose template labels match the selector (`k=v,k2=v2`). */
+  private pods(selector: string): KubeObject[] {
+    const wanted = selector.split(',').filter(Boolean).map((p) => p.split('='));
+    const pods: KubeObject[] = [];
+    for (const [key, workload] of this.objects) {
+      if (!key.startsWith('Deployment/')) continue;
+      const labels = (workload['spec'] as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+      if (!wanted.every(([k, v]) => labels[k!] === v)) continue;
+      const reason = this.stuck.get(workload.metadata.name);
+      pods.push({
+        metadata: { name: `${workload.metadata.name}-pod`, labels, creationTimestamp: '2026-11-30T10:00:00Z' },
+        status: reason
+          ? { phase: 'Pending', containerStatuses: [{ name: 'api', image: 'dev/node:20', state: { waiting: { reason, message: 'no such image' } } }] }
+          : { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+      });
+    }
+    return pods;
+  }
+}
