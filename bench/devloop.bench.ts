@@ -65,9 +65,15 @@ async function hotReload(file: string, port: number, pattern: RegExp, timeoutMs:
   return samples;
 }
 
-function curlMiBps(port: number): number {
-  const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{speed_download}', `http://127.0.0.1:${port}/big?n=256`], { encoding: 'utf8', timeout: 120_000 });
-  return Number(r.stdout) / 1024 / 1024;
+/** curl in its own process, started asynchronously: the forward under test lives in this process's event loop. */
+function curlMiBps(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const curl = spawn('curl', ['-s', '-o', '/dev/null', '-w', '%{speed_download}', '-m', '120', `http://127.0.0.1:${port}/big?n=256`]);
+    let out = '';
+    curl.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    curl.on('error', reject);
+    curl.on('close', () => resolve(Number(out) / 1024 / 1024));
+  });
 }
 
 const ECHO = `apiVersion: apps/v1
@@ -103,8 +109,8 @@ async function forwardFigures(): Promise<void> {
   const nh: number[] = [];
   const kc: number[] = [];
   for (let i = 0; i < 4; i++) {
-    nh.push(curlMiBps(18990));
-    kc.push(curlMiBps(18991));
+    nh.push(await curlMiBps(18990));
+    kc.push(await curlMiBps(18991));
   }
   theirs.kill();
   const nhP50 = summary(nh).p50;

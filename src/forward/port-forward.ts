@@ -81,13 +81,14 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
         ? { kind: 'app-not-listening', pod: pod! }
         : { kind: 'tunnel-down', pod, message: failure.message };
 
-  const sockets = new Set<Socket>();
+  /** Open local connections, with the uid of the pod each is tunnelled to (once known). */
+  const sockets = new Map<Socket, string | undefined>();
   /** Resolved, except while the app in the pod restarts (hold/release). */
   let held = Promise.resolve();
   let releaseHeld: (() => void) | undefined;
   const tunnels = new Set<Promise<void>>();
   const server: Server = net.createServer((socket) => {
-    sockets.add(socket);
+    sockets.set(socket, undefined);
     const tunnel = (async () => {
       let pod: TrackedPod;
       try {
@@ -97,6 +98,7 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
         socket.destroy();
         return;
       }
+      sockets.set(socket, pod.uid);
       await pipeThroughTunnel(endpoint, { namespace: pods.namespace, pod: pod.name, port: remote }, socket, {
         signal,
         onFailure: (failure) => setState(fromFailure(pod.name, failure)),
@@ -131,7 +133,11 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
       probing = false;
     }
   };
-  const unsubscribe = pods.onChange(() => void probe());
+  const unsubscribe = pods.onChange((pod) => {
+    // Connections to a replaced pod would keep a keep-alive client on it (or on nothing): close them.
+    if (pod) for (const [socket, uid] of sockets) if (uid !== undefined && uid !== pod.uid) socket.destroy();
+    void probe();
+  });
   const timer = setInterval(() => void probe(), options.probeEveryMs ?? DEFAULT_PROBE_MS);
   void probe();
 
@@ -139,7 +145,7 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
     const close = () => {
       clearInterval(timer);
       unsubscribe();
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
       server.close(() => void Promise.allSettled([...tunnels]).then(() => resolve()));
     };
     if (signal.aborted) close();
@@ -147,7 +153,7 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
   });
   const hold = () => {
     if (!releaseHeld) held = new Promise<void>((resolve) => (releaseHeld = resolve));
-    for (const socket of sockets) socket.destroy();
+    for (const socket of sockets.keys()) socket.destroy();
   };
   const release = () => {
     releaseHeld?.();

@@ -25,6 +25,8 @@ export interface ExecTarget {
 
 export interface ExecOptions {
   readonly stdin: boolean;
+  /** A terminal for the process (interactive shells): stderr then arrives merged into stdout. */
+  readonly tty?: boolean;
   readonly onStdout: (data: Buffer) => void;
   readonly onStderr?: (data: Buffer) => void;
   /** Aborting terminates the socket; the remote process is left to see its stdin close. */
@@ -51,6 +53,8 @@ export interface ExecChannel {
   readonly done: Promise<ExecResult>;
   /** Drops the connection at once. */
   terminate(): void;
+  /** Tells the process's terminal its size (with `tty`). */
+  resize(columns: number, rows: number): void;
 }
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -58,6 +62,7 @@ const STDIN = 0;
 const STDOUT = 1;
 const STDERR = 2;
 const STATUS = 3;
+const RESIZE = 4;
 const CLOSE = 255;
 
 interface Status {
@@ -67,8 +72,9 @@ interface Status {
   readonly details?: { readonly causes?: readonly { readonly reason?: string; readonly message?: string }[] };
 }
 
-export function execUrl(server: string, target: ExecTarget, command: readonly string[], stdin: boolean): string {
-  const query = new URLSearchParams({ stdin: String(stdin), stdout: 'true', stderr: 'true', tty: 'false' });
+export function execUrl(server: string, target: ExecTarget, command: readonly string[], stdin: boolean, tty = false): string {
+  // With a terminal the API server refuses a separate stderr stream.
+  const query = new URLSearchParams({ stdin: String(stdin), stdout: 'true', stderr: String(!tty), tty: String(tty) });
   if (target.container) query.set('container', target.container);
   for (const word of command) query.append('command', word);
   const base = server.replace(/\/+$/, '').replace(/^http/, 'ws');
@@ -90,7 +96,7 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
   await endpoint.applyToHTTPSOptions(requestOptions);
   const highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
   const keepaliveMs = options.keepaliveMs ?? 10_000;
-  const url = execUrl(endpoint.server, target, command, options.stdin);
+  const url = execUrl(endpoint.server, target, command, options.stdin, options.tty);
   const where = `${target.namespace}/${target.pod}${target.container ? `/${target.container}` : ''}`;
   const ws: WsSocket = new WebSocket(url, [...PROTOCOLS], {
     ...requestOptions,
@@ -201,6 +207,10 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
           else ws.close();
         },
         terminate: () => ws.terminate(),
+        resize(columns, rows) {
+          if (ws.readyState !== ws.OPEN) return;
+          ws.send(Buffer.concat([Buffer.from([RESIZE]), Buffer.from(JSON.stringify({ Width: columns, Height: rows }))]));
+        },
       });
     });
   });

@@ -11,11 +11,6 @@ export interface Command extends CommandSpec {
   readonly load: () => Promise<CommandRun>;
 }
 
-const notYet = (what: string) => async (): Promise<CommandRun> => {
-  const { NotImplementedError } = await import('../../errors.js');
-  return () => Promise.reject(new NotImplementedError(what));
-};
-
 const outputFlag = { name: 'output', short: 'o', type: 'string', value: 'text|json', description: 'output format (default text)' } as const;
 
 export const COMMANDS: readonly Command[] = [
@@ -46,7 +41,13 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'up',
     summary: 'put services in dev mode, sync, run, forward ports and stream logs',
-    usage: 'nh up [SERVICE…] [--detach] [--debug] [--timeout DURATION] [--force]',
+    usage: 'nh up [SERVICE…] [--detach] [--debug] [--down-on-exit] [--timeout DURATION] [--force]',
+    description:
+      'Puts the services in dev mode, then (unless --detach) stays in the foreground: syncs each service, runs its\n' +
+      'command.run (command.debug with --debug) in the dev container, restarts it after each synced change when\n' +
+      'hotReload is on, forwards its ports on 127.0.0.1 and prints its output prefixed with its name. A service starts\n' +
+      "once the services it dependsOn accept connections on their first forwarded port (their debug port with\n" +
+      '--debug). Ctrl-C stops the processes, forwards and sync; dev mode stays unless --down-on-exit.',
     flags: [
       { name: 'detach', type: 'boolean', description: 'enter dev mode and return (no sync, run or forwards)' },
       { name: 'debug', type: 'boolean', description: "run command.debug and forward each service's debug port" },
@@ -99,7 +100,7 @@ export const COMMANDS: readonly Command[] = [
     usage: 'nh exec SERVICE [-- COMMAND…]',
     flags: [],
     uses: { config: true, cluster: true },
-    load: notYet('`nh exec`'),
+    load: async () => (await import('./exec.js')).runExec,
   },
   {
     name: 'logs',
