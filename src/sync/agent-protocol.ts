@@ -7,8 +7,9 @@
  *   put   payload = a tar archive, extracted in workDir
  *   del   payload = NUL-separated `./paths` to remove (rm -rf)
  *   hash  payload = NUL-separated `./paths` to hash (md5sum)
- *   list  no payload; answers the tree below workDir: `stat -c '%f %s %Y %n'` lines, then `@@links`,
- *         then per symlink a line with its path and a line with its target
+ *   list  payload = newline-separated names of directories not to descend into (ignored everywhere, such
+ *         as node_modules); answers the tree below workDir: `stat -c '%f %s %Y %n'` lines, then
+ *         `@@links`, then per symlink a line with its path and a line with its target
  *   quit  ends the agent
  * Response: the command's output, then a line `@@nh <id> <exit code>` preceded by a newline.
  * Id 0 is the agent's greeting once it is in workDir. Needs only sh, dd, tar, find, stat, xargs, md5sum,
@@ -25,9 +26,15 @@ take() {
   if [ "$r" -gt 0 ]; then dd bs="$r" count=1 iflag=fullblock 2>/dev/null; fi
 }
 listing() {
-  find . -mindepth 1 -exec stat -c '%f %s %Y %n' {} +
+  find . -mindepth 1 \\( "$@" \\) -prune -o -exec stat -c '%f %s %Y %n' {} +
   echo '@@links'
-  find . -mindepth 1 -type l -exec sh -c 'for l; do printf "%s\\n%s\\n" "$l" "$(readlink "$l")"; done' sh {} +
+  find . -mindepth 1 \\( "$@" \\) -prune -o -type l -exec sh -c 'for l; do printf "%s\\n%s\\n" "$l" "$(readlink "$l")"; done' sh {} +
+}
+pruned() {
+  names=$(take "$1"); set -- -name /; saved=$IFS; IFS='
+'
+  for name in $names; do set -- "$@" -o -name "$name"; done
+  IFS=$saved; listing "$@"
 }
 printf '\\n@@nh 0 0\\n'
 while read -r op id n; do
@@ -35,7 +42,7 @@ while read -r op id n; do
     put) take "$n" | { tar -xf - 2>&1; rc=$?; cat >/dev/null; exit $rc; } ;;
     del) take "$n" | xargs -0 rm -rf -- 2>&1 ;;
     hash) take "$n" | xargs -0 md5sum 2>&1 ;;
-    list) listing 2>&1 ;;
+    list) pruned "$n" 2>&1 ;;
     quit) exit 0 ;;
     *) take "$n" >/dev/null; false ;;
   esac
@@ -46,6 +53,11 @@ done
 /** The container command that starts the agent in workDir. */
 export function agentCommand(workDir: string): string[] {
   return ['sh', '-c', AGENT_SCRIPT, 'nh-sync', workDir];
+}
+
+/** The `list` payload: names the container listing does not descend into (`-name /` matches nothing). */
+export function pruneList(names: readonly string[]): Uint8Array {
+  return new TextEncoder().encode(names.map((name) => `${name}\n`).join(''));
 }
 
 export function requestLine(op: AgentOp, id: number, payloadBytes: number): Uint8Array {

@@ -5,12 +5,13 @@
  */
 import { openExec, type ExecEndpoint, type ExecTarget, type ExecChannel } from '../kube/exec.js';
 import { NhError } from '../errors.js';
-import { agentCommand, parseHashes, parseListing, pathList, requestLine, ResponseReader, type AgentOp, type AgentResponse } from './agent-protocol.js';
+import { agentCommand, parseHashes, parseListing, pathList, pruneList, requestLine, ResponseReader, type AgentOp, type AgentResponse } from './agent-protocol.js';
 import type { TreeEntry } from './tree.js';
 
 /** What the sync session needs from the container; the e2e tests and the session use ContainerAgent. */
 export interface SyncAgent {
-  list(): Promise<TreeEntry[]>;
+  /** The tree below workDir, not entering directories with the `prune` names. */
+  list(prune?: readonly string[]): Promise<TreeEntry[]>;
   hash(paths: readonly string[]): Promise<Map<string, string>>;
   remove(paths: readonly string[]): Promise<void>;
   /** Extracts a tar archive of exactly `bytes` bytes in workDir. */
@@ -70,8 +71,9 @@ export class ContainerAgent implements SyncAgent {
     return agent!;
   }
 
-  async list(): Promise<TreeEntry[]> {
-    const response = await this.request('list', []);
+  async list(prune: readonly string[] = []): Promise<TreeEntry[]> {
+    const payload = pruneList(prune);
+    const response = await this.request('list', [payload], payload.length);
     return parseListing(response.body.toString('utf8'));
   }
 

@@ -63,6 +63,16 @@ export class SyncRules {
     return new SyncRules(this.settings, next);
   }
 
+  /**
+   * Directory names ignored at any depth that no pattern can bring back (there is no negation): the
+   * container's listing need not enter them (a container's own node_modules can hold 100,000 files).
+   */
+  prunableNames(): string[] {
+    const patterns = [...BUILTIN_IGNORES, ...this.settings.ignorePatterns.map(toGitignorePattern)];
+    if (patterns.some((p) => p.startsWith('!'))) return [];
+    return patterns.filter((p) => /^[^/*?[\]\\!#\s]+\/?$/.test(p)).map((p) => p.replace(/\/$/, ''));
+  }
+
   get usesGitignore(): boolean {
     return this.settings.mode === 'gitIgnore';
   }

@@ -219,7 +219,7 @@ export class SyncSession {
   }
 
   private async compare(agent: SyncAgent, trustMtime: boolean, scanning = this.scan()): Promise<{ plan: SyncPlan; unsupported: readonly Unsupported[] }> {
-    const [scan, remoteEntries] = await Promise.all([scanning, agent.list()]);
+    const [scan, remoteEntries] = await Promise.all([scanning, agent.list(this.rules.prunableNames())]);
     this.rules = scan.rules;
     const remote = treeOf(remoteEntries);
     const checks = contentChecks(scan.tree, remote, trustMtime);

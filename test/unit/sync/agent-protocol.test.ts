@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentCommand, parseHashes, parseListing, pathList, requestLine, ResponseReader } from '../../../src/sync/agent-protocol.js';
+import { agentCommand, parseHashes, parseListing, pathList, pruneList, requestLine, ResponseReader } from '../../../src/sync/agent-protocol.js';
 
 test('requests: a header line, then NUL-separated ./paths', () => {
   assert.equal(new TextDecoder().decode(requestLine('put', 7, 2048)), 'put 7 2048\n');
   assert.equal(new TextDecoder().decode(pathList(['a b', '-rf'])), './a b\0./-rf\0');
+  assert.equal(new TextDecoder().decode(pruneList(['node_modules', '.git'])), 'node_modules\n.git\n');
   const command = agentCommand('/home/nocalhost-dev');
   assert.deepEqual([command[0], command[1], command[3], command[4]], ['sh', '-c', 'nh-sync', '/home/nocalhost-dev']);
 });

@@ -72,3 +72,9 @@ test('.gitignore files are ignored in pattern mode, and can be added and removed
   assert.ok(!withFile.selects('a.txt', false));
   assert.ok(withFile.withGitignore('', undefined).selects('a.txt', false));
 });
+
+test('names the container listing may skip: bare directory names, only when nothing is negated', () => {
+  const rules = SyncRules.compile({ mode: 'pattern', filePatterns: ['.'], ignorePatterns: ['node_modules/', 'dist', './build', '*.log', 'a/b', 'has space'] });
+  assert.deepEqual(rules.prunableNames(), ['.git', '4913', 'node_modules', 'dist']);
+  assert.deepEqual(SyncRules.compile({ mode: 'pattern', filePatterns: ['.'], ignorePatterns: ['node_modules', '!node_modules/keep'] }).prunableNames(), []);
+});
