@@ -28,11 +28,24 @@ stop() {  # [-t TIMEOUT_S] NAME... : SIGTERM all, wait, then SIGKILL -- only the
 
 # 1. kubelet first, so it does not restart pods while we tear them down
 stop -t 20 kubelet kube-proxy kube-scheduler kube-controller-manager
-# kube-proxy's iptables chains (KUBE-*): only when it was ours that made them (no other kube-proxy running)
-if [ -x "$NH_BIN/kube-proxy" ] && iptables-save -t nat 2>/dev/null | grep -q '^:KUBE-SERVICES'; then
-  if ! pgrep -x kube-proxy >/dev/null 2>&1; then
-    "$NH_BIN/kube-proxy" --cleanup --proxy-mode=iptables >> "$NH_LOGS/kube-proxy.log" 2>&1 || true
-  fi
+# kube-proxy's and the kubelet's iptables chains (KUBE-*): only when no other (live) kube-proxy/kubelet runs
+foreign_running() { local p; for p in $(pgrep -x "$1" 2>/dev/null); do alive "$p" && return 0; done; return 1; }
+del_chain() {  # TABLE CHAIN: delete the rules that jump to it, then the chain
+  local t=$1 c=$2 r
+  iptables-save -t "$t" 2>/dev/null | grep "^:$c " >/dev/null || return 0
+  while IFS= read -r r; do
+    [ -n "$r" ] && eval "iptables -t $t -D ${r#-A }" 2>/dev/null || true
+  done < <(iptables-save -t "$t" 2>/dev/null | grep -E -- "^-A .* -j $c( |\$)")
+  iptables -t "$t" -F "$c" 2>/dev/null || true; iptables -t "$t" -X "$c" 2>/dev/null || true
+}
+if [ -x "$NH_BIN/kube-proxy" ] && ! foreign_running kube-proxy \
+   && iptables-save -t nat 2>/dev/null | grep '^:KUBE-SERVICES' >/dev/null; then
+  log "removing kube-proxy's iptables rules (kube-proxy --cleanup)"
+  "$NH_BIN/kube-proxy" --cleanup --proxy-mode=iptables >> "$NH_LOGS/kube-proxy.log" 2>&1 || true
+fi
+if ! foreign_running kubelet; then
+  for t in filter nat mangle; do del_chain "$t" KUBE-FIREWALL; del_chain "$t" KUBE-KUBELET-CANARY; done
+  del_chain mangle KUBE-IPTABLES-HINT
 fi
 
 # 2. remove all pod sandboxes through CRI while containerd still runs: this runs CNI DEL (iptables, IPs,
@@ -101,7 +114,7 @@ if [ -d /var/run/netns ]; then
     [ -e "$ns" ] || continue
     # only namespaces whose veth peer was on our bridge are ours; with the bridge gone, an empty netns
     # (only lo / eth0 without a peer) left by our containerd is recognised by its absence in any process
-    if ! ip netns pids "$(basename "$ns")" 2>/dev/null | grep -q .; then
+    if ! ip netns pids "$(basename "$ns")" 2>/dev/null | grep . >/dev/null; then
       if grep -qs "$(basename "$ns")" "$NH_LOGS/containerd.log"; then ip netns del "$(basename "$ns")" 2>/dev/null || true; fi
     fi
   done
@@ -112,12 +125,16 @@ if [ "$PURGE" = 1 ]; then
   rm -rf "${NH_CLUSTER_ROOT:?}/etcd" "${NH_CLUSTER_ROOT:?}/containerd" "${NH_CLUSTER_ROOT:?}/kubelet" "${NH_CLUSTER_RUN:?}"
 fi
 
+# (pipelines below use 'grep >/dev/null', not 'grep -q': with pipefail, grep -q exiting early makes the
+#  writer die of SIGPIPE and the whole test false)
 # 6. verify
 left=""
 for c in $NH_COMPONENTS; do nh_running "$c" && left="$left $c"; done
 shims=$(nh_shim_pids || true)
 [ -z "$shims" ] || left="$left shims($(echo $shims))"
 if ip link show "$NH_BRIDGE" >/dev/null 2>&1; then left="$left bridge:$NH_BRIDGE"; fi
-if iptables-save 2>/dev/null | grep -q -F -e "$tag" -e nh-cluster-no-egress; then left="$left iptables-rules"; fi
+if iptables-save 2>/dev/null | grep -F -e "$tag" -e nh-cluster-no-egress >/dev/null; then left="$left iptables-rules"; fi
+if [ -x "$NH_BIN/kube-proxy" ] && iptables-save -t nat 2>/dev/null | grep -e '^:KUBE-SERVICES' -e '^:KUBE-SVC-' >/dev/null \
+   && ! foreign_running kube-proxy; then left="$left kube-proxy-rules"; fi
 if [ -n "$left" ]; then die "still present after down:$left"; fi
 log "cluster down in $(( $(date +%s) - T0 ))s; nothing of it is running"

@@ -14,7 +14,7 @@ elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
 # ---------------------------------------------------------------- 1. host packages
 ensure_packages() {
   local want="containerd runc containernetworking-plugins iptables iproute2 openssl busybox-static debootstrap gcc libc6-dev curl ca-certificates" missing="" p
-  for p in $want; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done
+  for p in $want; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing="$missing $p"; done
   [ -z "$missing" ] && return 0
   log "installing Debian packages:$missing"
   export DEBIAN_FRONTEND=noninteractive

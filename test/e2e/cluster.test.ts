@@ -216,8 +216,15 @@ test('the booking example deploys and serves HTTP through port-forwards', async 
       const body = JSON.parse(root.body) as { service: string; version: string; api?: { service?: string } };
       assert.equal(body.service, name);
       assert.equal(body.version, '1.0.0');
-      // api.yaml is applied before web.yaml, so web's pod has BOOKING_API_SERVICE_HOST and calls it (kube-proxy)
-      if (name === 'booking-web') assert.equal(body.api?.service, 'booking-api', root.body);
+      // api.yaml is applied before web.yaml, so web's pod has BOOKING_API_SERVICE_HOST and calls it through
+      // kube-proxy (which programs new endpoints asynchronously, about a second after they are ready)
+      if (name === 'booking-web') {
+        const chained = await waitFor('booking-web to reach booking-api through its Service', async () => {
+          const r = JSON.parse((await httpGet(pf.localPort, '/')).body) as { api?: { service?: string } };
+          return r.api?.service === 'booking-api' ? r : undefined;
+        }, 20_000, 500);
+        assert.equal(chained.api?.service, 'booking-api');
+      }
       const health = await httpGet(pf.localPort, '/healthz');
       assert.equal(health.status, 200);
       assert.equal(health.body.trim(), 'ok');
@@ -231,6 +238,9 @@ test('Service ClusterIPs route to pods (kube-proxy)', async () => {
   const svc = await core.readNamespacedService({ name: 'booking-inventory', namespace: ns() });
   const ip = svc.spec?.clusterIP;
   assert.ok(ip);
-  const r = kubectl(['-n', ns(), 'exec', 'deploy/booking-web', '--', 'wget', '-qO-', `http://${ip}:8080/rooms`]);
-  assert.equal((JSON.parse(r.stdout) as { service: string }).service, 'booking-inventory');
+  const out = await waitFor('booking-inventory through its ClusterIP', () => {
+    const r = kubectl(['-n', ns(), 'exec', 'deploy/booking-web', '--', 'wget', '-qO-', `http://${ip}:8080/rooms`], { allowFailure: true });
+    return r.code === 0 ? r.stdout : undefined;
+  }, 20_000, 500);
+  assert.equal((JSON.parse(out) as { service: string }).service, 'booking-inventory');
 });
