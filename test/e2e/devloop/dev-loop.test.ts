@@ -96,7 +96,8 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 function containerProcesses(app: string): string {
-  const pod = kubectl(['-n', namespace(), 'get', 'pods', '-l', `app=${app},nh.dev/mode=dev`, '-o', 'jsonpath={.items[0].metadata.name}']).stdout;
+  const pods = ['-n', namespace(), 'get', 'pods', '-l', `app=${app},nh.dev/mode=dev`, '--field-selector=status.phase=Running'];
+  const pod = kubectl([...pods, '-o', 'jsonpath={.items[0].metadata.name}']).stdout;
   return kubectl(['-n', namespace(), 'exec', pod, '--', 'ps', '-eo', 'args']).stdout;
 }
 
@@ -161,7 +162,7 @@ test('nh up --debug forwards the debug port, waits for the debugger and writes l
   try {
     await output.line(/front\s*: debugger ready: attach a Node inspector to 127\.0\.0\.1:\d+/);
     const version = await fetch(`http://127.0.0.1:${ports.debug}/json/version`).then((r) => r.json() as Promise<Record<string, string>>);
-    assert.ok(version['V8-Version'], 'the inspector answers through the forward');
+    assert.match(version['Browser'] ?? '', /node\.js/, 'the inspector answers through the forward');
     const launch = readFileSync(join(project, '.vscode', 'launch.json'), 'utf8');
     assert.match(launch, /\/\/ mine/, 'the user’s file is merged into, not replaced');
     assert.match(launch, /"name": "nh: attach front"/);
