@@ -13,7 +13,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 . "$HERE/lib.sh"
 
 MODE=${1:-all}
-RECIPE=3                                  # bump to force a rebuild of everything
+RECIPE=4                                  # bump to force a rebuild of everything
 LAYERS="$NH_IMAGE_CACHE/layers"
 ARCH="$NH_IMAGE_CACHE/archives"
 ROOTFS_CACHE="$NH_VAR_CACHE/rootfs"
@@ -32,6 +32,8 @@ sha() { sha256sum | cut -d' ' -f1; }
 # hash of a directory's regular files (names + content), for keys
 dirhash() { (cd "$1" && find . -type f ! -path './node_modules/*' ! -name '*.test.*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha; }
 filehash() { sha256sum "$1" | cut -d' ' -f1; }
+# cheap key for big host files (node, shared libs): path, size, mtime, inode -- a package upgrade changes them
+statkey() { stat -L -c '%n %s %Y %i' "$@" | sha; }
 OCI_RECIPE=$(cat "$HERE/images.sh" | sha | cut -c1-12)   # image assembly code itself is an input
 
 # layer NAME KEY FN : builds (once per KEY) a layer tar from a rootfs that FN fills in "$1".
@@ -45,7 +47,8 @@ layer() {
     local d; d=$(mktemp -d "$LAYERS/.tmp-$name-XXXX")
     mkdir -p "$d/rootfs"
     "$fn" "$d/rootfs"
-    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --xattrs-exclude='*' \
+    # reproducible: GNU format (no pax atime/ctime records), sorted, owner 0, mtime 0
+    tar --format=gnu --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
       -C "$d/rootfs" -cf "$d/layer.tar" .
     sha256sum "$d/layer.tar" | cut -d' ' -f1 > "$d/layer.sha256"
     mv "$d/layer.tar" "$out"; mv "$d/layer.sha256" "$out.sha256"
@@ -189,7 +192,7 @@ build_all() {
   layer min "$(filehash "$BUSYBOX")" fill_min; local L_MIN=$LAYER_FILE
   image localhost/nh-dev-min:1 "\"Env\":[$ENV_PATH],\"Cmd\":[\"/bin/sh\"],\"WorkingDir\":\"/\"" "$L_MIN"
 
-  layer node-runtime "$(filehash "$NODE_BIN") $(ldd "$NODE_BIN" | grep -o '/[^ ]*' | sort -u | xargs sha256sum | sha)" fill_node_runtime
+  layer node-runtime "$(statkey "$NODE_BIN" $(ldd "$NODE_BIN" | grep -o '/[^ ]*' | sort -u))" fill_node_runtime
   local L_NODE=$LAYER_FILE
   layer app-web "$(dirhash "$BOOKING/web")" fill_app_web; local L_WEB=$LAYER_FILE
   layer app-api "$(dirhash "$BOOKING/api")" fill_app_api; local L_API=$LAYER_FILE
@@ -202,7 +205,7 @@ build_all() {
 
   debian_rootfs
   layer debian "$NH_DEBIAN_SUITE $(cat "$DEBIAN_DIR/.nh-complete")" fill_debian; local L_DEB=$LAYER_FILE
-  layer node-dev "$(filehash "$NODE_BIN") $(node -p 'require("/usr/lib/node_modules/npm/package.json").version')" fill_node_dev
+  layer node-dev "$(statkey "$NODE_BIN" /usr/lib/node_modules/npm/package.json)" fill_node_dev
   local L_NODEDEV=$LAYER_FILE
   image localhost/nh-dev-node:20 "\"Env\":[$ENV_PATH,\"HOME=/root\"],\"Cmd\":[\"/bin/sh\"],\"WorkingDir\":\"/\"" "$L_DEB" "$L_NODEDEV"
 
