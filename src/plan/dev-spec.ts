@@ -4,7 +4,7 @@
  */
 import type { DesiredContainer, DesiredService } from '../desired/build.js';
 import { DEV_MODE_LABEL, DEV_MODE_VALUE, DEV_STATE_ANNOTATION, SERVICE_LABEL, VOLUME_PREFIX, WORKDIR_VOLUME } from '../model/dev-mode.js';
-import type { Json, KubeObject } from '../model/kube-object.js';
+import { cloneJson, type Json, type KubeObject } from '../model/kube-object.js';
 import { CONTAINER_FIELDS, serializeDevState, type ContainerField, type DevState, type Saved } from './dev-state.js';
 
 /**
@@ -56,7 +56,7 @@ export function strategyKey(kind: string): 'strategy' | 'updateStrategy' {
 }
 
 export function applyDevMode(original: KubeObject, desired: DesiredService, meta: DevMeta): DevTransform {
-  const target = structuredClone(original) as Workload;
+  const target = cloneJson(original) as Workload;
   const kind = desired.workload.kind;
   const podSpec = target.spec.template.spec;
   const resolved = resolveContainers(podSpec.containers, desired);
@@ -113,7 +113,7 @@ export function applyDevMode(original: KubeObject, desired: DesiredService, meta
 
 /** The workload as it was before dev mode: saved fields put back, nh's volumes, labels and annotation removed. */
 export function restoreOriginal(observed: KubeObject, state: DevState, kind: string): { ok: true; original: Workload } | { ok: false; message: string } {
-  const original = structuredClone(observed) as Workload;
+  const original = cloneJson(observed) as Workload;
   const podSpec = original.spec.template.spec;
   for (const [name, fields] of Object.entries(state.original.containers)) {
     const container = podSpec.containers.find((c) => c.name === name);
@@ -165,7 +165,7 @@ function transformContainer(container: ContainerSpec, dev: DesiredContainer, mou
     const kept = ((container['env'] as { name: string }[] | undefined) ?? []).filter((e) => !names.has(e.name));
     container['env'] = [...kept, ...dev.env.map((e) => ({ name: e.name, value: e.value }))];
   }
-  if (dev.resources) container['resources'] = structuredClone(dev.resources);
+  if (dev.resources) container['resources'] = cloneJson(dev.resources);
   // A mount of the image at a dev path would hide the synced tree (and the API rejects duplicate paths).
   const paths = new Set(mounts.map((m) => m.mountPath));
   const kept = ((container['volumeMounts'] as VolumeMount[] | undefined) ?? []).filter((m) => !paths.has(m.mountPath));
@@ -185,13 +185,14 @@ function saveFields(container: ContainerSpec): Record<ContainerField, Saved> {
   return Object.fromEntries(CONTAINER_FIELDS.map((f) => [f, saved(container[f])])) as Record<ContainerField, Saved>;
 }
 
+/** Values are taken from a private copy that is only ever reassigned, never changed in place: no copy needed. */
 function saved(value: unknown): Saved {
-  return value === undefined ? null : (structuredClone(value) as Json);
+  return value === undefined ? null : (value as Json);
 }
 
 function put(object: Record<string, unknown>, key: string, value: Saved): void {
   if (value === null) delete object[key];
-  else object[key] = structuredClone(value);
+  else object[key] = value;
 }
 
 interface Labelled {

@@ -80,7 +80,7 @@ export function getAt(value: unknown, path: Path): unknown {
 }
 
 function sameValue(path: Path, a: unknown, b: unknown): boolean {
-  if (path.at(-1) === DEV_STATE_ANNOTATION && typeof a === 'string' && typeof b === 'string') return deepEqual(parseOr(a), parseOr(b));
+  if (path.at(-1) === DEV_STATE_ANNOTATION && typeof a === 'string' && typeof b === 'string') return a === b || deepEqual(parseOr(a), parseOr(b));
   return deepEqual(a, b, path.at(-1) === 'resources');
 }
 
