@@ -44,12 +44,13 @@ function planService(service: DesiredService, observed: ObservedState, options: 
   const workload = seen?.workload;
   if (!seen || !workload) return problem(base, 'error', 'NH_WORKLOAD_NOT_FOUND', `no ${kind} \`${name}\` in namespace \`${observed.namespace}\``, lookupHint(seen, kind));
   const read = readDevState(workload);
+  const observedBase = { ...base, observedResourceVersion: workload.metadata.resourceVersion };
   if (read.kind === 'invalid') {
-    return problem(base, 'error', 'NH_DEV_STATE_INVALID', `the saved dev state of ${kind} \`${name}\` is missing or corrupt: ${read.why}`, recoveryHint(kind, name));
+    return problem(observedBase, 'error', 'NH_DEV_STATE_INVALID', `the saved dev state of ${kind} \`${name}\` is missing or corrupt: ${read.why}`, recoveryHint(kind, name));
   }
   const state = read.kind === 'present' ? read.state : undefined;
   const owner = state ? { identity: state.owner, since: state.since } : undefined;
-  const withOwner = owner ? { ...base, owner } : base;
+  const withOwner = owner ? { ...observedBase, owner } : observedBase;
   if (state && state.owner !== options.identity && !options.force) {
     return problem(withOwner, 'conflict', 'NH_CONFLICT', `${kind} \`${name}\` is in dev mode by ${state.owner} since ${state.since}`,
       options.mode === 'up' ? 'pass --force to take it over' : 'pass --force to restore it anyway');
@@ -57,7 +58,7 @@ function planService(service: DesiredService, observed: ObservedState, options: 
   return options.mode === 'up' ? planEnter(withOwner, service, workload, state, seen.hpas, options) : planLeave(withOwner, kind, workload, state, seen.hpas);
 }
 
-type Base = Pick<ServicePlan, 'service' | 'workload' | 'owner'>;
+type Base = Pick<ServicePlan, 'service' | 'workload' | 'owner' | 'observedResourceVersion'>;
 
 function planEnter(base: Base, service: DesiredService, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[], options: PlanOptions): ServicePlan {
   const { kind } = service.workload;
@@ -125,7 +126,10 @@ function planRemoved(desired: DesiredState, observed: ObservedState, options: Pl
     if (read.kind !== 'present' || read.state.owner !== options.identity || desired.allServiceNames.includes(read.state.service)) continue;
     const kind = workload.kind ?? 'Deployment';
     const hpas = observed.hpas.filter((h) => hpaTargets(h, kind, workload.metadata.name));
-    const base = { service: read.state.service, workload: { kind, name: workload.metadata.name }, owner: { identity: read.state.owner, since: read.state.since } };
+    const base = {
+      service: read.state.service, workload: { kind, name: workload.metadata.name },
+      owner: { identity: read.state.owner, since: read.state.since }, observedResourceVersion: workload.metadata.resourceVersion,
+    };
     const plan = planLeave(base, kind, workload, read.state, hpas);
     plans.push(plan.action === 'leave' ? { ...plan, reason: `service \`${read.state.service}\` is no longer in the config` } : plan);
   }

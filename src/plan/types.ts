@@ -27,6 +27,8 @@ export interface ServicePlan {
   readonly fields: readonly string[];
   /** Who has the service in dev mode (before the plan runs), and since when. */
   readonly owner?: { readonly identity: string; readonly since: string };
+  /** The workload's resourceVersion when it was read; every write is conditional on it. */
+  readonly observedResourceVersion?: string | undefined;
   /** For error and conflict. */
   readonly problem?: PlanProblem;
   /** PVCs for persistentVolumeDirs, created when absent before the workload is patched. */

@@ -46,7 +46,7 @@ export function planJson(plan: Plan): unknown {
       fields: s.fields,
       ...(s.owner ? { owner: s.owner } : {}),
       ...(s.problem ? { problem: s.problem } : {}),
-      observedResourceVersion: s.workloadPatch?.resourceVersion ?? null,
+      observedResourceVersion: s.observedResourceVersion ?? null,
     })),
   };
 }
