@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LiveStatus } from '../../../src/cli/render/live-status.js';
+import { styleFor, type Terminal } from '../../../src/cli/terminal.js';
+import type { ServiceStatus } from '../../../src/devloop/status-line.js';
+
+function terminal(interactive: boolean): Terminal & { written: string[] } {
+  const written: string[] = [];
+  return { written, out: (t) => written.push(t), err: (t) => written.push(t), color: false, interactive };
+}
+
+const running: ServiceStatus[] = [{ name: 'api', sync: 'synced', process: { kind: 'running', pod: 'p' }, forwards: [{ local: 18081, state: { kind: 'ok', pod: 'p' } }] }];
+
+test('on a terminal a log line erases the status line, then the status line is drawn again below it', () => {
+  const term = terminal(true);
+  const live = new LiveStatus(term, styleFor(false), ['api', 'inventory'], 80);
+  live.handle({ type: 'status', services: running });
+  live.handle({ type: 'output', service: 'api', stream: 'stdout', line: 'hello' });
+  assert.deepEqual(term.written, ['\r\u001b[2K● api running :18081', '\r\u001b[2Kapi       │ hello\n● api running :18081']);
+  live.clear();
+  assert.equal(term.written.at(-1), '\r\u001b[2K');
+});
+
+test('without a terminal: plain lines, and a status line only when a service changes', () => {
+  const term = terminal(false);
+  const live = new LiveStatus(term, styleFor(false), ['api'], undefined);
+  live.handle({ type: 'status', services: running });
+  live.handle({ type: 'status', services: running });
+  live.handle({ type: 'reload', service: 'api', files: 2, saveToSyncedMs: 17, syncedToRestartedMs: 201 });
+  assert.deepEqual(term.written, ['api │ status: running, sync synced, :18081 ok\n', 'api │ ↻ 2 files: saved→synced 17 ms, synced→restarted 201 ms\n']);
+  assert.ok(term.written.every((t) => !t.includes('\u001b')));
+});
