@@ -53,7 +53,9 @@ export function tarHeader(entry: TarEntry): Uint8Array {
 export function archiveSize(entries: readonly TarEntry[]): number {
   let total = TAR_END.length;
   for (const e of entries) {
-    total += tarHeader(e).length;
+    // Most names fit the ustar fields: one block, no need to build it here.
+    const fits = e.kind !== 'other' && splitName(e.path + (e.kind === 'dir' ? '/' : '')) !== undefined && byteLength(e.target ?? '') <= NAME_FIELD;
+    total += fits ? BLOCK : tarHeader(e).length;
     if (e.kind === 'file') total += e.size + paddingOf(e.size);
   }
   return total;
@@ -78,25 +80,40 @@ interface UstarFields {
   readonly linkname: string;
 }
 
-function ustarBlock(f: UstarFields): Uint8Array {
+/** The fields every header shares: uid and gid 0 (owned by whoever extracts), the ustar magic. */
+const TEMPLATE = (() => {
   const block = new Uint8Array(BLOCK);
-  const put = (offset: number, length: number, text: string) => encoder.encodeInto(text, block.subarray(offset, offset + length));
-  const octal = (offset: number, length: number, value: number) => put(offset, length, value.toString(8).padStart(length - 1, '0') + '\0');
-  put(0, NAME_FIELD, f.name);
-  octal(100, 8, f.mode);
-  octal(108, 8, 0); // uid: owned by whoever extracts
-  octal(116, 8, 0); // gid
-  octal(124, 12, f.size);
-  octal(136, 12, f.mtime);
-  put(148, 8, '        '); // checksum is computed with this field as spaces
-  put(156, 1, f.type);
-  put(157, NAME_FIELD, f.linkname);
-  put(257, 8, 'ustar\u000000');
-  put(345, PREFIX_FIELD, f.prefix);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  put(148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+  writeOctal(block, 108, 8, 0);
+  writeOctal(block, 116, 8, 0);
+  encoder.encodeInto('ustar\u000000', block.subarray(257, 265));
   return block;
+})();
+
+function ustarBlock(f: UstarFields): Uint8Array {
+  const block = TEMPLATE.slice();
+  encoder.encodeInto(f.name, block.subarray(0, NAME_FIELD));
+  writeOctal(block, 100, 8, f.mode);
+  writeOctal(block, 124, 12, f.size);
+  writeOctal(block, 136, 12, f.mtime);
+  block[156] = f.type.charCodeAt(0);
+  if (f.linkname) encoder.encodeInto(f.linkname, block.subarray(157, 157 + NAME_FIELD));
+  if (f.prefix) encoder.encodeInto(f.prefix, block.subarray(345, 345 + PREFIX_FIELD));
+  // The checksum is computed with its own field as spaces: 8 × 0x20 = 256.
+  let sum = 256;
+  for (let i = 0; i < BLOCK; i++) sum += block[i]!;
+  writeOctal(block, 148, 7, sum);
+  block[155] = 0x20;
+  return block;
+}
+
+/** A zero-padded octal number of length-1 digits, then NUL. */
+function writeOctal(block: Uint8Array, offset: number, length: number, value: number): void {
+  let rest = value;
+  for (let i = offset + length - 2; i >= offset; i--) {
+    block[i] = 0x30 + (rest % 8);
+    rest = Math.floor(rest / 8);
+  }
+  block[offset + length - 1] = 0;
 }
 
 /** ustar's name/prefix split at a slash, or undefined when the name needs a PAX header. */
