@@ -36,9 +36,6 @@ export type ErrorCode =
   // dev loop (issue 6)
   | 'NH_PORT_IN_USE'
   | 'NH_NO_DEV_POD'
-  | 'NH_RUN_FAILED'
-  | 'NH_DEBUG_NOT_READY'
-  | 'NH_NO_RUN_COMMAND'
   | 'NH_LAUNCH_JSON_INVALID';
 
 export interface NhErrorOptions {
