@@ -3,7 +3,7 @@
  * watches them (server-side timeoutSeconds) and re-evaluates on every change until the deadline.
  */
 import { NhError } from '../errors.js';
-import type { KubeObject } from '../model/kube-object.js';
+import type { KubeObject, WatchEvent } from '../model/kube-object.js';
 import type { KubeClient } from './client.js';
 import { devPodSelector, isReady } from './pods.js';
 
@@ -65,9 +65,27 @@ async function waitFor(
         hint: hintFor(`${last} ${events}`),
       });
     }
-    // Any pod event re-evaluates at once; the timeout bounds how late a workload-level failure is seen.
-    await kube.watch('Pod', namespace, { labelSelector: selector, resourceVersion: pods.resourceVersion, timeoutSeconds: Math.max(1, Math.min(WATCH_SECONDS, Math.ceil(remaining / 1000))) },
-      (event) => event.type !== 'BOOKMARK', options.signal);
+    await nextChange(kube, namespace, kind, name, selector, { pods: pods.resourceVersion, workload: current.metadata.resourceVersion ?? '' }, remaining, options.signal);
+  }
+}
+
+/**
+ * Resolves on the first event of the workload's pods or of the workload itself (its status says when the
+ * rollout is done), or when the watches time out: that bounds how late anything else is seen.
+ */
+async function nextChange(kube: KubeClient, namespace: string, kind: 'Deployment' | 'StatefulSet', name: string, selector: string,
+  versions: { pods: string; workload: string }, remainingMs: number, signal: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  const both = AbortSignal.any([signal, stop.signal]);
+  const timeoutSeconds = Math.max(1, Math.min(WATCH_SECONDS, Math.ceil(remainingMs / 1000)));
+  const changed = (event: WatchEvent) => event.type !== 'BOOKMARK';
+  try {
+    await Promise.race([
+      kube.watch('Pod', namespace, { labelSelector: selector, resourceVersion: versions.pods, timeoutSeconds }, changed, both),
+      kube.watch(kind, namespace, { fieldSelector: `metadata.name=${name}`, resourceVersion: versions.workload, timeoutSeconds }, changed, both),
+    ]);
+  } finally {
+    stop.abort();
   }
 }
 

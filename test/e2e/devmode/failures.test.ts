@@ -61,6 +61,18 @@ test('a dev image without /bin/sh: the container cannot start, the cause is show
   assertUnchanged('booking-web');
 });
 
+test('a dev pod that cannot be scheduled (too large, or an unbound claim) is reported at the timeout and restored', async () => {
+  const project = projectWith(config([
+    { name: 'booking-api', extra: ', resources: {requests: {cpu: "64"}}' },
+    { name: 'booking-inventory', extra: ', storageClass: no-such-class, persistentVolumeDirs: [{path: /cache, capacity: 1Gi}]' },
+  ]));
+  const r = await runNh(ns(), ['up', '--detach', '--timeout', '20s'], { cwd: project });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /booking-api: failed and was restored to its original: not ready after 20s: pod booking-api-\S+ cannot be scheduled \(Unschedulable\): .*Insufficient cpu/);
+  assert.match(r.stdout, /booking-inventory: failed and was restored to its original: not ready after 20s: pod booking-inventory-\S+ cannot be scheduled \(Unschedulable\): .*PersistentVolumeClaim/);
+  assertUnchanged('booking-api', 'booking-inventory');
+});
+
 test('another identity gets a conflict naming the owner; --force takes over; down needs the owner or --force', async () => {
   const project = projectWith(config([{ name: 'booking-web' }]));
   assert.equal((await runNh(ns(), ['up', '--detach'], { cwd: project, identity: 'alice@laptop' })).code, 0);
