@@ -265,7 +265,9 @@ export class SyncSession {
   private async apply(agent: SyncAgent, deletes: readonly string[], puts: readonly TreeEntry[]): Promise<void> {
     await agent.remove(deletes);
     for (const path of deletes) {
-      for (const known of this.known.keys()) if (isWithin(known, path)) this.known.delete(known);
+      // Only a directory has entries below it to forget; a burst of file deletes stays linear.
+      if (this.known.get(path) === 'dir') for (const known of this.known.keys()) if (isWithin(known, path)) this.known.delete(known);
+      this.known.delete(path);
     }
     if (puts.length > 0) await agent.put(archiveSize(puts), archiveChunks(this.options.localRoot, puts));
     for (const entry of puts) this.known.set(entry.path, entry.kind);

@@ -3,7 +3,7 @@
  * `--check` compares both trees by hash and lists the differences (exit 1 when there are any).
  */
 import { buildDesiredState } from '../../desired/build.js';
-import { UsageError } from '../../errors.js';
+import { NhError, UsageError } from '../../errors.js';
 import type { Difference, DifferenceReason } from '../../sync/plan.js';
 import type { SyncEvent } from '../../sync/session.js';
 import { flag, stringOption, type ParsedCommandLine } from '../args.js';
@@ -85,7 +85,11 @@ function report(ctx: CliContext, event: SyncEvent, mode: { verbose: boolean; wat
       ctx.terminal.err(`${style.red('✖')} ${name} ${event.error.message}${event.retryInMs ? style.dim(` (retrying in ${event.retryInMs} ms)`) : ''}\n`);
       return;
     case 'pod-lost':
-      ctx.terminal.err(`${style.yellow('!')} ${name} lost its dev container (${event.error.message}); edits are kept and sent when it is back\n`);
+      if (event.error instanceof NhError && event.error.code === 'NH_SYNC_NO_POD') {
+        ctx.terminal.err(`${style.yellow('!')} ${name} is waiting for its dev pod: ${event.error.message}${event.error.hint ? style.dim(` (${event.error.hint})`) : ''}\n`);
+      } else {
+        ctx.terminal.err(`${style.yellow('!')} ${name} lost its dev container (${event.error.message}); edits are kept and sent when it is back\n`);
+      }
       return;
     case 'pod-back':
       ctx.terminal.err(`${style.green('✔')} ${name} dev container is back; catching up\n`);
