@@ -1,7 +1,9 @@
 /**
  * The foreground part of `nh up` (after dev mode is entered): the dev loop of every selected service, its
- * output on the terminal, `--debug` attach help, and Ctrl-C. The first Ctrl-C (or SIGTERM) stops the
- * processes in the containers, the forwards, sync and watches; a second one exits at once.
+ * output on the terminal, `--debug` attach help, and Ctrl-C. The first Ctrl-C (or SIGTERM, SIGHUP) stops the
+ * processes in the containers, the forwards, sync and watches; a second one exits at once. Killed outright,
+ * nh leaves the processes running: the next `nh up` stops them first (their group ids are in pid files in
+ * the containers), and `nh down` replaces the pods anyway.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -40,8 +42,9 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine): P
     live.line(ctx.style.dim('stopping… (Ctrl-C again to quit at once)'));
     abort.abort();
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // SIGHUP: the terminal closed; stop as cleanly as on Ctrl-C rather than leave processes in the containers.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const name of signals) process.on(name, stop);
   try {
     const loopServices = await Promise.all(services.map((service) => devLoopService(service, kube, endpoint)));
     if (debug) prepareDebug(services, live, ctx, abort.signal);
@@ -53,8 +56,7 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine): P
     return 0;
   } finally {
     live.clear();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const name of signals) process.off(name, stop);
     abort.abort();
     kube.close();
   }
