@@ -30,12 +30,12 @@ CONFIG=examples/booking/.nocalhost/config.yaml
 if [ "${NH_DEMO_CHECK:-}" = 1 ]; then
   say "nh up (check mode: wait until the three services answer on localhost, then stop)"
   "${NH[@]}" up -f "$CONFIG" -n "$NS" & NH_PID=$!
-  trap 'kill -INT $NH_PID 2>/dev/null || true' EXIT
+  trap 'kill -TERM $NH_PID 2>/dev/null || true' EXIT
   for port in 18082 18081 18080; do
     for _ in $(seq 1 240); do curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.5; done
     printf '  http://127.0.0.1:%s/ → %s\n' "$port" "$(curl -fsS "http://127.0.0.1:$port/")"
   done
-  kill -INT "$NH_PID"; wait "$NH_PID" || true; trap - EXIT
+  kill -TERM "$NH_PID"; wait "$NH_PID" || true; trap - EXIT
   "${NH[@]}" down -f "$CONFIG" -n "$NS" >&2
   exit 0
 fi

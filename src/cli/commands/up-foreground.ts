@@ -23,6 +23,8 @@ import { loadAppConfig } from '../app-config.js';
 import type { CliContext } from '../context.js';
 import { LiveStatus } from '../render/live-status.js';
 
+const SAME_SIGNAL_MS = 500;
+
 export async function runForeground(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
   const config = loadAppConfig(ctx, args.options);
   const services = selectedServices(config, args.positionals);
@@ -35,10 +37,14 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine): P
   const debug = flag(args.options, 'debug');
   const live = new LiveStatus(ctx.terminal, ctx.style, services.map((s) => s.name), process.stdout.columns);
   const abort = new AbortController();
-  let interrupts = 0;
+  let firstSignalAt: number | undefined;
   const stop = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
+    // One Ctrl-C can arrive twice (the terminal signals npx/npm too, and they pass it on): only a later one quits.
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt > SAME_SIGNAL_MS) process.exit(130);
+      return;
+    }
+    firstSignalAt = Date.now();
     live.line(ctx.style.dim('stopping… (Ctrl-C again to quit at once)'));
     abort.abort();
   };
