@@ -159,15 +159,15 @@ test('corrupt saved state is refused with a way to recover', async () => {
 
 test('bad input: a clear error, a non-zero exit, no stack trace, nothing changed', async () => {
   const project = projectWith(config([{ name: 'booking-api' }]));
-  const cases: [string[], number, RegExp][] = [
+  const cases: [string[], number, RegExp, string?][] = [
     [['up', '--detach', '--timeout', 'soon'], 2, /--timeout must be a duration like 90s, 5m or 1h30m, not `soon`/],
     [['up', '--detach', 'booking-apx'], 1, /no service `booking-apx` in the config[\s\S]*did you mean `booking-api`\?/],
     [['plan', '--context', 'nope'], 1, /no context `nope` in the kubeconfig/],
     [['status', '-o', 'yaml'], 2, /-o must be text or json/],
-    [['plan', '--kubeconfig', '/nonexistent/kubeconfig'], 1, /no kubeconfig: \/nonexistent\/kubeconfig does not exist/],
+    [['plan'], 1, /no kubeconfig: \/nonexistent\/kubeconfig does not exist/, '/nonexistent/kubeconfig'],
   ];
-  for (const [args, code, message] of cases) {
-    const r = await runNh(ns(), args, { cwd: project });
+  for (const [args, code, message, kubeconfig] of cases) {
+    const r = await runNh(ns(), args, { cwd: project, ...(kubeconfig ? { kubeconfig } : {}) });
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assertNoStack(r.stderr);
