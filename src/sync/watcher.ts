@@ -87,8 +87,9 @@ export const watchTree: WatchTree = async (options) => {
 
   const followDirectory = async (path: string) => {
     const stats = await lstat(join(options.root, path)).catch(() => undefined);
+    // A directory removed and made again under the same name is a new one: its old watches are stale.
+    unwatchBelow(path);
     if (stats?.isDirectory() && !options.isIgnored(path, true)) await watchTreeFrom(path);
-    else unwatchBelow(path);
   };
 
   await watchTreeFrom('');

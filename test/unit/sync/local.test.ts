@@ -91,6 +91,13 @@ test('the watcher: writes, chmod, renames, deletes, new directories; ignored dir
     await until('a file in a new directory', () => seen.has('new/deeper/d.txt'));
     rmSync(join(root, 'a.txt'));
     await until('a delete', () => seen.has('a.txt'));
+    rmSync(join(root, 'new'), { recursive: true });
+    mkdirSync(join(root, 'new'));
+    await until('the directory made again', () => seen.has('new'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    seen.clear();
+    writeFileSync(join(root, 'new/again.txt'), 'a');
+    await until('a file in the directory made again', () => seen.has('new/again.txt'));
     seen.clear();
     writeFileSync(join(root, 'node_modules/m.js'), 'not watched');
     writeFileSync(join(root, 'src/last.txt'), 'l');
