@@ -167,7 +167,15 @@ class NodeKubeClient implements KubeClient {
             const line = buffered.slice(0, newline).trim();
             buffered = buffered.slice(newline + 1);
             if (!line) continue;
-            const event = JSON.parse(line) as WatchEvent;
+            let event: WatchEvent;
+            try {
+              event = JSON.parse(line) as WatchEvent;
+            } catch (error) {
+              stopped = true;
+              req.destroy();
+              finish(error);
+              return;
+            }
             if (onEvent(event)) {
               stopped = true;
               req.destroy();

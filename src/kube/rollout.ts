@@ -18,6 +18,7 @@ type Verdict = { readonly done: true; readonly pod?: string } | { readonly done:
 
 /** Longest single watch: bounds how late a workload-level failure (quota, deadline) is noticed. */
 const WATCH_SECONDS = 5;
+const POLL_MS = 1000;
 
 /** Resolves with the ready dev pod's name; throws NH_ROLLOUT_FAILED with the cause. */
 export async function waitForDevPod(kube: KubeClient, namespace: string, workload: KubeObject, options: WaitOptions): Promise<string> {
@@ -79,10 +80,12 @@ async function nextChange(kube: KubeClient, namespace: string, kind: 'Deployment
   const both = AbortSignal.any([signal, stop.signal]);
   const timeoutSeconds = Math.max(1, Math.min(WATCH_SECONDS, Math.ceil(remainingMs / 1000)));
   const changed = (event: WatchEvent) => event.type !== 'BOOKMARK';
+  // A watch that fails (no `watch` permission, a dropped connection) degrades to polling; the next list tells.
+  const orPoll = (watching: Promise<void>) => watching.catch(() => new Promise<void>((resolve) => setTimeout(resolve, POLL_MS)));
   try {
     await Promise.race([
-      kube.watch('Pod', namespace, { labelSelector: selector, resourceVersion: versions.pods, timeoutSeconds }, changed, both),
-      kube.watch(kind, namespace, { fieldSelector: `metadata.name=${name}`, resourceVersion: versions.workload, timeoutSeconds }, changed, both),
+      orPoll(kube.watch('Pod', namespace, { labelSelector: selector, resourceVersion: versions.pods, timeoutSeconds }, changed, both)),
+      orPoll(kube.watch(kind, namespace, { fieldSelector: `metadata.name=${name}`, resourceVersion: versions.workload, timeoutSeconds }, changed, both)),
     ]);
   } finally {
     stop.abort();
