@@ -1,6 +1,6 @@
 /**
  * Worker of sync.bench.ts, in its own process so its peak RSS is nh's alone: watches a tree as a sync
- * session does (the service's rules, chokidar), then walks it as the initial delta does, and prints
+ * session does (the service's rules, fs.watch per directory), then walks it as the initial delta does, and prints
  * {readyMs, scanMs, entries, peakRssMiB} as JSON. Usage: node sync-watch.worker.js ROOT
  */
 import { readFileSync } from 'node:fs';
