@@ -71,6 +71,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
   };
   const deps = waitsFor(services.map((s) => s.config));
   for (const service of services) {
+    if (!commandOf(service.config, options.debug)) notice(options, service.config.name, 'info', `no command.${options.debug ? 'debug or command.run' : 'run'} in the config: nh syncs and forwards, and runs nothing`);
     const waiting = deps.get(service.config.name) ?? [];
     states.set(service.config.name, {
       sync: 'starting',
@@ -128,7 +129,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           // Open connections keep a graceful server from exiting: close them, and hold new ones until it runs again.
           const forwards = forwardsByService.get(name) ?? [];
           if (process.kind === 'restarting') for (const forward of forwards) forward.hold();
-          else for (const forward of forwards) forward.release();
+          else if (process.kind === 'running' || process.kind === 'crashed' || process.kind === 'waiting') for (const forward of forwards) forward.release();
           if (process.kind === 'crashed') notice(options, name, 'error', `the process exited with code ${process.exitCode}${process.message ? ` (${process.message})` : ''}; nh restarts it on the next change`);
           setProcess(process);
         },

@@ -42,12 +42,14 @@ export interface PortForward {
    * would wait on them) and holds new ones until release(), when they go to the new process.
    */
   hold(): void;
+  /** Ends hold(), and probes the app a few times until it answers (it is starting). */
   release(): void;
   /** Resolves once the listener is closed and every tunnel is gone (after the signal aborts). */
   readonly closed: Promise<void>;
 }
 
 const DEFAULT_PROBE_MS = 10_000;
+const STARTUP_PROBE_WAITS_MS = [300, 700, 1_000, 2_000, 4_000];
 
 export class PortInUseError extends NhError {
   constructor(
@@ -158,6 +160,16 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
   const release = () => {
     releaseHeld?.();
     releaseHeld = undefined;
+    void probeWhileStarting();
+  };
+  /** Probes at growing intervals until the app answers: the status shows it up without waiting for the next round. */
+  const probeWhileStarting = async () => {
+    for (const wait of STARTUP_PROBE_WAITS_MS) {
+      await new Promise((resolve) => setTimeout(resolve, wait).unref());
+      if (signal.aborted || releaseHeld) return;
+      await probe();
+      if (state.kind === 'ok') return;
+    }
   };
   signal.addEventListener('abort', release, { once: true });
   return { local, remote, state: () => state, hold, release, closed };
