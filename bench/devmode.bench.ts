@@ -140,6 +140,14 @@ function benchScaling(): void {
     const project = tenServicesProject(namespace);
     const one: number[] = [];
     const ten: number[] = [];
+    // nh's own share (start, config, reading the cluster, planning): `nh plan` of the same selections.
+    const planOne: number[] = [];
+    const planTen: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      planOne.push(timedNh(namespace, project, ['plan', 'bench-0']));
+      planTen.push(timedNh(namespace, project, ['plan']));
+    }
+    console.log(`nh plan, 1 service:   p50 ${ms(summary(planOne).p50)}; 10 services: p50 ${ms(summary(planTen).p50)}`);
     for (let run = 0; run < RUNS; run++) {
       one.push(timedNh(namespace, project, ['up', '--detach', 'bench-0']));
       timedNh(namespace, project, ['down', 'bench-0']);
