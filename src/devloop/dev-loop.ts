@@ -4,7 +4,7 @@
  * hotReload is on. Everything reports through `onEvent`; nothing here prints.
  *
  * Order (dependsOn): a service's process starts after its first sync and once every selected service it
- * depends on accepts connections in its pod (probed through a tunnel): on the remote port of its first
+ * depends on listens in its pod (read from the pod's socket table, see forward/listening-probe.ts): on the remote port of its first
  * portForward, or under --debug on its debug port (a debugger may hold the program until you attach).
  * A dependency with no such port counts as ready once its process runs. The order applies to the first
  * start only: later restarts (hot reload) do not wait for dependencies.
@@ -17,11 +17,12 @@ import type { ServiceConfig } from '../config/model.js';
 import type { ExecEndpoint } from '../kube/exec.js';
 import type { PodTracker } from '../kube/pod-tracker.js';
 import { startPortForward, type ForwardState, type PortForward } from '../forward/port-forward.js';
-import { probeTunnel } from '../forward/tunnel.js';
+import { probeListening } from '../forward/listening-probe.js';
 import type { SyncEvent } from '../sync/session.js';
 import { LineSplitter } from './lines.js';
 import { waitsFor } from './order.js';
-import { ProcessSupervisor, type OpenExec, type ProcessState } from './process-supervisor.js';
+import type { OpenExec } from '../kube/run-command.js';
+import { ProcessSupervisor, type ProcessState } from './process-supervisor.js';
 import type { ServiceStatus, SyncState } from './status-line.js';
 
 export type DevLoopEvent =
@@ -214,7 +215,7 @@ async function watchServing(service: DevLoopService, options: DevLoopOptions, si
     if (!noProcess && !isStarted()) continue;
     const pod = service.pods.current();
     if (!pod) continue;
-    if (port === undefined || !(await probeTunnel(options.endpoint, { namespace: service.pods.namespace, pod: pod.name, port }))) {
+    if (port === undefined || !(await probeListening(options.endpoint, { namespace: service.pods.namespace, pod: pod.name, port }))) {
       onServing();
       return;
     }

@@ -9,7 +9,8 @@
  * A process that exits by itself is reported (crashed or exited) and left alone until the next restart;
  * nothing it does can throw out of here.
  */
-import { openExec, type ExecChannel, type ExecEndpoint, type ExecOptions, type ExecTarget } from '../kube/exec.js';
+import { openExec, type ExecChannel, type ExecEndpoint, type ExecTarget } from '../kube/exec.js';
+import { runToEnd, type OpenExec } from '../kube/run-command.js';
 import type { PodTracker, TrackedPod } from '../kube/pod-tracker.js';
 
 export type ProcessState =
@@ -20,8 +21,6 @@ export type ProcessState =
   | { readonly kind: 'exited'; readonly exitCode: number }
   | { readonly kind: 'crashed'; readonly exitCode: number; readonly message: string | undefined }
   | { readonly kind: 'stopped' };
-
-export type OpenExec = (endpoint: ExecEndpoint, target: ExecTarget, command: readonly string[], options: ExecOptions) => Promise<ExecChannel>;
 
 export interface SupervisorOptions {
   readonly service: string;
@@ -163,7 +162,7 @@ export class ProcessSupervisor {
     const running = this.running;
     if (running) running.stopping = true;
     try {
-      await runToEnd(this.exec, this.options.endpoint, this.target(pod), stopCommandLine(this.pidFile, this.options.graceSeconds ?? 1));
+      await runToEnd(this.options.endpoint, this.target(pod), stopCommandLine(this.pidFile, this.options.graceSeconds ?? 1), this.exec);
     } catch {
       // The pod is gone or unreachable: so is the process.
     }
@@ -178,14 +177,6 @@ export class ProcessSupervisor {
   private target(pod: TrackedPod): ExecTarget {
     return { namespace: this.options.pods.namespace, pod: pod.name, container: this.options.container };
   }
-}
-
-/** Runs a short command in a container and waits for it; resolves with its stdout. */
-export async function runToEnd(exec: OpenExec, endpoint: ExecEndpoint, target: ExecTarget, command: readonly string[], signal?: AbortSignal): Promise<string> {
-  const chunks: Buffer[] = [];
-  const channel = await exec(endpoint, target, command, { stdin: false, onStdout: (data) => chunks.push(Buffer.from(data)), ...(signal ? { signal } : {}) });
-  await channel.done;
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function delay(ms: number): Promise<void> {

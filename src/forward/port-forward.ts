@@ -1,15 +1,16 @@
 /**
  * A local port on 127.0.0.1 forwarded to a port of whatever pod the tracker currently names: each local
  * connection gets its own tunnel to the pod of that moment, so a replaced pod is used as soon as the new
- * one is ready (connections arriving in between wait for it). A probe every few seconds, and every failed
- * connection, tell "tunnel down" from "app not listening".
+ * one is ready (connections arriving in between wait for it). Each connection's outcome, and a look at the
+ * pod's socket table every 10 s (and while a restarted app starts), tell "tunnel down" from "app not listening".
  */
 import type { Server, Socket } from 'node:net';
 import { NhError } from '../errors.js';
 import type { ExecEndpoint } from '../kube/exec.js';
 import type { PodTracker, TrackedPod } from '../kube/pod-tracker.js';
 import { findPortHolder, type PortHolder } from './port-holder.js';
-import { pipeThroughTunnel, probeTunnel, type TunnelFailure } from './tunnel.js';
+import { probeListening } from './listening-probe.js';
+import { pipeThroughTunnel, type TunnelFailure } from './tunnel.js';
 
 export type ForwardState =
   | { readonly kind: 'waiting-for-pod' }
@@ -24,11 +25,7 @@ export interface PortForwardOptions {
   readonly remote: number;
   readonly signal: AbortSignal;
   readonly onState?: (state: ForwardState) => void;
-  /**
-   * How often the tunnel and the app behind it are probed when no connection told (default 10 s). Each
-   * probe is a connection to the app, which the kubelet closes only a second or two after the tunnel: a
-   * graceful server stopping meanwhile waits for it, so probes stay rare and pause during restarts.
-   */
+  /** How often the pod is asked whether the app listens, when no connection told (default 10 s). */
   readonly probeEveryMs?: number;
 }
 
@@ -128,7 +125,7 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
     try {
       const pod = pods.current();
       if (!pod) return setState({ kind: 'waiting-for-pod' });
-      const failure = await probeTunnel(endpoint, { namespace: pods.namespace, pod: pod.name, port: remote });
+      const failure = await probeListening(endpoint, { namespace: pods.namespace, pod: pod.name, port: remote });
       // The pod may have changed while probing; the next probe judges the new one.
       if (!signal.aborted && pods.current()?.uid === pod.uid) setState(fromFailure(pod.name, failure));
     } finally {
