@@ -4,7 +4,7 @@
  */
 import type { ServiceConfig } from '../config/model.js';
 import { DEV_MODE_LABEL, DEV_MODE_VALUE } from '../model/dev-mode.js';
-import type { KubeObject, ResourceKind } from '../model/kube-object.js';
+import type { KubeObject } from '../model/kube-object.js';
 import type { KubeClient } from './client.js';
 
 export interface DevPod {
@@ -19,7 +19,7 @@ export type ServiceRef = Pick<ServiceConfig, 'name' | 'workload' | 'containers'>
 export async function findDevPod(kube: KubeClient, namespace: string, service: ServiceRef): Promise<DevPod | undefined> {
   const kind = service.workload.kind;
   if (kind !== 'Deployment' && kind !== 'StatefulSet') return undefined;
-  const workload = await kube.get(kind satisfies ResourceKind, namespace, service.workload.name);
+  const workload = await kube.get(kind, namespace, service.workload.name);
   if (!workload) return undefined;
   const selector = devPodSelector(workload);
   if (!selector) return undefined;
