@@ -95,10 +95,16 @@ function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', resolve));
 }
 
+/** The running dev pod of an app (not one being deleted), or '' when there is none. */
+function runningDevPod(app: string): string {
+  const pods = JSON.parse(kubectl(['-n', namespace(), 'get', 'pods', '-l', `app=${app},nh.dev/mode=dev`, '-o', 'json']).stdout) as {
+    items: { metadata: { name: string; deletionTimestamp?: string }; status: { phase: string } }[];
+  };
+  return pods.items.find((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp)?.metadata.name ?? '';
+}
+
 function containerProcesses(app: string): string {
-  const pods = ['-n', namespace(), 'get', 'pods', '-l', `app=${app},nh.dev/mode=dev`, '--field-selector=status.phase=Running'];
-  const pod = kubectl([...pods, '-o', 'jsonpath={.items[0].metadata.name}']).stdout;
-  return kubectl(['-n', namespace(), 'exec', pod, '--', 'ps', '-eo', 'args']).stdout;
+  return kubectl(['-n', namespace(), 'exec', runningDevPod(app), '--', 'ps', '-eo', 'args']).stdout;
 }
 
 test('nh up runs, orders, hot-reloads, survives a crash and a pod replacement, and Ctrl-C leaves nothing', async () => {
@@ -131,7 +137,9 @@ test('nh up runs, orders, hot-reloads, survives a crash and a pod replacement, a
     await waitFor('store v3', async () => (await body(ports.store)) === 'store v3', 60_000, 100);
 
     // The pod behind a forward is replaced: the same local port reaches the new pod (synced and running again).
-    kubectl(['-n', namespace(), 'delete', 'pod', '-l', 'app=front,nh.dev/mode=dev', '--wait=false']);
+    const replaced = runningDevPod('front');
+    kubectl(['-n', namespace(), 'delete', 'pod', replaced, '--wait=false']);
+    await waitFor('a new front pod', () => ![replaced, ''].includes(runningDevPod('front')), 120_000, 250);
     await waitFor('front answering from the new pod', async () => (await body(ports.front)) === 'front v2', 120_000, 250);
 
     // Ctrl-C: nh exits by itself, the processes in both containers are gone, nothing listens here anymore.
