@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { booking, kubectl, useNamespace, waitForDeployment } from '../support/cluster.js';
-import { comparable, getObject, runNh } from '../support/nh.js';
+import { comparable, getObject, projectWith, runNh } from '../support/nh.js';
 import { repoRoot } from '../../support/paths.js';
 
 const ns = useNamespace('devmode-booking');
@@ -12,7 +12,7 @@ const cwd = join(repoRoot, 'examples/booking');
 const originals = new Map<string, unknown>();
 
 interface PlanJson {
-  services: { service: string; action: string; fields: string[] }[];
+  services: { service: string; action: string; reason: string; fields: string[] }[];
 }
 interface StatusJson {
   services: { service: string; mode: string; owner: string | null; pod: string | null; ready: boolean; image: string | null }[];
@@ -61,6 +61,29 @@ test('a second nh up --detach plans all noop and writes nothing', async () => {
   const after = booking.services.map((name) => getObject(ns(), 'deployment', name) as { metadata: { generation: number; annotations: Record<string, string> } });
   assert.deepEqual(after.map((d) => d.metadata.generation), before.map((d) => d.metadata.generation));
   assert.deepEqual(after.map((d) => d.metadata.annotations['nh.dev/state']), before.map((d) => d.metadata.annotations['nh.dev/state']));
+});
+
+test('a changed config updates the service in place; services removed from the config would leave dev mode', async () => {
+  const changed = projectWith([
+    'configProperties: {version: v2}',
+    'application:',
+    '  services:',
+    '    - name: booking-api',
+    '      containers:',
+    '        - {name: api, dev: {image: "localhost/nh-dev-min:1", imagePullPolicy: Never, workDir: /app}}',
+    '',
+  ].join('\n'));
+  const plan = JSON.parse((await runNh(ns(), ['plan', '-o', 'json'], { cwd: changed })).stdout) as PlanJson;
+  assert.deepEqual(plan.services.map((s) => [s.service, s.action, s.reason]), [
+    ['booking-api', 'update', 'the config changed since entering dev mode'],
+    ['booking-inventory', 'leave', 'service `booking-inventory` is no longer in the config'],
+    ['booking-web', 'leave', 'service `booking-web` is no longer in the config'],
+  ]);
+  const r = await runNh(ns(), ['up', '--detach', 'booking-api'], { cwd: changed });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /booking-api: updated, pod booking-api-\S+ ready/);
+  const status = JSON.parse((await runNh(ns(), ['status', '-o', 'json'], { cwd })).stdout) as StatusJson;
+  assert.equal(status.services.find((s) => s.service === 'booking-api')?.image, 'localhost/nh-dev-min:1');
 });
 
 test('nh down restores every Deployment exactly, and a second down has nothing to do', async () => {
