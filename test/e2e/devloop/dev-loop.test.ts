@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
-import { projectWith, runNh, spawnNh } from '../support/nh.js';
+import { projectWith, spawnNh } from '../support/nh.js';
 
 const namespace = useNamespace('devloop');
 
@@ -154,7 +154,7 @@ test('nh up runs, orders, hot-reloads, survives a crash and a pod replacement, a
   }
 });
 
-test('nh up --debug forwards the debug port, waits for the debugger and writes launch.json', async () => {
+test('nh up --debug --down-on-exit: debug port forwarded, debugger awaited, launch.json merged, workload restored', async () => {
   kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: `${deployment('front')}---\n${deployment('store')}` });
   const ports = { front: await freePort(), store: await freePort(), debug: 20000 + Math.floor(Math.random() * 9000) };
   const project = projectWith(config(ports));
@@ -165,7 +165,7 @@ test('nh up --debug forwards the debug port, waits for the debugger and writes l
   mkdirSync(join(project, '.vscode'));
   writeFileSync(join(project, '.vscode', 'launch.json'), '{\n  // mine\n  "version": "0.2.0",\n  "configurations": [{ "name": "mine", "type": "node", "request": "launch" },],\n}\n');
 
-  const nh = spawnNh(namespace(), ['up', '--debug', 'front'], { cwd: project });
+  const nh = spawnNh(namespace(), ['up', '--debug', '--down-on-exit', 'front'], { cwd: project });
   const output = watchOutput(nh);
   try {
     await output.line(/front\s*: debugger ready: attach a Node inspector to 127\.0\.0\.1:\d+/);
@@ -180,6 +180,7 @@ test('nh up --debug forwards the debug port, waits for the debugger and writes l
   } finally {
     if (nh.exitCode === null) nh.kill('SIGKILL');
   }
-  await runNh(namespace(), ['down'], { cwd: project });
-  assert.ok(existsSync(join(project, '.vscode', 'launch.json')));
+  const front = JSON.parse(kubectl(['-n', namespace(), 'get', 'deployment', 'front', '-o', 'json']).stdout) as { metadata: { annotations?: Record<string, string> } };
+  assert.equal(front.metadata.annotations?.['nh.dev/state'], undefined, 'front left dev mode on exit');
+  assert.doesNotMatch(output.text(), /dev mode stays on/);
 });
