@@ -24,6 +24,7 @@ import type { CliContext } from '../context.js';
 import { LiveStatus } from '../render/live-status.js';
 
 const SAME_SIGNAL_MS = 500;
+const DEBUGGER_SLOW_MS = 15_000;
 
 export async function runForeground(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
   const config = loadAppConfig(ctx, args.options);
@@ -35,7 +36,7 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine): P
   };
   const [kube, endpoint] = await Promise.all([ctx.kube(clusterOptions), ctx.execEndpoint(clusterOptions)]);
   const debug = flag(args.options, 'debug');
-  const live = new LiveStatus(ctx.terminal, ctx.style, services.map((s) => s.name), process.stdout.columns);
+  const live = new LiveStatus(ctx.terminal, ctx.style, services.map((s) => s.name), () => process.stdout.columns);
   const abort = new AbortController();
   let firstSignalAt: number | undefined;
   const stop = () => {
@@ -104,7 +105,10 @@ function prepareDebug(services: readonly ServiceConfig[], live: LiveStatus, ctx:
     const folder = service.source.root;
     const target: DebugTarget = { service: service.name, language: dev.debug.language, localPort: local, localDir: relative(folder, dev.sync.localRoot), remoteDir: dev.workDir };
     byFolder.set(folder, [...(byFolder.get(folder) ?? []), target]);
+    // Say so when the debugger takes long (a first Go build under dlv), so the wait does not look like a hang.
+    const slow = setTimeout(() => live.line(`${ctx.style.dim('·')} ${service.name}: waiting for the debugger on 127.0.0.1:${local}…`), DEBUGGER_SLOW_MS);
     void waitForDebugger(target.language, local, signal).then((answered) => {
+      clearTimeout(slow);
       if (answered) live.line(`${ctx.style.green('⚑')} ${service.name}: debugger ready: ${attachHint(target)}`);
     });
   }

@@ -18,16 +18,14 @@ export function prefixColor(index: number): number {
 export class LiveStatus {
   private statusLine = '';
   private lastPlain = new Map<string, string>();
-  private readonly width: number;
 
   constructor(
     private readonly terminal: Terminal,
     private readonly style: Style,
     private readonly services: readonly string[],
-    columns: number | undefined,
-  ) {
-    this.width = Math.max(40, columns ?? 120);
-  }
+    /** The terminal's width now (it may be resized while nh runs). */
+    private readonly columns: () => number | undefined,
+  ) {}
 
   private prefix(service: string): string {
     const pad = Math.max(...this.services.map((s) => s.length));
@@ -71,7 +69,7 @@ export class LiveStatus {
 
   private status(services: readonly ServiceStatus[]): void {
     if (this.terminal.interactive) {
-      this.statusLine = renderStatusLine(services, this.style, this.width);
+      this.statusLine = renderStatusLine(services, this.style, Math.max(40, this.columns() ?? 120));
       this.terminal.out(`\r\u001b[2K${this.statusLine}`);
       return;
     }

@@ -13,7 +13,7 @@ const running: ServiceStatus[] = [{ name: 'api', sync: 'synced', process: { kind
 
 test('on a terminal a log line erases the status line, then the status line is drawn again below it', () => {
   const term = terminal(true);
-  const live = new LiveStatus(term, styleFor(false), ['api', 'inventory'], 80);
+  const live = new LiveStatus(term, styleFor(false), ['api', 'inventory'], () => 80);
   live.handle({ type: 'status', services: running });
   live.handle({ type: 'output', service: 'api', stream: 'stdout', line: 'hello' });
   assert.deepEqual(term.written, ['\r\u001b[2K● api running :18081', '\r\u001b[2Kapi       │ hello\n● api running :18081']);
@@ -23,7 +23,7 @@ test('on a terminal a log line erases the status line, then the status line is d
 
 test('without a terminal: plain lines, and a status line only when a service changes', () => {
   const term = terminal(false);
-  const live = new LiveStatus(term, styleFor(false), ['api'], undefined);
+  const live = new LiveStatus(term, styleFor(false), ['api'], () => undefined);
   live.handle({ type: 'status', services: running });
   live.handle({ type: 'status', services: running });
   live.handle({ type: 'reload', service: 'api', files: 2, saveToSyncedMs: 17, syncedToRestartedMs: 201 });
