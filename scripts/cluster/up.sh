@@ -136,6 +136,8 @@ start kube-apiserver "$NH_BIN/kube-apiserver" \
 wait_for kube-apiserver 60 "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" get --raw /readyz
 log "kube-apiserver ready ($(elapsed))"
 
+# A dev cluster changes many workloads at once (nh up of a whole app): the controller-manager's defaults
+# (20 API requests/s, 5 deployment syncs at a time) queue that work behind its own rate limiter.
 start kube-controller-manager "$NH_BIN/kube-controller-manager" \
   --kubeconfig="$P/kube-controller-manager.kubeconfig" \
   --authentication-kubeconfig="$P/kube-controller-manager.kubeconfig" \
@@ -144,7 +146,9 @@ start kube-controller-manager "$NH_BIN/kube-controller-manager" \
   --root-ca-file="$P/ca.crt" --cluster-name=nh-cluster \
   --service-account-private-key-file="$P/sa.key" --use-service-account-credentials=true \
   --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
-  --service-cluster-ip-range="$NH_SERVICE_CIDR" --profiling=false --v=1
+  --service-cluster-ip-range="$NH_SERVICE_CIDR" --profiling=false --v=1 \
+  --kube-api-qps=100 --kube-api-burst=200 \
+  --concurrent-deployment-syncs=20 --concurrent-replicaset-syncs=20 --concurrent-statefulset-syncs=20
 start kube-scheduler "$NH_BIN/kube-scheduler" \
   --kubeconfig="$P/kube-scheduler.kubeconfig" \
   --authentication-kubeconfig="$P/kube-scheduler.kubeconfig" --authorization-kubeconfig="$P/kube-scheduler.kubeconfig" \
