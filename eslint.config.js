@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const ioModules = ['node:fs', 'node:fs/promises', 'fs', 'node:child_process', 'node:net', 'node:http', 'node:https',
-  '@kubernetes/client-node', 'listr2', 'chokidar', 'execa'];
+  '@kubernetes/client-node', 'listr2', 'ws'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'src/config/*.generated.ts'] },
