@@ -43,6 +43,8 @@ export interface DevConfig {
   readonly persistentVolumeDirs: readonly PersistentVolumeDir[];
   readonly command: Commands;
   readonly debug: DebugSettings | undefined;
+  /** (nh) exits 0 once the service is ready for those that depend on it; undefined = its port decides. */
+  readonly readinessCommand: readonly string[] | undefined;
   readonly hotReload: boolean;
   readonly sync: SyncSettings;
   /** `env` after `envFrom` files, later entries winning. */

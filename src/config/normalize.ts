@@ -68,6 +68,7 @@ function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
     })),
     command: { run: dev.command?.run, debug: dev.command?.debug },
     debug: dev.debug?.remoteDebugPort !== undefined ? { remotePort: dev.debug.remoteDebugPort, language: dev.debug.language } : undefined,
+    readinessCommand: dev.readinessCommand,
     hotReload: dev.hotReload ?? DEFAULTS.hotReload,
     sync: {
       type: 'send',

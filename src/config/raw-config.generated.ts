@@ -230,6 +230,10 @@ export interface ContainerDevConfig {
   command?: DevCommands;
   debug?: DebugConfig;
   /**
+   * (nh) A command run in the dev container (in workDir) that exits 0 once the service is ready. Services that `dependsOn` this one start after it succeeds. Default: the remote port of the first portForward accepts connections in the pod (the debug port under `nh up --debug`).
+   */
+  readinessCommand?: string[];
+  /**
    * Restart the run (or debug) command after every synced change.
    */
   hotReload?: boolean;

@@ -4,9 +4,10 @@
  * hotReload is on. Everything reports through `onEvent`; nothing here prints.
  *
  * Order (dependsOn): a service's process starts after its first sync and once every selected service it
- * depends on listens in its pod (read from the pod's socket table, see forward/listening-probe.ts): on the remote port of its first
+ * depends on is ready (readinessCheck): its `readinessCommand` exits 0 in its dev container, or else it listens
+ * in its pod (read from the pod's socket table, see forward/listening-probe.ts) on the remote port of its first
  * portForward, or under --debug on its debug port (a debugger may hold the program until you attach).
- * A dependency with no such port counts as ready once its process runs. The order applies to the first
+ * A dependency with neither counts as ready once its process runs. The order applies to the first
  * start only: later restarts (hot reload) do not wait for dependencies.
  *
  * Exit: when `signal` aborts, every process group in the containers is stopped and waited for (TERM, then
@@ -14,14 +15,14 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { ServiceConfig } from '../config/model.js';
-import type { ExecEndpoint } from '../kube/exec.js';
+import { openExec, type ExecEndpoint, type ExecTarget } from '../kube/exec.js';
 import type { PodTracker } from '../kube/pod-tracker.js';
 import { startPortForward, type ForwardState, type PortForward } from '../forward/port-forward.js';
 import { probeListening } from '../forward/listening-probe.js';
 import type { SyncEvent } from '../sync/session.js';
 import { LineSplitter } from './lines.js';
 import { waitsFor } from './order.js';
-import type { OpenExec } from '../kube/run-command.js';
+import { runToEnd, type OpenExec } from '../kube/run-command.js';
 import { ProcessSupervisor, type ProcessState } from './process-supervisor.js';
 import type { ServiceStatus, SyncState } from './status-line.js';
 
@@ -207,18 +208,33 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
   notice(options, '', 'info', `stopped in ${now() - stopping} ms`);
 }
 
-/** Marks the service as serving once its readiness port accepts connections in the pod. */
+/** Marks the service as serving once its readiness check passes in the pod. */
 async function watchServing(service: DevLoopService, options: DevLoopOptions, signal: AbortSignal, noProcess: boolean, onServing: () => void, isStarted: () => boolean): Promise<void> {
-  const port = readinessPort(service.config, options.debug);
+  const check = readinessCheck(service.config, options.debug);
   while (!signal.aborted) {
     await sleep(DEPENDENCY_POLL_MS);
     if (!noProcess && !isStarted()) continue;
     const pod = service.pods.current();
     if (!pod) continue;
-    if (port === undefined || !(await probeListening(options.endpoint, { namespace: service.pods.namespace, pod: pod.name, port }))) {
+    if (await passes(check, options.endpoint, { namespace: service.pods.namespace, pod: pod.name, container: service.config.containers[0]?.name }, signal)) {
       onServing();
       return;
     }
+  }
+}
+
+async function passes(check: ReadinessCheck, endpoint: ExecEndpoint, target: ExecTarget, signal: AbortSignal): Promise<boolean> {
+  switch (check.kind) {
+    case 'process':
+      return true;
+    case 'port':
+      return (await probeListening(endpoint, { namespace: target.namespace, pod: target.pod, port: check.port })) === undefined;
+    case 'command':
+      try {
+        return (await runToEnd(endpoint, target, check.command, openExec, signal)).exitCode === 0;
+      } catch {
+        return false; // the exec could not run (pod going away): try again on the next poll
+      }
   }
 }
 
@@ -227,10 +243,20 @@ export function commandOf(service: ServiceConfig, debug: boolean): readonly stri
   return debug ? (command?.debug ?? command?.run) : command?.run;
 }
 
-/** The port whose accepting connections means "this dependency is up". */
-export function readinessPort(service: ServiceConfig, debug: boolean): number | undefined {
+/** What tells that a dependency is up: its readiness command, else a port it listens on, else its process running. */
+export type ReadinessCheck =
+  | { readonly kind: 'command'; readonly command: readonly string[] }
+  | { readonly kind: 'port'; readonly port: number }
+  | { readonly kind: 'process' };
+
+export function readinessCheck(service: ServiceConfig, debug: boolean): ReadinessCheck {
   const dev = service.containers[0]?.dev;
-  return (debug ? dev?.debug?.remotePort : undefined) ?? dev?.portForwards[0]?.remote;
+  if (dev?.readinessCommand) {
+    // In workDir, as the service's own command runs: `sh -c 'cd "$1" && shift && exec "$@"' sh DIR CMD…`.
+    return { kind: 'command', command: ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', dev.workDir, ...dev.readinessCommand] };
+  }
+  const port = (debug ? dev?.debug?.remotePort : undefined) ?? dev?.portForwards[0]?.remote;
+  return port === undefined ? { kind: 'process' } : { kind: 'port', port };
 }
 
 /** The service's forwards, plus its debug port (same number locally) under --debug. */

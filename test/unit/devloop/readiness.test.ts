@@ -1,0 +1,37 @@
+// What tells `nh up` that a dependency is ready: its readinessCommand, else a port, else its running process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readinessCheck } from '../../../src/devloop/dev-loop.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { ConfigSchema } from '../../../src/config/schema.js';
+import { memoryFiles } from '../../support/memory-files.js';
+
+const CONFIG = '/work/app/.nocalhost/config.yaml';
+
+function services(text: string) {
+  const result = loadConfig({ paths: [CONFIG], env: {}, files: memoryFiles({ [CONFIG]: text }), schema: ConfigSchema.load() });
+  assert.ok(result.ok, JSON.stringify(result.problems));
+  return result.config.services;
+}
+
+test('a readinessCommand decides, run in workDir, whatever the ports', () => {
+  const [db] = services('name: db\ncontainers:\n  - dev: {workDir: /data, readinessCommand: [pg_isready, -q], portForward: ["5432"]}\n');
+  assert.deepEqual(readinessCheck(db!, false), { kind: 'command', command: ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', '/data', 'pg_isready', '-q'] });
+});
+
+test('without one, the first forwarded remote port, or the debug port under --debug', () => {
+  const [api] = services('name: api\ncontainers:\n  - dev: {portForward: ["18081:8080", "9000"], debug: {remoteDebugPort: 9229}}\n');
+  assert.deepEqual(readinessCheck(api!, false), { kind: 'port', port: 8080 });
+  assert.deepEqual(readinessCheck(api!, true), { kind: 'port', port: 9229 });
+});
+
+test('with neither, the dependency is ready once its process runs', () => {
+  const [worker] = services('name: worker\n');
+  assert.deepEqual(readinessCheck(worker!, false), { kind: 'process' });
+});
+
+test('an empty readinessCommand is a config error', () => {
+  const result = loadConfig({ paths: [CONFIG], env: {}, schema: ConfigSchema.load(), files: memoryFiles({ [CONFIG]: 'name: db\ncontainers:\n  - dev: {readinessCommand: []}\n' }) });
+  assert.equal(result.ok, false);
+  assert.deepEqual(result.problems.map((p) => [p.code, p.line]), [['empty-command', 3]]);
+});
