@@ -17,7 +17,6 @@ export interface LocatedService {
 
 export interface FormsResult {
   readonly services: LocatedService[];
-  readonly envFile: string | undefined;
   readonly problems: Problem[];
 }
 
@@ -60,19 +59,18 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
   if (value === null || value === undefined || (typeof value === 'string' && value.trim() === '')) {
     problems.push({ ...locate([]), severity: 'error', code: 'empty', message: 'the config is empty',
       hint: 'describe at least one service: `name: <workload>` and `containers: [{dev: {image: …}}]` (see the README)' });
-    return { services, envFile: undefined, problems };
+    return { services, problems };
   }
   if (Array.isArray(value)) {
     value.forEach((item, i) => addService(item, [i]));
-    return { services, envFile: undefined, problems };
+    return { services, problems };
   }
   if (!isObject(value)) {
     problems.push({ ...locate([]), severity: 'error', code: 'wrong-type', message: `the config must be a mapping or a list of services, not ${typeof value}`,
       hint: 'start with `name: <workload>`, a list `- name: …`, or `application:`' });
-    return { services, envFile: undefined, problems };
+    return { services, problems };
   }
   if ('application' in value || 'configProperties' in value) {
-    const envFile = isObject(value['configProperties']) && typeof value['configProperties']['envFile'] === 'string' ? value['configProperties']['envFile'] : undefined;
     // Services are checked one by one below, so their problems are not reported twice.
     const app = isObject(value['application']) ? value['application'] : undefined;
     const list = app?.['services'];
@@ -84,7 +82,7 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
       problems.push({ ...locate([]), severity: 'warning', code: 'no-version', message: 'no `configProperties.version`: Nocalhost reads this file as v1',
         hint: 'add `configProperties: {version: v2}` so Nocalhost and nh read it the same way' });
     }
-    return { services, envFile, problems };
+    return { services, problems };
   }
   if ('services' in value && !('containers' in value)) {
     if (check('appConfigV1', { ...value, services: [] }, []).ok) {
@@ -93,10 +91,10 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     }
     const list = (value as AppConfigV1).services;
     if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['services', i]));
-    return { services, envFile: undefined, problems };
+    return { services, problems };
   }
   addService(value, []);
-  return { services, envFile: undefined, problems };
+  return { services, problems };
 }
 
 /** A deep copy of `data` without the values at `paths` (an invalid list item is dropped from its list). */

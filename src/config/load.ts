@@ -54,17 +54,20 @@ export function loadConfig(inputs: LoadInputs): LoadResult {
   const located = perFile.flatMap((f) => f.services);
   problems.push(...checkRules(located));
 
+  // Keyed by absolute path: two config files may name the same relative path in different roots.
   const envFiles = new Map<string, Map<string, string>>();
   for (const file of perFile) {
     for (const service of file.services) {
       for (const [ci, container] of (service.raw.containers ?? []).entries()) {
         for (const [fi, { path }] of (container.dev?.envFrom?.envFile ?? []).entries()) {
-          const bytes = inputs.files.read(resolve(file.root, path));
+          const absolute = resolve(file.root, path);
+          if (envFiles.has(absolute)) continue;
+          const bytes = inputs.files.read(absolute);
           if ('error' in bytes) {
             problems.push({ ...service.at(['containers', ci, 'dev', 'envFrom', 'envFile', fi, 'path']), severity: 'error', code: 'env-file-unreadable',
               message: `cannot read env file \`${path}\`: ${bytes.error}`, hint: 'the path is relative to the directory holding .nocalhost/' });
           } else {
-            envFiles.set(path, parseEnvFile(new TextDecoder().decode(bytes)));
+            envFiles.set(absolute, parseEnvFile(new TextDecoder().decode(bytes)));
           }
         }
       }

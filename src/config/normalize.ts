@@ -30,7 +30,7 @@ export interface NormalizeInputs {
   readonly file: string;
   /** Directory holding `.nocalhost/`; relative paths of the config start here. */
   readonly root: string;
-  /** Variables of each `envFrom.envFile` path, already read. */
+  /** Variables of each `envFrom.envFile`, by absolute path, already read. */
   readonly envFiles: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
@@ -77,7 +77,7 @@ function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
       filePatterns: dev.sync?.filePattern?.length ? dev.sync.filePattern : DEFAULTS.filePatterns,
       ignorePatterns: dev.sync?.ignoreFilePattern ?? DEFAULTS.ignorePatterns,
     },
-    env: mergeEnv(dev, inputs.envFiles),
+    env: mergeEnv(dev, inputs),
     portForwards: (dev.portForward ?? []).flatMap((entry) => {
       const parsed = parsePortForward(entry);
       return 'error' in parsed ? [] : [parsed];
@@ -90,9 +90,9 @@ function quantities(q: { cpu?: string | number; memory?: string | number }) {
 }
 
 /** envFrom files first, then `env`: later entries win, as in Nocalhost. */
-function mergeEnv(dev: RawDev, envFiles: NormalizeInputs['envFiles']): EnvVar[] {
+function mergeEnv(dev: RawDev, inputs: NormalizeInputs): EnvVar[] {
   const merged = new Map<string, string>();
-  for (const { path } of dev.envFrom?.envFile ?? []) for (const [k, v] of envFiles.get(path) ?? []) merged.set(k, v);
+  for (const { path } of dev.envFrom?.envFile ?? []) for (const [k, v] of inputs.envFiles.get(resolve(inputs.root, path)) ?? []) merged.set(k, v);
   for (const { name, value } of dev.env ?? []) merged.set(name, value === undefined ? '' : String(value));
   return [...merged].map(([name, value]) => ({ name, value }));
 }
