@@ -8,28 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
-import { projectWith, spawnNh } from '../support/nh.js';
+import { idleDeployment, projectWith, spawnNh } from '../support/nh.js';
 
 const namespace = useNamespace('devloop');
 
-function deployment(name: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: app
-        image: localhost/nh-dev-min:1
-        imagePullPolicy: IfNotPresent
-        command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
-`;
-}
 
 /** A Node server answering BODY; STARTUP_DELAY_MS before it listens. */
 function server(body: string, options: { delayMs?: number; crash?: boolean } = {}): string {
@@ -108,7 +90,7 @@ function containerProcesses(app: string): string {
 }
 
 test('nh up runs, orders, hot-reloads, survives a crash and a pod replacement, and Ctrl-C leaves nothing', async () => {
-  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: `${deployment('front')}---\n${deployment('store')}` });
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: `${idleDeployment('front')}---\n${idleDeployment('store')}` });
   const ports = { front: await freePort(), store: await freePort(), debug: 20000 + Math.floor(Math.random() * 9000) };
   const project = projectWith(config(ports));
   for (const name of ['front', 'store']) mkdirSync(join(project, name));
@@ -155,7 +137,7 @@ test('nh up runs, orders, hot-reloads, survives a crash and a pod replacement, a
 });
 
 test('nh up --debug --down-on-exit: debug port forwarded, debugger awaited, launch.json merged, workload restored', async () => {
-  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: `${deployment('front')}---\n${deployment('store')}` });
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: `${idleDeployment('front')}---\n${idleDeployment('store')}` });
   const ports = { front: await freePort(), store: await freePort(), debug: 20000 + Math.floor(Math.random() * 9000) };
   const project = projectWith(config(ports));
   mkdirSync(join(project, 'front'));

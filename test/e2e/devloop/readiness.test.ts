@@ -3,23 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
-import { projectWith, spawnNh } from '../support/nh.js';
+import { idleDeployment, projectWith, spawnNh } from '../support/nh.js';
 
 const namespace = useNamespace('devloop-ready');
-
-const deployment = (name: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - {name: main, image: localhost/nh-dev-min:1, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
-`;
 
 // db becomes ready 3 s after its process starts (the marker file); app depends on db.
 const CONFIG = `- name: db
@@ -39,7 +25,7 @@ const CONFIG = `- name: db
 `;
 
 test('a dependent service starts after the dependency readinessCommand succeeds', async () => {
-  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: deployment('db') + '---\n' + deployment('app') });
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: idleDeployment('db') + '---\n' + idleDeployment('app') });
   const project = projectWith(CONFIG);
   const nh = spawnNh(namespace(), ['up'], { cwd: project });
   let out = '';

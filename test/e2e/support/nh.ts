@@ -37,6 +37,26 @@ export function runNh(namespace: string, args: readonly string[], options: NhOpt
   });
 }
 
+/** A one-replica Deployment of the minimal dev image whose PID 1 idles and exits at once on SIGTERM: a workload for nh to develop. */
+export function idleDeployment(name: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: app
+        image: localhost/nh-dev-min:1
+        imagePullPolicy: IfNotPresent
+        command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
+`;
+}
+
 /** Writes a config into a fresh temporary project (`<dir>/.nocalhost/config.yaml`) and returns the directory. */
 export function projectWith(configYaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'nh-e2e-'));
