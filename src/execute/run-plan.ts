@@ -8,7 +8,7 @@ import { Listr } from 'listr2';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
-import { waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
+import { RolloutWatch, waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
 import { devPodSelector } from '../kube/pods.js';
 import type { KubeObject } from '../model/kube-object.js';
 import { deepEqual } from '../plan/patch.js';
@@ -28,6 +28,11 @@ export interface ExecuteDeps {
   readonly planRestore: (service: string) => Promise<ServicePlan>;
 }
 
+/** A run's dependencies plus the rollout watch its services share. */
+interface RunDeps extends ExecuteDeps {
+  readonly watch: RolloutWatch;
+}
+
 export type OutcomeStatus = 'done' | 'unchanged' | 'failed' | 'restored' | 'stale';
 
 export interface ServiceOutcome {
@@ -42,8 +47,9 @@ export interface ServiceOutcome {
 
 const MAX_RETRIES = 3;
 
-export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<ServiceOutcome[]> {
+export async function executePlan(plan: Plan, executeDeps: ExecuteDeps): Promise<ServiceOutcome[]> {
   const outcomes = new Map<string, ServiceOutcome>();
+  const deps: RunDeps = { ...executeDeps, watch: new RolloutWatch(executeDeps.kube, plan.namespace) };
   const tasks = new Listr<unknown, 'default' | 'silent', 'simple'>(
     plan.services.map((service) => ({
       title: `${service.service}: ${service.action} — ${service.reason}`,
@@ -65,11 +71,15 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<Servic
       collectErrors: false,
     },
   );
-  await tasks.run();
+  try {
+    await tasks.run();
+  } finally {
+    deps.watch.close();
+  }
   return plan.services.map((s) => outcomes.get(s.service) ?? { service: s.service, action: s.action, status: 'unchanged', summary: s.reason });
 }
 
-async function runService(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
+async function runService(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
   const base = { service: plan.service, action: plan.action };
   if (plan.action === 'noop') return { ...base, status: 'unchanged', summary: plan.reason };
   if (plan.action === 'error' || plan.action === 'conflict') {
@@ -84,7 +94,7 @@ async function runService(namespace: string, plan: ServicePlan, deps: ExecuteDep
   }
 }
 
-async function enter(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
+async function enter(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
   const base = { service: plan.service, action: plan.action };
   for (const claim of plan.volumeClaims) await ensureClaim(deps.kube, namespace, claim);
   let patched: KubeObject | undefined;
@@ -100,7 +110,7 @@ async function enter(namespace: string, plan: ServicePlan, deps: ExecuteDeps, pr
     const workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
     if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `${plan.workload.kind} \`${plan.workload.name}\` disappeared`);
     progress('waiting for the dev pod to be ready');
-    const pod = await waitForDevPod(deps.kube, namespace, { ...workload, kind: plan.workload.kind }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
+    const pod = await waitForDevPod(deps.watch, { ...workload, kind: plan.workload.kind }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
     return { ...base, status: 'done', summary: `${plan.action === 'enter' ? 'in dev mode' : 'updated'}, pod ${pod} ready`, pod };
   } catch (error) {
     const cause = asNhError(error);
@@ -120,7 +130,7 @@ async function enter(namespace: string, plan: ServicePlan, deps: ExecuteDeps, pr
   }
 }
 
-async function leave(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
+async function leave(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
   const base = { service: plan.service, action: plan.action };
   await restoreWith(namespace, plan, deps, progress, true);
   const verify = await deps.replan(plan.service);
@@ -133,12 +143,12 @@ async function leave(namespace: string, plan: ServicePlan, deps: ExecuteDeps, pr
 }
 
 /** Restore after a failed enter: from a fresh read, whatever changed meanwhile (nh's own write). */
-async function restore(namespace: string, service: string, deps: ExecuteDeps, progress: (line: string) => void): Promise<void> {
+async function restore(namespace: string, service: string, deps: RunDeps, progress: (line: string) => void): Promise<void> {
   const plan = await deps.planRestore(service);
   if (plan.action === 'leave') await restoreWith(namespace, plan, deps, progress, false);
 }
 
-async function restoreWith(namespace: string, plan: ServicePlan, deps: ExecuteDeps, progress: (line: string) => void, strict: boolean): Promise<void> {
+async function restoreWith(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void, strict: boolean): Promise<void> {
   const refresh = () => (strict ? deps.replan : deps.planRestore)(plan.service);
   let restored: KubeObject | undefined;
   if (plan.workloadPatch) {
@@ -157,7 +167,7 @@ async function restoreWith(namespace: string, plan: ServicePlan, deps: ExecuteDe
   // A StatefulSet replaces neither a pod that never became ready nor, with OnDelete, any pod: delete them.
   if (plan.workload.kind === 'StatefulSet') await deleteDevPods(deps.kube, namespace, workload);
   progress('waiting for the dev pod to go');
-  await waitForDevPodsGone(deps.kube, namespace, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
+  await waitForDevPodsGone(deps.watch, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
 }
 
 /**

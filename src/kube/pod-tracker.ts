@@ -1,30 +1,30 @@
 /**
- * Follows the newest ready pod matching a label selector, across pod replacements: list, then watch from
- * the list's resourceVersion, and list again when the watch ends or fails (with a short capped backoff).
- * Port forwards, log follows and the process supervisor all ask it "which pod now?" and hear about changes.
+ * Follows the newest ready pod matching a label selector, across pod replacements (a Reflector of the
+ * pods). Port forwards, log follows and the process supervisor all ask it "which pod now?" and hear about
+ * changes.
  */
 import type { KubeObject } from '../model/kube-object.js';
 import type { KubeClient } from './client.js';
 import { isReady } from './pods.js';
+import { Reflector } from './reflector.js';
 
 export interface TrackedPod {
   readonly name: string;
   readonly uid: string;
 }
 
-const WATCH_SECONDS = 240;
-const MAX_BACKOFF_MS = 2_000;
-
 export class PodTracker {
-  private readonly pods = new Map<string, KubeObject>();
+  private readonly mirror: Reflector;
   private chosen: TrackedPod | undefined;
   private readonly listeners = new Set<(pod: TrackedPod | undefined) => void>();
 
   constructor(
-    private readonly kube: KubeClient,
+    kube: KubeClient,
     readonly namespace: string,
     readonly selector: string,
-  ) {}
+  ) {
+    this.mirror = new Reflector(kube, 'Pod', namespace, { labelSelector: selector }, () => this.choose());
+  }
 
   /** The newest ready pod, or undefined while there is none. */
   current(): TrackedPod | undefined {
@@ -58,42 +58,12 @@ export class PodTracker {
   }
 
   /** Lists and watches until the signal aborts; errors are retried, never thrown. */
-  async run(signal: AbortSignal, onError: (error: unknown) => void = () => undefined): Promise<void> {
-    let backoff = 100;
-    while (!signal.aborted) {
-      try {
-        const list = await this.kube.list('Pod', this.namespace, { labelSelector: this.selector });
-        this.pods.clear();
-        for (const pod of list.items) this.pods.set(pod.metadata.name, pod);
-        this.choose();
-        backoff = 100;
-        let resourceVersion = list.resourceVersion;
-        let gone = false;
-        await this.kube.watch('Pod', this.namespace, { labelSelector: this.selector, resourceVersion, timeoutSeconds: WATCH_SECONDS }, (event) => {
-          if (event.type === 'ERROR') {
-            // 410 Gone and friends: start over from a fresh list.
-            gone = true;
-            return true;
-          }
-          resourceVersion = event.object.metadata.resourceVersion ?? resourceVersion;
-          if (event.type === 'BOOKMARK') return false;
-          if (event.type === 'DELETED') this.pods.delete(event.object.metadata.name);
-          else this.pods.set(event.object.metadata.name, event.object);
-          this.choose();
-          return false;
-        }, signal);
-        if (gone) continue;
-      } catch (error) {
-        if (signal.aborted) return;
-        onError(error);
-        await sleep(backoff, signal);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
-      }
-    }
+  run(signal: AbortSignal, onError: (error: unknown) => void = () => undefined): Promise<void> {
+    return this.mirror.run(signal, onError);
   }
 
   private choose(): void {
-    const next = newestReady([...this.pods.values()]);
+    const next = newestReady(this.mirror.objects());
     if (next?.uid === this.chosen?.uid) return;
     this.chosen = next;
     for (const listener of [...this.listeners]) listener(next);
@@ -106,16 +76,4 @@ export function newestReady(pods: readonly KubeObject[]): TrackedPod | undefined
   const pod = ready[0];
   // A StatefulSet's new pod has the old one's name: only the uid tells them apart.
   return pod ? { name: pod.metadata.name, uid: (pod.metadata as { uid?: string }).uid ?? pod.metadata.name } : undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

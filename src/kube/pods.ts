@@ -50,6 +50,24 @@ export function labelSelectorOf(workload: KubeObject): string | undefined {
   return parts.join(',');
 }
 
+/** Whether labels match the workload's spec.selector, as the API server would decide. */
+export function selectorMatches(workload: KubeObject, labels: Readonly<Record<string, string>> = {}): boolean {
+  const selector = (workload['spec'] as { selector?: LabelSelector } | undefined)?.selector;
+  if (!selector) return false;
+  const has = (key: string) => Object.hasOwn(labels, key);
+  return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+    (selector.matchExpressions ?? []).every((e) => {
+      const values = e.values ?? [];
+      switch (e.operator) {
+        case 'In': return has(e.key) && values.includes(labels[e.key]!);
+        case 'NotIn': return !has(e.key) || !values.includes(labels[e.key]!);
+        case 'Exists': return has(e.key);
+        case 'DoesNotExist': return !has(e.key);
+        default: return false;
+      }
+    });
+}
+
 interface LabelSelector {
   readonly matchLabels?: Record<string, string>;
   readonly matchExpressions?: readonly { key: string; operator: string; values?: string[] }[];

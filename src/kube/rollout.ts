@@ -1,11 +1,16 @@
 /**
- * Waiting for a workload's rollout, with the real cause when it goes wrong: lists the workload's pods, then
- * watches them (server-side timeoutSeconds) and re-evaluates on every change until the deadline.
+ * Waiting for workloads' rollouts, with the real cause when it goes wrong. One RolloutWatch per run
+ * mirrors the namespace's dev pods and the workloads of the kinds waited on: a few API streams for a whole
+ * app instead of a list and watches per service and per change (on a small machine those requests competed
+ * with the kubelet for CPU). Every wait re-evaluates from the mirror on each change, and a final verdict
+ * (ready, failed, gone) is confirmed by a fresh read, so a mirror a moment behind never ends a wait wrongly.
  */
 import { NhError } from '../errors.js';
-import type { KubeObject, WatchEvent } from '../model/kube-object.js';
+import { DEV_MODE_LABEL, DEV_MODE_VALUE } from '../model/dev-mode.js';
+import type { KubeObject } from '../model/kube-object.js';
 import type { KubeClient } from './client.js';
-import { devPodSelector, isReady } from './pods.js';
+import { devPodSelector, isReady, selectorMatches } from './pods.js';
+import { Reflector } from './reflector.js';
 
 export interface WaitOptions {
   readonly timeoutMs: number;
@@ -16,80 +21,136 @@ export interface WaitOptions {
 
 type Verdict = { readonly done: true; readonly pod?: string } | { readonly done: false; readonly fatal: boolean; readonly why: string; readonly crashed?: { pod: string; container: string } };
 
-/** Longest single watch: bounds how late a workload-level failure (quota, deadline) is noticed. */
-const WATCH_SECONDS = 5;
-const POLL_MS = 1000;
+type WorkloadKind = 'Deployment' | 'StatefulSet';
+type MirroredKind = WorkloadKind | 'Pod';
+
+/** A workload and its dev pods, as mirrored or as read just now. */
+interface Snapshot {
+  readonly workload: KubeObject | undefined;
+  readonly pods: readonly KubeObject[];
+}
+
+/** The dev pods and the workloads of one namespace, mirrored for every rollout wait of a run. */
+export class RolloutWatch {
+  private readonly mirrors = new Map<MirroredKind, { readonly mirror: Reflector; error?: Error }>();
+  private readonly listeners = new Set<() => void>();
+  private readonly stop = new AbortController();
+
+  constructor(
+    readonly kube: KubeClient,
+    readonly namespace: string,
+  ) {}
+
+  /** The mirrored workload and its dev pods; undefined until both mirrors listed once (throws if that failed). */
+  snapshot(kind: WorkloadKind, name: string, selectorOf: KubeObject): Snapshot | undefined {
+    const workloads = this.synced(kind);
+    const pods = this.synced('Pod');
+    if (!workloads || !pods) return undefined;
+    return { workload: workloads.get(name), pods: pods.objects().filter((p) => selectorMatches(selectorOf, p.metadata.labels)) };
+  }
+
+  /** Resolves on the next change of any mirror, after ms, or when the signal aborts. */
+  changed(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.listeners.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  close(): void {
+    this.stop.abort();
+  }
+
+  private synced(kind: MirroredKind): Reflector | undefined {
+    let entry = this.mirrors.get(kind);
+    if (!entry) {
+      // Only dev pods matter to a wait; workloads unfiltered, as `nh down` removes their dev label.
+      const selectors = kind === 'Pod' ? { labelSelector: `${DEV_MODE_LABEL}=${DEV_MODE_VALUE}` } : {};
+      const mirror = new Reflector(this.kube, kind, this.namespace, selectors, () => this.notify());
+      const started: { readonly mirror: Reflector; error?: Error } = { mirror };
+      entry = started;
+      this.mirrors.set(kind, started);
+      void mirror.run(this.stop.signal, (error) => {
+        started.error = error instanceof Error ? error : new NhError('NH_INTERNAL', String(error));
+        this.notify();
+      });
+    }
+    if (entry.mirror.synced) return entry.mirror;
+    // A first list that failed (RBAC, no such namespace) fails the wait, as a direct read would.
+    if (entry.error !== undefined) throw entry.error;
+    return undefined;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
 
 /** Resolves with the ready dev pod's name; throws NH_ROLLOUT_FAILED with the cause. */
-export async function waitForDevPod(kube: KubeClient, namespace: string, workload: KubeObject, options: WaitOptions): Promise<string> {
-  const selector = devPodSelector(workload);
-  const verdict = await waitFor(kube, namespace, workload, selector ?? '', options, (current, pods) => devPodVerdict(current, pods));
+export async function waitForDevPod(watch: RolloutWatch, workload: KubeObject, options: WaitOptions): Promise<string> {
+  const verdict = await waitFor(watch, workload, options, devPodVerdict);
   return verdict.pod ?? '';
 }
 
 /** Resolves when no dev pod is left (after `nh down`). */
-export async function waitForDevPodsGone(kube: KubeClient, namespace: string, workload: KubeObject, options: WaitOptions): Promise<void> {
-  const selector = devPodSelector(workload);
-  await waitFor(kube, namespace, workload, selector ?? '', options, (_, pods) =>
+export async function waitForDevPodsGone(watch: RolloutWatch, workload: KubeObject, options: WaitOptions): Promise<void> {
+  await waitFor(watch, workload, options, (_, pods) =>
     pods.length === 0 ? { done: true } : { done: false, fatal: false, why: `dev pod ${pods.map((p) => p.metadata.name).join(', ')} still there` },
   );
 }
 
 async function waitFor(
-  kube: KubeClient,
-  namespace: string,
-  workload: KubeObject,
-  selector: string,
+  watch: RolloutWatch,
+  written: KubeObject,
   options: WaitOptions,
   evaluate: (current: KubeObject, pods: readonly KubeObject[]) => Verdict,
 ): Promise<{ pod?: string }> {
-  const kind = workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
-  const name = workload.metadata.name;
+  const kind: WorkloadKind = written.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
+  const name = written.metadata.name;
+  const judge = (seen: Snapshot): Verdict =>
+    seen.workload ? evaluate({ ...seen.workload, kind }, seen.pods) : { done: false, fatal: true, why: `${kind} \`${name}\` was deleted while nh waited for it` };
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   let last = 'waiting for the controller';
+  let podNames: string[] = [];
   for (;;) {
-    const [current, pods] = await Promise.all([kube.get(kind, namespace, name), kube.list('Pod', namespace, { labelSelector: selector })]);
-    if (!current) throw new NhError('NH_ROLLOUT_FAILED', `${kind} \`${name}\` was deleted while nh waited for it`);
-    const verdict = evaluate({ ...current, kind }, pods.items);
-    if (verdict.done) return verdict;
-    if (verdict.fatal) {
-      const logs = verdict.crashed ? await lastLogLines(kube, namespace, verdict.crashed.pod, verdict.crashed.container) : '';
+    const mirrored = watch.snapshot(kind, name, written);
+    // A mirror that has not yet seen nh's own write (older generation) says nothing about this rollout.
+    const current = mirrored && (!mirrored.workload || (mirrored.workload.metadata.generation ?? 0) >= (written.metadata.generation ?? 0)) ? mirrored : undefined;
+    let verdict = current && judge(current);
+    if (verdict && (verdict.done || verdict.fatal)) verdict = judge(await readNow(watch, kind, name, written));
+    if (verdict?.done) return verdict;
+    if (verdict?.fatal) {
+      const logs = verdict.crashed ? await lastLogLines(watch.kube, watch.namespace, verdict.crashed.pod, verdict.crashed.container) : '';
       throw new NhError('NH_ROLLOUT_FAILED', verdict.why + (logs ? `\nlast log lines:\n${logs}` : ''), { hint: hintFor(verdict.why) });
     }
-    if (verdict.why !== last) options.onProgress(verdict.why);
-    last = verdict.why;
+    if (current) podNames = current.pods.map((p) => p.metadata.name);
+    if (verdict && verdict.why !== last) options.onProgress(verdict.why);
+    if (verdict) last = verdict.why;
     const remaining = deadline - Date.now();
     if (remaining <= 0 || options.signal.aborted) {
-      const events = await warningEvents(kube, namespace, pods.items.map((p) => p.metadata.name).concat(name), started);
+      const events = await warningEvents(watch.kube, watch.namespace, podNames.concat(name), started);
       throw new NhError('NH_ROLLOUT_FAILED', `not ready after ${formatDuration(options.timeoutMs)}: ${last}${events ? `\n${events}` : ''}`, {
         hint: hintFor(`${last} ${events}`),
       });
     }
-    await nextChange(kube, namespace, kind, name, selector, { pods: pods.resourceVersion, workload: current.metadata.resourceVersion ?? '' }, remaining, options.signal);
+    await watch.changed(remaining, options.signal);
   }
 }
 
-/**
- * Resolves on the first event of the workload's pods or of the workload itself (its status says when the
- * rollout is done), or when the watches time out: that bounds how late anything else is seen.
- */
-async function nextChange(kube: KubeClient, namespace: string, kind: 'Deployment' | 'StatefulSet', name: string, selector: string,
-  versions: { pods: string; workload: string }, remainingMs: number, signal: AbortSignal): Promise<void> {
-  const stop = new AbortController();
-  const both = AbortSignal.any([signal, stop.signal]);
-  const timeoutSeconds = Math.max(1, Math.min(WATCH_SECONDS, Math.ceil(remainingMs / 1000)));
-  const changed = (event: WatchEvent) => event.type !== 'BOOKMARK';
-  // A watch that fails (no `watch` permission, a dropped connection) degrades to polling; the next list tells.
-  const orPoll = (watching: Promise<void>) => watching.catch(() => new Promise<void>((resolve) => setTimeout(resolve, POLL_MS)));
-  try {
-    await Promise.race([
-      orPoll(kube.watch('Pod', namespace, { labelSelector: selector, resourceVersion: versions.pods, timeoutSeconds }, changed, both)),
-      orPoll(kube.watch(kind, namespace, { fieldSelector: `metadata.name=${name}`, resourceVersion: versions.workload, timeoutSeconds }, changed, both)),
-    ]);
-  } finally {
-    stop.abort();
-  }
+async function readNow(watch: RolloutWatch, kind: WorkloadKind, name: string, selectorOf: KubeObject): Promise<Snapshot> {
+  const [workload, pods] = await Promise.all([
+    watch.kube.get(kind, watch.namespace, name),
+    watch.kube.list('Pod', watch.namespace, { labelSelector: devPodSelector(selectorOf) ?? '' }),
+  ]);
+  return { workload, pods: pods.items };
 }
 
 interface ContainerStatus {

@@ -1,8 +1,9 @@
-// An in-memory KubeClient: workloads patched with the API server's resourceVersion rule, and pods derived
-// from each workload's template (ready, or stuck with a given waiting reason).
-import type { KubeClient, KubeList, ListOptions } from '../../../src/kube/client.js';
+// An in-memory KubeClient: workloads patched with the API server's resourceVersion rule, pods derived from
+// each workload's template (ready, or stuck with a given waiting reason), and watches that report what
+// changed since they started.
+import type { KubeClient, KubeList, ListOptions, WatchOptions } from '../../../src/kube/client.js';
 import { KubeError } from '../../../src/kube/errors.js';
-import type { JsonPatchOp, KubeObject, ResourceKind } from '../../../src/model/kube-object.js';
+import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../../../src/model/kube-object.js';
 import { applyPatch } from '../plan/builders.js';
 
 export class FakeKube implements KubeClient {
@@ -12,21 +13,21 @@ export class FakeKube implements KubeClient {
   readonly patches: string[] = [];
   /** Workload name → waiting reason its dev pod is stuck in. */
   readonly stuck = new Map<string, string>();
+  private readonly changeListeners = new Set<() => void>();
 
   put(kind: ResourceKind, object: KubeObject): void {
     this.objects.set(`${kind}/${object.metadata.name}`, object);
+    this.changed();
   }
 
   async get(kind: ResourceKind, _ns: string, name: string): Promise<KubeObject | undefined> {
     const object = this.objects.get(`${kind}/${name}`);
-    if (!object) return undefined;
-    const generation = object.metadata.generation ?? 1;
-    return { ...object, status: { observedGeneration: generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } };
+    return object && withStatus(object);
   }
 
   async list(kind: ResourceKind, _ns: string, options: ListOptions = {}): Promise<KubeList> {
     if (kind === 'Pod') return { items: this.pods(options.labelSelector ?? ''), resourceVersion: '1' };
-    const items = [...this.objects.entries()].filter(([key]) => key.startsWith(`${kind}/`)).map(([, o]) => o);
+    const items = [...this.objects.entries()].filter(([key]) => key.startsWith(`${kind}/`)).map(([, o]) => withStatus(o));
     const selected = options.labelSelector ? items.filter((o) => o.metadata.labels?.[options.labelSelector!] !== undefined) : items;
     return { items: selected, resourceVersion: '1' };
   }
@@ -41,6 +42,7 @@ export class FakeKube implements KubeClient {
     const next = applyPatch(current, ops);
     this.objects.set(key, next);
     this.patches.push(key);
+    this.changed();
     return next;
   }
 
@@ -50,8 +52,30 @@ export class FakeKube implements KubeClient {
 
   async delete(): Promise<void> {}
 
-  async watch(): Promise<void> {
-    await new Promise((r) => setTimeout(r, 5));
+  /** Reports the differences of the listed objects on every change, for at most 100 ms. */
+  async watch(kind: ResourceKind, ns: string, options: WatchOptions, onEvent: (event: WatchEvent) => boolean, signal: AbortSignal): Promise<void> {
+    let before = new Map((await this.list(kind, ns, options)).items.map((o) => [o.metadata.name, o]));
+    await new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.changeListeners.delete(report);
+        signal.removeEventListener('abort', end);
+        resolve();
+      };
+      const report = () => void this.list(kind, ns, options).then(({ items }) => {
+        const after = new Map(items.map((o) => [o.metadata.name, o]));
+        for (const [name, object] of after) {
+          const old = before.get(name);
+          if (!old) onEvent({ type: 'ADDED', object });
+          else if (JSON.stringify(old) !== JSON.stringify(object)) onEvent({ type: 'MODIFIED', object });
+        }
+        for (const [name, object] of before) if (!after.has(name)) onEvent({ type: 'DELETED', object });
+        before = after;
+      });
+      const timer = setTimeout(end, 100);
+      this.changeListeners.add(report);
+      signal.addEventListener('abort', end, { once: true });
+    });
   }
 
   async logs(): Promise<string> {
@@ -59,6 +83,10 @@ export class FakeKube implements KubeClient {
   }
 
   close(): void {}
+
+  private changed(): void {
+    for (const listener of [...this.changeListeners]) listener();
+  }
 
   /** One pod per workload whose template labels match the selector (`k=v,k2=v2`). */
   private pods(selector: string): KubeObject[] {
@@ -78,4 +106,10 @@ export class FakeKube implements KubeClient {
     }
     return pods;
   }
+}
+
+/** As if the controller had rolled the workload out already. */
+function withStatus(object: KubeObject): KubeObject {
+  const generation = object.metadata.generation ?? 1;
+  return { ...object, status: { observedGeneration: generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } };
 }

@@ -1,0 +1,97 @@
+/**
+ * An in-memory mirror of the objects of one kind in a namespace (optionally filtered by selectors): list,
+ * then watch from the list's resourceVersion, and list again when the watch ends or fails (with a short
+ * capped backoff, so a client without `watch` permission degrades to polling). One stream serves every
+ * reader: the pod tracker of a service, the rollout waits of a whole app.
+ */
+import type { KubeObject, ResourceKind } from '../model/kube-object.js';
+import type { KubeClient, ListOptions } from './client.js';
+
+const WATCH_SECONDS = 240;
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 2_000;
+
+export class Reflector {
+  private readonly store = new Map<string, KubeObject>();
+  private listed = false;
+
+  constructor(
+    private readonly kube: KubeClient,
+    readonly kind: ResourceKind,
+    readonly namespace: string,
+    private readonly selectors: ListOptions,
+    /** Called after every list and every event that changed the mirror. */
+    private readonly onChange: () => void,
+  ) {}
+
+  /** True once the first list is in: before that, an empty mirror means "not known yet", not "none". */
+  get synced(): boolean {
+    return this.listed;
+  }
+
+  get(name: string): KubeObject | undefined {
+    return this.store.get(name);
+  }
+
+  objects(): KubeObject[] {
+    return [...this.store.values()];
+  }
+
+  /** Lists and watches until the signal aborts; errors go to onError and are retried, never thrown. */
+  async run(signal: AbortSignal, onError: (error: unknown) => void = () => undefined): Promise<void> {
+    let backoff = FIRST_BACKOFF_MS;
+    // Where the next watch starts; undefined means list first.
+    let resourceVersion: string | undefined;
+    while (!signal.aborted) {
+      try {
+        if (resourceVersion === undefined) {
+          const list = await this.kube.list(this.kind, this.namespace, this.selectors);
+          this.store.clear();
+          for (const object of list.items) this.store.set(object.metadata.name, { ...object, kind: this.kind });
+          this.listed = true;
+          this.onChange();
+          resourceVersion = list.resourceVersion;
+        }
+        // A watch the server ends normally resumes where it stopped; an expired one (410 Gone) lists again.
+        resourceVersion = await this.watchFrom(resourceVersion, signal);
+        backoff = FIRST_BACKOFF_MS;
+      } catch (error) {
+        if (signal.aborted) return;
+        resourceVersion = undefined;
+        onError(error);
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  /** One watch; resolves with the resourceVersion to resume from, or undefined when it expired. */
+  private async watchFrom(resourceVersion: string, signal: AbortSignal): Promise<string | undefined> {
+    let version: string | undefined = resourceVersion;
+    await this.kube.watch(this.kind, this.namespace, { ...this.selectors, resourceVersion, timeoutSeconds: WATCH_SECONDS }, (event) => {
+      if (event.type === 'ERROR') {
+        version = undefined;
+        return true;
+      }
+      version = event.object.metadata.resourceVersion ?? version;
+      if (event.type === 'BOOKMARK') return false;
+      if (event.type === 'DELETED') this.store.delete(event.object.metadata.name);
+      else this.store.set(event.object.metadata.name, { ...event.object, kind: this.kind });
+      this.onChange();
+      return false;
+    }, signal);
+    return version;
+  }
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
