@@ -5,8 +5,8 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[index] ?? NaN;
 }
 
-export function summary(samples: readonly number[]): { p50: number; p95: number; min: number; n: number } {
-  return { p50: percentile(samples, 50), p95: percentile(samples, 95), min: Math.min(...samples), n: samples.length };
+export function summary(samples: readonly number[]): { p50: number; p95: number; min: number; max: number; n: number } {
+  return { p50: percentile(samples, 50), p95: percentile(samples, 95), min: Math.min(...samples), max: Math.max(...samples), n: samples.length };
 }
 
 export function ms(value: number): string {
