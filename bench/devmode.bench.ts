@@ -67,6 +67,7 @@ function benchPlanning(): void {
   const count = 500;
   const names = Array.from({ length: count }, (_, i) => `svc-${i}`);
   const desired: DesiredState = {
+    app: 'bench',
     wholeApp: true,
     allServiceNames: names,
     services: names.map((name) => ({

@@ -18,6 +18,8 @@ export interface LocatedService {
 export interface FormsResult {
   readonly services: LocatedService[];
   readonly problems: Problem[];
+  /** `application.name` (v1: the top-level `name`), when the file gives one. */
+  readonly appName?: string;
 }
 
 /** Keys only the v1 service form has. */
@@ -82,7 +84,7 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
       problems.push({ ...locate([]), severity: 'warning', code: 'no-version', message: 'no `configProperties.version`: Nocalhost reads this file as v1',
         hint: 'add `configProperties: {version: v2}` so Nocalhost and nh read it the same way' });
     }
-    return { services, problems };
+    return { services, problems, ...nameOf(app) };
   }
   if ('services' in value && !('containers' in value)) {
     if (check('appConfigV1', { ...value, services: [] }, []).ok) {
@@ -91,10 +93,15 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     }
     const list = (value as AppConfigV1).services;
     if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['services', i]));
-    return { services, problems };
+    return { services, problems, ...nameOf(value) };
   }
   addService(value, []);
   return { services, problems };
+}
+
+function nameOf(app: Record<string, unknown> | undefined): { appName?: string } {
+  const name = app?.['name'];
+  return typeof name === 'string' && name.trim() ? { appName: name.trim() } : {};
 }
 
 /** A deep copy of `data` without the values at `paths` (an invalid list item is dropped from its list). */

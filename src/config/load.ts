@@ -41,6 +41,7 @@ interface FileServices {
   readonly display: string;
   readonly root: string;
   readonly services: readonly LocatedService[];
+  readonly appName: string | undefined;
 }
 
 export function loadConfig(inputs: LoadInputs): LoadResult {
@@ -78,7 +79,12 @@ export function loadConfig(inputs: LoadInputs): LoadResult {
   const services: ServiceConfig[] = perFile.flatMap((f) =>
     f.services.map((s) => normalizeService(s.raw, { file: f.display, root: f.root, envFiles })),
   );
-  return { ok: true, config: { services, files: perFile.map((f) => f.display) }, problems: sorted };
+  return { ok: true, config: { name: appName(perFile), services, files: perFile.map((f) => f.display) }, problems: sorted };
+}
+
+/** `application.name` of the first file that gives one, else the name of the first file's root directory. */
+function appName(files: readonly FileServices[]): string {
+  return files.find((f) => f.appName)?.appName ?? basename(files[0]?.root ?? '');
 }
 
 /** The directory holding `.nocalhost/`, or the file's own directory. */
@@ -129,7 +135,7 @@ function loadFile(path: string, inputs: LoadInputs): { problems: Problem[]; serv
   if (!parsed) return { problems };
   const forms = readForms(parsed.value, parsed.locate, inputs.schema);
   problems.push(...forms.problems);
-  return { problems, services: { path, display, root: configRoot(path), services: forms.services } };
+  return { problems, services: { path, display, root: configRoot(path), services: forms.services, appName: forms.appName } };
 }
 
 /** `configProperties.envFile`, read before templating because templating needs its variables. */

@@ -5,6 +5,8 @@
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod' | 'CustomResource';
 
 export interface AppConfig {
+  /** `application.name`, else the directory holding `.nocalhost/`: tells this app's dev workloads from others'. */
+  readonly name: string;
   readonly services: readonly ServiceConfig[];
   /** The config files this model was read from. */
   readonly files: readonly string[];

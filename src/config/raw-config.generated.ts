@@ -392,7 +392,7 @@ export interface ConfigProperties {
  */
 export interface ApplicationConfig {
   /**
-   * Application name (accepted; nh names nothing after it).
+   * Application name. nh records it on every workload it puts in dev mode, so that `nh up` of the whole app takes out of dev mode only the services removed from this app's config, never those of another app in the namespace. Default: the name of the directory holding `.nocalhost/`.
    */
   name?: string;
   /**

@@ -28,6 +28,8 @@ export interface DesiredService {
 }
 
 export interface DesiredState {
+  /** The app's name, saved with each dev workload: a whole-app run only removes its own app's services. */
+  readonly app: string;
   readonly services: readonly DesiredService[];
   /** Every service of the config, selected or not: dev workloads of other names were removed from it. */
   readonly allServiceNames: readonly string[];
@@ -48,6 +50,7 @@ export function buildDesiredState(config: AppConfig, selected: readonly string[]
   }
   const chosen = selected.length ? config.services.filter((s) => selected.includes(s.name)) : config.services;
   return {
+    app: config.name,
     wholeApp: selected.length === 0,
     allServiceNames: names,
     services: chosen.map((service) => {

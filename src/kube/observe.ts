@@ -12,7 +12,7 @@ import type { KubeClient } from './client.js';
 const DEV_KINDS = ['Deployment', 'StatefulSet'] as const;
 const WORKLOAD_KINDS: readonly ResourceKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
-export async function observeState(kube: KubeClient, namespace: string, desired: DesiredState, options: { readonly findRemoved: boolean }): Promise<ObservedState> {
+export async function observeState(kube: KubeClient, namespace: string, desired: Pick<DesiredState, 'services'>, options: { readonly findRemoved: boolean }): Promise<ObservedState> {
   const supported = desired.services.filter((s) => isDevKind(s.workload.kind));
   const [hpas, devWorkloads, services] = await Promise.all([
     supported.length || options.findRemoved ? listKind(kube, 'HorizontalPodAutoscaler', namespace) : Promise.resolve([]),
@@ -29,7 +29,7 @@ export async function observeState(kube: KubeClient, namespace: string, desired:
 
 /** One service again (re-planning after a conflict, restoring after a failure). */
 export async function observeService(kube: KubeClient, namespace: string, service: DesiredService): Promise<ObservedState> {
-  return observeState(kube, namespace, { services: [service], allServiceNames: [service.name], wholeApp: false }, { findRemoved: false });
+  return observeState(kube, namespace, { services: [service] }, { findRemoved: false });
 }
 
 function isDevKind(kind: string): kind is (typeof DEV_KINDS)[number] {

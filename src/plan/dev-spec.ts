@@ -42,6 +42,7 @@ export interface Workload extends KubeObject {
 }
 
 export interface DevMeta {
+  readonly app: string;
   readonly owner: string;
   readonly since: string;
   readonly nhVersion: string;
@@ -90,6 +91,7 @@ export function applyDevMode(original: KubeObject, desired: DesiredService, meta
   const state: DevState = {
     version: 1,
     service: desired.name,
+    app: meta.app,
     owner: meta.owner,
     since: meta.since,
     configHash: desired.configHash,

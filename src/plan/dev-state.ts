@@ -18,6 +18,8 @@ export type Saved = Json | null;
 export interface DevState {
   readonly version: 1;
   readonly service: string;
+  /** The app whose config named the service; absent in states written before nh recorded it. */
+  readonly app?: string;
   readonly owner: string;
   readonly since: string;
   readonly configHash: string;
@@ -61,6 +63,7 @@ function shapeProblem(value: unknown): string | undefined {
   for (const key of ['service', 'owner', 'since', 'configHash', 'nhVersion']) {
     if (typeof value[key] !== 'string') return `lacks \`${key}\``;
   }
+  if (value['app'] !== undefined && typeof value['app'] !== 'string') return 'has an `app` that is not a string';
   const original = value['original'];
   if (!isRecord(original) || !('replicas' in original) || !('strategy' in original) || !isRecord(original['containers'])) {
     return 'lacks the original values';

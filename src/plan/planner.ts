@@ -27,12 +27,12 @@ export interface PlanOptions {
 const SUPPORTED = new Set(['Deployment', 'StatefulSet']);
 
 export function planChanges(desired: DesiredState, observed: ObservedState, options: PlanOptions): Plan {
-  const services = desired.services.map((service) => planService(service, observed, options));
+  const services = desired.services.map((service) => planService(desired.app, service, observed, options));
   if (options.mode === 'up' && desired.wholeApp) services.push(...planRemoved(desired, observed, options));
   return { namespace: observed.namespace, identity: options.identity, createdAt: options.now, services };
 }
 
-function planService(service: DesiredService, observed: ObservedState, options: PlanOptions): ServicePlan {
+function planService(app: string, service: DesiredService, observed: ObservedState, options: PlanOptions): ServicePlan {
   const base = { service: service.name, workload: { kind: service.workload.kind, name: service.workload.name } };
   const { kind, name } = service.workload;
   if (!SUPPORTED.has(kind)) {
@@ -55,12 +55,12 @@ function planService(service: DesiredService, observed: ObservedState, options: 
     return problem(withOwner, 'conflict', 'NH_CONFLICT', `${kind} \`${name}\` is in dev mode by ${state.owner} since ${state.since}`,
       options.mode === 'up' ? 'pass --force to take it over' : 'pass --force to restore it anyway');
   }
-  return options.mode === 'up' ? planEnter(withOwner, service, workload, state, seen.hpas, options) : planLeave(withOwner, kind, workload, state, seen.hpas);
+  return options.mode === 'up' ? planEnter(withOwner, app, service, workload, state, seen.hpas, options) : planLeave(withOwner, kind, workload, state, seen.hpas);
 }
 
 type Base = Pick<ServicePlan, 'service' | 'workload' | 'owner' | 'observedResourceVersion'>;
 
-function planEnter(base: Base, service: DesiredService, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[], options: PlanOptions): ServicePlan {
+function planEnter(base: Base, app: string, service: DesiredService, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[], options: PlanOptions): ServicePlan {
   const { kind } = service.workload;
   let original = workload;
   if (state) {
@@ -70,6 +70,7 @@ function planEnter(base: Base, service: DesiredService, workload: KubeObject, st
   }
   const takeover = state !== undefined && state.owner !== options.identity;
   const meta = {
+    app,
     owner: options.identity,
     since: state && !takeover ? state.since : options.now,
     nhVersion: state?.nhVersion ?? options.nhVersion,
@@ -86,7 +87,9 @@ function planEnter(base: Base, service: DesiredService, workload: KubeObject, st
       ? `take over from ${state.owner} (in dev mode since ${state.since})`
       : state.configHash !== service.configHash
         ? 'the config changed since entering dev mode'
-        : 'fields changed on the cluster since entering dev mode';
+        : state.app !== app
+          ? `now part of app \`${app}\` (was ${state.app === undefined ? 'not recorded' : `\`${state.app}\``})`
+          : 'fields changed on the cluster since entering dev mode';
   return {
     ...base,
     action: state ? 'update' : 'enter',
@@ -118,12 +121,15 @@ function planLeave(base: Base, kind: string, workload: KubeObject, state: DevSta
   };
 }
 
-/** Dev workloads of this identity whose service is no longer in the config. */
+/**
+ * Dev workloads of this identity and this app whose service is no longer in the config. Another app in the
+ * namespace (another repo of the same developer) keeps its services; so does a state that names no app.
+ */
 function planRemoved(desired: DesiredState, observed: ObservedState, options: PlanOptions): ServicePlan[] {
   const plans: ServicePlan[] = [];
   for (const workload of observed.devWorkloads) {
     const read = readDevState(workload);
-    if (read.kind !== 'present' || read.state.owner !== options.identity || desired.allServiceNames.includes(read.state.service)) continue;
+    if (read.kind !== 'present' || read.state.owner !== options.identity || read.state.app !== desired.app || desired.allServiceNames.includes(read.state.service)) continue;
     const kind = workload.kind ?? 'Deployment';
     const hpas = observed.hpas.filter((h) => hpaTargets(h, kind, workload.metadata.name));
     const base = {

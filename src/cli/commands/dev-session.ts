@@ -46,7 +46,7 @@ export async function openDevSession(ctx: CliContext, args: ParsedCommandLine, m
     planService: async (name, restore = false) => {
       const service = desired.services.find((s) => s.name === name);
       if (!service) return removedServicePlan(kube, namespace, desired, options, name, restore);
-      const only: DesiredState = { services: [service], allServiceNames: desired.allServiceNames, wholeApp: false };
+      const only: DesiredState = { ...desired, services: [service], wholeApp: false };
       const plan = planChanges(only, await observeService(kube, namespace, service), restore ? { ...options, mode: 'down', force: true } : options);
       return plan.services[0]!;
     },

@@ -64,15 +64,21 @@ test('a second nh up --detach plans all noop and writes nothing', async () => {
 });
 
 test('a changed config updates the service in place; services removed from the config would leave dev mode', async () => {
-  const changed = projectWith([
+  const apiOnly = (appName?: string) => projectWith([
     'configProperties: {version: v2}',
     'application:',
+    ...(appName ? [`  name: ${appName}`] : []),
     '  services:',
     '    - name: booking-api',
     '      containers:',
     '        - {name: api, dev: {image: "localhost/nh-dev-min:1", imagePullPolicy: Never, workDir: /app}}',
     '',
   ].join('\n'));
+  // Another app in the namespace (named after its directory) leaves the booking app's services alone.
+  const other = JSON.parse((await runNh(ns(), ['plan', '-o', 'json'], { cwd: apiOnly() })).stdout) as PlanJson;
+  assert.deepEqual(other.services.map((s) => [s.service, s.action]), [['booking-api', 'update']]);
+  // The booking app itself (examples/booking has no application.name: its directory names it).
+  const changed = apiOnly('booking');
   const plan = JSON.parse((await runNh(ns(), ['plan', '-o', 'json'], { cwd: changed })).stdout) as PlanJson;
   assert.deepEqual(plan.services.map((s) => [s.service, s.action, s.reason]), [
     ['booking-api', 'update', 'the config changed since entering dev mode'],

@@ -19,7 +19,7 @@ function service(name: string, image = 'dev/node:20'): ServiceConfig {
   };
 }
 
-const app = (...services: ServiceConfig[]): AppConfig => ({ services, files: ['c.yaml'] });
+const app = (...services: ServiceConfig[]): AppConfig => ({ name: 'shop', services, files: ['c.yaml'] });
 
 test('no names selects the whole app; names select those services', () => {
   const all = buildDesiredState(app(service('api'), service('web')), []);

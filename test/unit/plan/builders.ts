@@ -55,8 +55,8 @@ export function aService(name = 'api', overrides: Partial<DesiredService> = {}):
   return { name, workload: { kind: 'Deployment', name }, containers: [aContainer()], configHash: 'hash-1', ...overrides };
 }
 
-export function desiredOf(services: DesiredService[], wholeApp = true, allServiceNames = services.map((s) => s.name)): DesiredState {
-  return { services, wholeApp, allServiceNames };
+export function desiredOf(services: DesiredService[], wholeApp = true, allServiceNames = services.map((s) => s.name), app = 'shop'): DesiredState {
+  return { app, services, wholeApp, allServiceNames };
 }
 
 export function observedOf(workloads: KubeObject[], extra: Partial<ObservedState> = {}, hpas: KubeObject[] = []): ObservedState {

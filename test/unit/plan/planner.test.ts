@@ -191,6 +191,21 @@ test('leave: a dev service removed from the config, when the whole app is planne
   assert.equal(some.services.length, 1);
 });
 
+test('a whole-app up leaves alone the dev workloads of another app, and states that name no app', () => {
+  const ofBilling = applyPatch(aDeployment('invoices'), planChanges(desiredOf([aService('invoices')], true, ['invoices'], 'billing'), observedOf([aDeployment('invoices')]), options()).services[0]!.workloadPatch!.ops);
+  const state = JSON.parse(ofBilling.metadata.annotations!['nh.dev/state']!) as { app?: string };
+  assert.equal(state.app, 'billing');
+  const { app: _, ...withoutApp } = state;
+  const unrecorded = { ...ofBilling, metadata: { ...ofBilling.metadata, name: 'legacy', annotations: { ...ofBilling.metadata.annotations, 'nh.dev/state': JSON.stringify({ ...withoutApp, service: 'legacy' }) } } };
+  const plan = planChanges(desiredOf([aService()], true, ['api'], 'shop'), observedOf([aDeployment()], { devWorkloads: [ofBilling, unrecorded] }), options());
+  assert.deepEqual(plan.services.map((s) => [s.service, s.action]), [['api', 'enter']]);
+  // The same service under a new app name: its state is rewritten, its pod is left alone.
+  const renamed = planChanges(desiredOf([aService('invoices')], true, ['invoices'], 'finance'), observedOf([ofBilling]), options()).services[0]!;
+  assert.equal(renamed.action, 'update');
+  assert.equal(renamed.reason, 'now part of app `finance` (was `billing`)');
+  assert.deepEqual(renamed.fields, ['metadata.annotations[nh.dev/state]']);
+});
+
 test('HPAs targeting the workload are held at one replica and restored', () => {
   const hpa = anHpa('api', 2, 5);
   const enter = planOne(aDeployment(), aService(), options(), [hpa]);
