@@ -115,8 +115,9 @@ function applyOp(document: Record<string, unknown>, op: { op: string; path: stri
 }
 
 // ---------------------------------------------------------------- on the cluster
+const names = Array.from({ length: 10 }, (_, i) => `bench-${i}`);
+
 function tenServicesProject(namespace: string): string {
-  const names = Array.from({ length: 10 }, (_, i) => `bench-${i}`);
   const items = names.map((name) => ({
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
     spec: {
@@ -151,11 +152,18 @@ function benchScaling(): void {
       planTen.push(timedNh(namespace, project, ['plan']));
     }
     console.log(`nh plan, 1 service:   p50 ${ms(summary(planOne).p50)}; 10 services: p50 ${ms(summary(planTen).p50)}`);
+    // Every run starts from a settled namespace: `nh down` returns once the dev pods are gone, while the
+    // restored pods may still be starting, and would slow whichever run comes next.
+    const settle = () => {
+      for (const name of names) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
+    };
     for (let run = 0; run < SCALING_RUNS; run++) {
       one.push(timedNh(namespace, project, ['up', '--detach', 'bench-0']));
       timedNh(namespace, project, ['down', 'bench-0']);
+      settle();
       ten.push(timedNh(namespace, project, ['up', '--detach']));
       timedNh(namespace, project, ['down']);
+      settle();
     }
     const a = summary(one);
     const b = summary(ten);

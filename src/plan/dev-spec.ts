@@ -52,6 +52,27 @@ export type DevTransform =
   | { readonly ok: true; readonly target: Workload; readonly volumeClaims: readonly KubeObject[] }
   | { readonly ok: false; readonly message: string; readonly hint: string };
 
+/**
+ * Entering dev mode stops the original pod as the dev pod starts: one pod down at a time and no surge, so
+ * there is never a second dev pod, and the switch skips the wait for the old pod to be gone (about a second
+ * of kubelet latency). A workload that never overlaps its own pods (Recreate, e.g. for a ReadWriteOnce
+ * claim) keeps that guarantee in dev mode too.
+ */
+const ENTER_STRATEGY = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
+/** Replacing a dev pod by another (a config change): the old one is gone before the new one starts. */
+const REPLACE_STRATEGY = { type: 'Recreate' };
+
+/**
+ * The strategy of a Deployment already in dev mode: Recreate when its dev pod is about to be replaced, else
+ * the dev strategy it has, so that an unchanged service plans as a noop.
+ */
+export function strategyInDevMode(current: KubeObject, replacesPod: boolean): Json {
+  const now = (current as Workload).spec.strategy as { type?: string; rollingUpdate?: { maxSurge?: unknown; maxUnavailable?: unknown } } | undefined;
+  const isDevStrategy = now?.type === 'Recreate' ||
+    (now?.type === 'RollingUpdate' && String(now.rollingUpdate?.maxSurge) === '0' && String(now.rollingUpdate?.maxUnavailable) === '1');
+  return cloneJson(!replacesPod && isDevStrategy ? (now as Json) : REPLACE_STRATEGY);
+}
+
 export function strategyKey(kind: string): 'strategy' | 'updateStrategy' {
   return kind === 'StatefulSet' ? 'updateStrategy' : 'strategy';
 }
@@ -100,8 +121,8 @@ export function applyDevMode(original: KubeObject, desired: DesiredService, meta
   };
   target.spec.replicas = 1;
   if (kind === 'Deployment') {
-    // Recreate: the old pod is gone before the dev pod starts, so there are never two dev pods.
-    target.spec.strategy = { type: 'Recreate' };
+    const overlaps = (target.spec.strategy as { type?: string } | undefined)?.type !== 'Recreate';
+    target.spec.strategy = cloneJson(overlaps ? ENTER_STRATEGY : REPLACE_STRATEGY);
   } else if (needsRollingUpdate(target.spec.updateStrategy)) {
     // OnDelete (or a partition) would leave the old pod running with the old template.
     target.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };

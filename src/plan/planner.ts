@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors.js';
 import { HPA_ORIGINAL_ANNOTATION } from '../model/dev-mode.js';
 import type { JsonPatchOp, KubeObject } from '../model/kube-object.js';
 import { hpaTargets, type ObservedService, type ObservedState } from '../model/observed.js';
-import { applyDevMode, restoreOriginal } from './dev-spec.js';
+import { applyDevMode, restoreOriginal, strategyInDevMode } from './dev-spec.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { diffPaths, fieldName, managedPaths, pointer, type WorkloadDiff } from './patch.js';
 import type { Plan, PlannedPatch, ServicePlan } from './types.js';
@@ -77,6 +77,10 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
   };
   const dev = applyDevMode(original, service, meta);
   if (!dev.ok) return problem(base, 'error', 'NH_UNSUPPORTED_KIND', dev.message, dev.hint);
+  if (state && kind === 'Deployment') {
+    const templatePaths = managedPaths(workload, kind).filter((path) => path[1] === 'template');
+    dev.target.spec.strategy = strategyInDevMode(workload, diffPaths(workload, dev.target, templatePaths, fieldName(workload)).fields.length > 0);
+  }
   const diff = diffPaths(workload, dev.target, managedPaths(workload, kind), fieldName(workload));
   const hpaPatches = hpas.map(holdHpa).filter((p): p is PlannedPatch => p !== undefined);
   const fields = [...diff.fields, ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)];

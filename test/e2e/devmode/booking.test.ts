@@ -43,9 +43,9 @@ test('nh up --detach puts every service in dev mode with its dev pod ready', asy
     assert.equal(s.ready, true, `${s.service} ready`);
     assert.match(s.image ?? '', /nh-dev-(node|go)/);
   }
-  const api = getObject(ns(), 'deployment', 'booking-api') as { spec: { replicas: number; strategy: { type: string }; template: { spec: { containers: { workingDir: string; readinessProbe?: unknown }[] } } } };
+  const api = getObject(ns(), 'deployment', 'booking-api') as { spec: { replicas: number; strategy: unknown; template: { spec: { containers: { workingDir: string; readinessProbe?: unknown }[] } } } };
   assert.equal(api.spec.replicas, 1);
-  assert.equal(api.spec.strategy.type, 'Recreate');
+  assert.deepEqual(api.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
   assert.equal(api.spec.template.spec.containers[0]!.workingDir, '/app');
   assert.equal(api.spec.template.spec.containers[0]!.readinessProbe, undefined);
 });

@@ -23,7 +23,7 @@ function up(workload: KubeObject, service = aService(), opts = options()): KubeO
 type Container = Record<string, unknown>;
 const containersOf = (w: KubeObject) => (w['spec'] as { template: { spec: { containers: Container[]; volumes?: { name: string }[] } } }).template.spec;
 
-test('enter: a workload not in dev mode gets the dev container, one replica and Recreate, with the state in the same patch', () => {
+test('enter: a workload not in dev mode gets the dev container, one replica and a no-surge rollout, with the state in the same patch', () => {
   const plan = planOne(aDeployment());
   assert.equal(plan.action, 'enter');
   assert.equal(plan.reason, 'not in dev mode');
@@ -34,7 +34,7 @@ test('enter: a workload not in dev mode gets the dev container, one replica and 
   const dev = applyPatch(aDeployment(), plan.workloadPatch.ops);
   const spec = dev['spec'] as { replicas: number; strategy: unknown };
   assert.equal(spec.replicas, 1);
-  assert.deepEqual(spec.strategy, { type: 'Recreate' });
+  assert.deepEqual(spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
   const container = containersOf(dev).containers[0]!;
   assert.equal(container['image'], 'dev/node:20');
   assert.deepEqual(container['command'], [...DEV_PID1]);
@@ -51,6 +51,24 @@ test('enter: a workload not in dev mode gets the dev container, one replica and 
   assert.equal(state.since, '2026-11-30T10:00:00.000Z');
   assert.equal(state.original.replicas, 3);
   assert.equal(dev.metadata.annotations?.['team/owner'], 'payments');
+});
+
+test('strategy: a Recreate workload stays Recreate; replacing a dev pod is always Recreate; an unchanged one keeps its strategy', () => {
+  const strategyOf = (w: KubeObject) => (w['spec'] as { strategy: unknown }).strategy;
+  assert.deepEqual(strategyOf(up(aDeployment('api', { extra: { strategy: { type: 'Recreate' } } }))), { type: 'Recreate' });
+  const dev = up(aDeployment());
+  const changed = planOne(dev, aService('api', { configHash: 'hash-2', containers: [aContainer({ image: 'dev/node:22' })] }));
+  assert.equal(changed.action, 'update');
+  assert.ok(changed.fields.includes('spec.strategy'), changed.fields.join(', '));
+  const replaced = applyPatch(dev, changed.workloadPatch!.ops);
+  assert.deepEqual(strategyOf(replaced), { type: 'Recreate' });
+  // After that replacement, and after the first entry, planning again is a noop either way.
+  assert.equal(planOne(replaced, aService('api', { configHash: 'hash-2', containers: [aContainer({ image: 'dev/node:22' })] })).action, 'noop');
+  assert.equal(planOne(dev).action, 'noop');
+  const asServed = { ...dev, spec: { ...(dev['spec'] as object), strategy: { rollingUpdate: { maxUnavailable: 1, maxSurge: 0 }, type: 'RollingUpdate' } } };
+  assert.equal(planOne(asServed).action, 'noop', 'the API server\'s key order is no change');
+  // A state-only change (the app renamed) replaces no pod and keeps the strategy.
+  assert.deepEqual(planChanges(desiredOf([aService()], true, ['api'], 'other'), observedOf([dev]), options()).services[0]!.fields, ['metadata.annotations[nh.dev/state]']);
 });
 
 test('noop: planning again after entering changes nothing', () => {
