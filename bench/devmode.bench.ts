@@ -116,6 +116,15 @@ function applyOp(document: Record<string, unknown>, op: { op: string; path: stri
 
 // ---------------------------------------------------------------- on the cluster
 const names = Array.from({ length: 10 }, (_, i) => `bench-${i}`);
+const booking = ['booking-web', 'booking-api', 'booking-inventory'];
+
+/**
+ * Every timed run starts from a settled namespace: `nh down` returns once the dev pods are gone, while the
+ * restored pods may still be starting, and would slow whichever run comes next.
+ */
+function settle(namespace: string, deployments: readonly string[]): void {
+  for (const name of deployments) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
+}
 
 function tenServicesProject(namespace: string): string {
   const items = names.map((name) => ({
@@ -129,7 +138,7 @@ function tenServicesProject(namespace: string): string {
     },
   }));
   kubectl(['-n', namespace, 'apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-  for (const name of names) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
+  settle(namespace, names);
   const dir = mkdtempSync(join(tmpdir(), 'nh-bench-'));
   mkdirSync(join(dir, '.nocalhost'));
   const services = names.map((name) => ({ name, containers: [{ dev: { image: 'localhost/nh-dev-min:1', imagePullPolicy: 'Never', workDir: '/work' } }] }));
@@ -152,18 +161,13 @@ function benchScaling(): void {
       planTen.push(timedNh(namespace, project, ['plan']));
     }
     console.log(`nh plan, 1 service:   p50 ${ms(summary(planOne).p50)}; 10 services: p50 ${ms(summary(planTen).p50)}`);
-    // Every run starts from a settled namespace: `nh down` returns once the dev pods are gone, while the
-    // restored pods may still be starting, and would slow whichever run comes next.
-    const settle = () => {
-      for (const name of names) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
-    };
     for (let run = 0; run < SCALING_RUNS; run++) {
       one.push(timedNh(namespace, project, ['up', '--detach', 'bench-0']));
       timedNh(namespace, project, ['down', 'bench-0']);
-      settle();
+      settle(namespace, names);
       ten.push(timedNh(namespace, project, ['up', '--detach']));
       timedNh(namespace, project, ['down']);
-      settle();
+      settle(namespace, names);
     }
     const a = summary(one);
     const b = summary(ten);
@@ -180,13 +184,14 @@ function benchBooking(): void {
   kubectl(['create', 'namespace', namespace]);
   try {
     kubectl(['-n', namespace, 'apply', '-f', join(repo, 'examples/booking/k8s')]);
-    for (const name of ['booking-web', 'booking-api', 'booking-inventory']) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
+    settle(namespace, booking);
     const cwd = join(repo, 'examples/booking');
     const up: number[] = [];
     const down: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       up.push(timedNh(namespace, cwd, ['up', '--detach']));
       down.push(timedNh(namespace, cwd, ['down']));
+      settle(namespace, booking);
     }
     console.log(`examples/booking, nh up --detach until all 3 dev pods Ready: p50 ${ms(summary(up).p50)} (min ${ms(summary(up).min)}, n=${RUNS})`);
     console.log(`examples/booking, nh down until the dev pods are gone:       p50 ${ms(summary(down).p50)} (min ${ms(summary(down).min)}, n=${RUNS})`);
