@@ -22,7 +22,7 @@ export interface CliContext {
   /** Who owns the dev mode nh enters: NH_IDENTITY, else user@host. */
   readonly identity: string;
   readonly now: () => Date;
-  /** The cluster client, built on first use (loading @kubernetes/client-node costs most of a second). */
+  /** The cluster client, built on first use (reading the kubeconfig, and for exec plugins loading client-node). */
   readonly kube: (options: Omit<KubeClientOptions, 'env'>) => Promise<KubeClient>;
   /** Server and credentials for exec channels (sync agents), from the same kubeconfig as `kube`. */
   readonly execEndpoint: (options: Omit<KubeClientOptions, 'env'>) => Promise<ExecEndpoint>;

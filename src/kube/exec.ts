@@ -238,15 +238,3 @@ function upgradeError(where: string, statusCode: number, body: string): ExecErro
         : undefined;
   return new ExecError(`exec in ${where} refused (HTTP ${statusCode})${message ? `: ${message}` : ''}`, 'NH_EXEC_REFUSED', undefined, hint);
 }
-
-/** The part of @kubernetes/client-node's KubeConfig an exec needs (typed here so nothing loads it). */
-export interface KubeConfigLike {
-  getCurrentCluster(): { readonly server: string } | null;
-  applyToHTTPSOptions(options: RequestOptions): Promise<void>;
-}
-
-export function execEndpointOf(kc: KubeConfigLike): ExecEndpoint {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new NhError('NH_KUBECONFIG', 'the kubeconfig has no current cluster', { hint: 'pick one with --context, or `kubectl config use-context NAME`' });
-  return { server: cluster.server, applyToHTTPSOptions: (options) => kc.applyToHTTPSOptions(options) };
-}

@@ -1,19 +1,15 @@
 /**
- * KubeClient over the API server's REST interface. @kubernetes/client-node (loaded lazily: it costs ~0.8 s)
- * reads the kubeconfig and applies credentials and TLS; requests go through one keep-alive agent because
- * client-node 1.4 opens a new connection per call, and bodies stay raw JSON (its classes drop unknown fields).
+ * KubeClient over the API server's REST interface. kubeconfig.ts says where and as whom (client-node only for
+ * exec plugins and auth-providers); requests go through one keep-alive agent because client-node 1.4 opens a
+ * new connection per call, and bodies stay raw JSON (client-node's classes drop unknown fields).
  */
 import http from 'node:http';
 import https from 'node:https';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { NhError } from '../errors.js';
 import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../model/kube-object.js';
 import { resourcePath, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions } from './client.js';
 import { HttpStatusFailure, toKubeError, type KubeOperation } from './errors.js';
-import { execEndpointOf, type ExecEndpoint } from './exec.js';
+import type { ExecEndpoint } from './exec.js';
+import { connect, type Connection } from './kubeconfig.js';
 
 export interface KubeClientOptions {
   readonly kubeconfig: string | undefined;
@@ -27,59 +23,14 @@ export interface KubeClientOptions {
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export async function createKubeClient(options: KubeClientOptions): Promise<KubeClient> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  loadKubeConfig(kc, options);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) {
-    throw new NhError('NH_KUBECONFIG', `the kubeconfig context \`${kc.getCurrentContext()}\` names no cluster`, { hint: 'pick another context with --context' });
-  }
-  const namespace = options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  return new NodeKubeClient(kc, cluster.server, namespace, kc.getCurrentContext(), options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const connection = await connect(options);
+  const namespace = options.namespace ?? connection.namespace ?? 'default';
+  return new NodeKubeClient(connection, namespace, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
 }
 
 /** What exec channels (src/kube/exec.ts) need, from the same kubeconfig, context and credentials. */
-export async function createExecEndpoint(options: KubeClientOptions): Promise<ExecEndpoint> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  loadKubeConfig(kc, options);
-  return execEndpointOf(kc);
-}
-
-function loadKubeConfig(kc: KubeConfig, options: KubeClientOptions): void {
-  const files = options.kubeconfig ? [options.kubeconfig] : (options.env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
-  const candidates = files.length > 0 ? files : [join(homedir(), '.kube', 'config')];
-  const present = candidates.filter((f) => existsSync(f));
-  if (present.length === 0) {
-    // client-node would otherwise fall back to http://localhost:8080 without a word.
-    throw new NhError('NH_KUBECONFIG', `no kubeconfig: ${candidates.join(', ')} ${candidates.length === 1 ? 'does' : 'do'} not exist`, {
-      hint: 'name one with --kubeconfig PATH or the KUBECONFIG variable',
-    });
-  }
-  try {
-    kc.loadFromFile(present[0]!);
-    for (const extra of present.slice(1)) {
-      const other = new (kc.constructor as new () => KubeConfig)();
-      other.loadFromFile(extra);
-      kc.mergeConfig(other, true);
-    }
-  } catch (error) {
-    throw new NhError('NH_KUBECONFIG', `cannot read the kubeconfig ${present.join(', ')}: ${(error as Error).message.split('\n')[0]}`, {
-      hint: 'check the file with `kubectl config view`', cause: error,
-    });
-  }
-  if (options.context) {
-    if (!kc.getContextObject(options.context)) {
-      const names = kc.getContexts().map((c) => c.name);
-      throw new NhError('NH_KUBECONFIG', `no context \`${options.context}\` in the kubeconfig`, {
-        hint: names.length ? `contexts: ${names.join(', ')}` : 'the kubeconfig defines no contexts',
-      });
-    }
-    kc.setCurrentContext(options.context);
-  }
-  if (!kc.getCurrentContext()) {
-    throw new NhError('NH_KUBECONFIG', 'the kubeconfig has no current context', { hint: 'name one with --context' });
-  }
+export function createExecEndpoint(options: KubeClientOptions): Promise<ExecEndpoint> {
+  return connect(options);
 }
 
 interface Response {
@@ -90,14 +41,17 @@ interface Response {
 class NodeKubeClient implements KubeClient {
   private readonly agent: http.Agent;
 
+  private readonly server: string;
+  readonly contextName: string;
+
   constructor(
-    private readonly kc: KubeConfig,
-    private readonly server: string,
+    private readonly connection: Connection,
     readonly namespace: string,
-    readonly contextName: string,
     private readonly timeoutMs: number,
   ) {
-    this.agent = server.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.server = connection.server;
+    this.contextName = connection.contextName;
+    this.agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
   }
 
   async get(kind: ResourceKind, namespace: string, name: string): Promise<KubeObject | undefined> {
@@ -218,7 +172,7 @@ class NodeKubeClient implements KubeClient {
   /** A request function with credentials and TLS applied (re-applied per call: exec plugins refresh tokens). */
   private async open(method: string, path: string, contentType: string | undefined) {
     const options: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(options);
+    await this.connection.applyToHTTPSOptions(options);
     const url = new URL(this.server.replace(/\/$/, '') + path);
     const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}) };
     const requestOptions: https.RequestOptions = { ...options, method, headers, agent: this.agent };

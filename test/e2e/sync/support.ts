@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { execEndpointOf, type ExecEndpoint } from '../../../src/kube/exec.js';
+import type { ExecEndpoint } from '../../../src/kube/exec.js';
 import { DEV_MODE_LABEL, DEV_MODE_VALUE } from '../../../src/model/dev-mode.js';
 import { ContainerAgent } from '../../../src/sync/agent.js';
 import { COMPARED_MODE_BITS } from '../../../src/sync/tree.js';
@@ -11,7 +11,7 @@ import { appsApi, coreApi, makeKubeConfig, waitFor, waitForDeployment } from '..
 
 export const WORKDIR = '/home/nocalhost-dev';
 const kc = makeKubeConfig();
-export const endpoint: ExecEndpoint = execEndpointOf(kc);
+export const endpoint: ExecEndpoint = { server: kc.getCurrentCluster()!.server, applyToHTTPSOptions: (options) => kc.applyToHTTPSOptions(options) };
 
 /** A Deployment that looks like a service in dev mode (its pods carry the dev-mode label). */
 export async function createDevDeployment(namespace: string, name: string, image = 'localhost/nh-dev-min:1'): Promise<void> {

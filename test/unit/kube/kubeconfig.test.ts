@@ -1,0 +1,130 @@
+// The kubeconfig reader: static credentials give the same TLS material, headers and auth as client-node's
+// KubeConfig (the oracle); files merge as kubectl merges them; exec plugins go through client-node; bad
+// kubeconfigs are named with a hint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { connect } from '../../../src/kube/kubeconfig.js';
+import type { NhError } from '../../../src/errors.js';
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const env = {};
+
+function kubeconfigFile(dir: string, body: object, name = 'config'): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(body)); // JSON is YAML
+  return path;
+}
+
+function single(cluster: object, user: object, context: object = {}): object {
+  return {
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'dev',
+    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443', ...cluster } }],
+    users: [{ name: 'u', user }],
+    contexts: [{ name: 'dev', context: { cluster: 'c', user: 'u', ...context } }],
+  };
+}
+
+const pem = (value: unknown) => (Buffer.isBuffer(value) ? value.toString() : JSON.stringify(value));
+
+/** The fields a request takes from the kubeconfig. */
+function requestPart(options: RequestOptions): object {
+  const headers = (options.headers ?? {}) as Record<string, unknown>;
+  return {
+    ca: pem(options.ca), cert: pem(options.cert), key: pem(options.key), rejectUnauthorized: options.rejectUnauthorized,
+    servername: options.servername, auth: options.auth, authorization: headers['Authorization'], impersonate: headers['Impersonate-User'],
+  };
+}
+
+test('static credentials: the same request options as client-node, from data or from files relative to the kubeconfig', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  mkdirSync(join(dir, 'pki'));
+  for (const f of ['ca.crt', 'me.crt', 'me.key']) writeFileSync(join(dir, 'pki', f), `PEM ${f}`);
+  const cases: [string, object, object, object?][] = [
+    ['data', { 'certificate-authority-data': b64('CA') }, { 'client-certificate-data': b64('CERT'), 'client-key-data': b64('KEY') }, { namespace: 'team' }],
+    ['files', { 'certificate-authority': 'pki/ca.crt' }, { 'client-certificate': 'pki/me.crt', 'client-key': 'pki/me.key' }],
+    ['token', { 'insecure-skip-tls-verify': true, 'tls-server-name': 'api.internal' }, { token: 'abc' }],
+    ['basic', { 'certificate-authority-data': b64('CA') }, { username: 'ann', password: 'secret' }],
+    ['impersonation', {}, { token: 'abc', as: 'bob' }],
+  ];
+  for (const [name, cluster, user, context] of cases) {
+    const path = kubeconfigFile(dir, single(cluster, user, context), `${name}.yaml`);
+    const ours = await connect({ kubeconfig: path, context: undefined, env });
+    const mine: RequestOptions = {};
+    await ours.applyToHTTPSOptions(mine);
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    const theirs: RequestOptions = {};
+    await kc.applyToHTTPSOptions(theirs);
+    assert.deepEqual(requestPart(mine), requestPart(theirs), name);
+    assert.equal(ours.server, 'https://127.0.0.1:6443');
+    assert.equal(ours.contextName, 'dev');
+    assert.equal(ours.namespace, name === 'data' ? 'team' : undefined);
+  }
+});
+
+test('a token file is read relative to the kubeconfig, on every request; impersonated groups become headers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  writeFileSync(join(dir, 'token'), 'first\n');
+  const path = kubeconfigFile(dir, single({}, { 'token-file': 'token', as: 'bob', 'as-groups': ['devs', 'ops'] }));
+  const connection = await connect({ kubeconfig: path, context: undefined, env });
+  const headersOf = async () => {
+    const options: RequestOptions = {};
+    await connection.applyToHTTPSOptions(options);
+    return options.headers as Record<string, unknown>;
+  };
+  assert.deepEqual(await headersOf(), { Authorization: 'Bearer first', 'Impersonate-User': 'bob', 'Impersonate-Group': ['devs', 'ops'] });
+  writeFileSync(join(dir, 'token'), 'rotated\n');
+  assert.equal((await headersOf())['Authorization'], 'Bearer rotated');
+});
+
+test('several files: the first to name a cluster, user or context wins, and the first current-context', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const first = kubeconfigFile(dir, {
+    clusters: [{ name: 'c', cluster: { server: 'https://first:6443' } }],
+    users: [{ name: 'u', user: { token: 'one' } }],
+    contexts: [{ name: 'dev', context: { cluster: 'c', user: 'u' } }],
+  }, 'a.yaml');
+  const second = kubeconfigFile(dir, {
+    'current-context': 'dev',
+    clusters: [{ name: 'c', cluster: { server: 'https://second:6443' } }, { name: 'other', cluster: { server: 'https://other:6443' } }],
+    contexts: [{ name: 'prod', context: { cluster: 'other', user: 'u', namespace: 'live' } }],
+  }, 'b.yaml');
+  const both = { KUBECONFIG: [first, join(dir, 'missing.yaml'), second].join(':') };
+  const dev = await connect({ kubeconfig: undefined, context: undefined, env: both });
+  assert.equal(dev.server, 'https://first:6443');
+  const prod = await connect({ kubeconfig: undefined, context: 'prod', env: both });
+  assert.deepEqual([prod.server, prod.namespace, prod.contextName], ['https://other:6443', 'live', 'prod']);
+});
+
+test('an exec plugin is run through client-node', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-plugin' } });
+  const path = kubeconfigFile(dir, single({}, {
+    exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(credential)})`], interactiveMode: 'Never' },
+  }, { namespace: 'team' }));
+  const connection = await connect({ kubeconfig: path, context: undefined, env });
+  const options: RequestOptions = {};
+  await connection.applyToHTTPSOptions(options);
+  assert.equal((options.headers as Record<string, string>)['Authorization'], 'Bearer from-plugin');
+  assert.deepEqual([connection.server, connection.contextName, connection.namespace], ['https://127.0.0.1:6443', 'dev', 'team']);
+});
+
+test('bad kubeconfigs: what is wrong and what to do', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const refuse = async (options: Parameters<typeof connect>[0], message: RegExp, hint: RegExp) => {
+    await assert.rejects(connect(options), (e: NhError) => e.code === 'NH_KUBECONFIG' && message.test(e.message) && hint.test(e.hint ?? ''));
+  };
+  await refuse({ kubeconfig: join(dir, 'nope'), context: undefined, env }, /^no kubeconfig: .*nope does not exist$/, /--kubeconfig PATH or the KUBECONFIG variable/);
+  writeFileSync(join(dir, 'broken'), 'clusters: [unclosed');
+  await refuse({ kubeconfig: join(dir, 'broken'), context: undefined, env }, /^cannot read the kubeconfig .*broken: /, /kubectl config view/);
+  const noCurrent = kubeconfigFile(dir, { ...single({}, {}), 'current-context': '' }, 'no-current');
+  await refuse({ kubeconfig: noCurrent, context: undefined, env }, /has no current context/, /--context/);
+  await refuse({ kubeconfig: noCurrent, context: 'staging', env }, /no context `staging` in the kubeconfig/, /contexts: dev/);
+  const dangling = kubeconfigFile(dir, { 'current-context': 'dev', contexts: [{ name: 'dev', context: { cluster: 'gone', user: 'u' } }] }, 'dangling');
+  await refuse({ kubeconfig: dangling, context: undefined, env }, /context `dev` names no cluster/, /another context/);
+});
