@@ -10,6 +10,8 @@ import type { KubeClient, ListOptions } from './client.js';
 const WATCH_SECONDS = 240;
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2_000;
+/** A watch that ends sooner than this without an event was cut short, not timed out by the server. */
+const SHORT_WATCH_MS = 1_000;
 
 export class Reflector {
   private readonly store = new Map<string, KubeObject>();
@@ -53,8 +55,16 @@ export class Reflector {
           resourceVersion = list.resourceVersion;
         }
         // A watch the server ends normally resumes where it stopped; an expired one (410 Gone) lists again.
-        resourceVersion = await this.watchFrom(resourceVersion, signal);
-        backoff = FIRST_BACKOFF_MS;
+        const started = Date.now();
+        const watched = await this.watchFrom(resourceVersion, signal);
+        resourceVersion = watched.resourceVersion;
+        if (watched.events > 0 || Date.now() - started >= SHORT_WATCH_MS) {
+          backoff = FIRST_BACKOFF_MS;
+        } else {
+          // Something between nh and the server ends watches at once: do not turn that into a request loop.
+          await sleep(backoff, signal);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        }
       } catch (error) {
         if (signal.aborted) return;
         resourceVersion = undefined;
@@ -65,22 +75,24 @@ export class Reflector {
     }
   }
 
-  /** One watch; resolves with the resourceVersion to resume from, or undefined when it expired. */
-  private async watchFrom(resourceVersion: string, signal: AbortSignal): Promise<string | undefined> {
+  /** One watch; resolves with the resourceVersion to resume from (undefined when it expired) and how many events came. */
+  private async watchFrom(resourceVersion: string, signal: AbortSignal): Promise<{ resourceVersion: string | undefined; events: number }> {
     let version: string | undefined = resourceVersion;
+    let events = 0;
     await this.kube.watch(this.kind, this.namespace, { ...this.selectors, resourceVersion, timeoutSeconds: WATCH_SECONDS }, (event) => {
       if (event.type === 'ERROR') {
         version = undefined;
         return true;
       }
       version = event.object.metadata.resourceVersion ?? version;
+      events++;
       if (event.type === 'BOOKMARK') return false;
       if (event.type === 'DELETED') this.store.delete(event.object.metadata.name);
       else this.store.set(event.object.metadata.name, { ...event.object, kind: this.kind });
       this.onChange();
       return false;
     }, signal);
-    return version;
+    return { resourceVersion: version, events };
   }
 }
 

@@ -52,7 +52,7 @@ export class FakeKube implements KubeClient {
 
   async delete(): Promise<void> {}
 
-  /** Reports the differences of the listed objects on every change, for at most 100 ms. */
+  /** Reports the differences of the listed objects on every change, for at most 1.5 s (as a short server-side timeout). */
   async watch(kind: ResourceKind, ns: string, options: WatchOptions, onEvent: (event: WatchEvent) => boolean, signal: AbortSignal): Promise<void> {
     let before = new Map((await this.list(kind, ns, options)).items.map((o) => [o.metadata.name, o]));
     await new Promise<void>((resolve) => {
@@ -72,7 +72,7 @@ export class FakeKube implements KubeClient {
         for (const [name, object] of before) if (!after.has(name)) onEvent({ type: 'DELETED', object });
         before = after;
       });
-      const timer = setTimeout(end, 100);
+      const timer = setTimeout(end, 1_500);
       this.changeListeners.add(report);
       signal.addEventListener('abort', end, { once: true });
     });
