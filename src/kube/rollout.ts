@@ -35,6 +35,8 @@ export class RolloutWatch {
   private readonly mirrors = new Map<MirroredKind, { readonly mirror: Reflector; error?: Error }>();
   private readonly listeners = new Set<() => void>();
   private readonly stop = new AbortController();
+  /** Grows with every change of any mirror: a wait that read at version v misses nothing that came after. */
+  private changes = 0;
 
   constructor(
     readonly kube: KubeClient,
@@ -49,8 +51,13 @@ export class RolloutWatch {
     return { workload: workloads.get(name), pods: pods.objects().filter((p) => selectorMatches(selectorOf, p.metadata.labels)) };
   }
 
-  /** Resolves on the next change of any mirror, after ms, or when the signal aborts. */
-  changed(ms: number, signal: AbortSignal): Promise<void> {
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Resolves once a mirror changed after `version` (at once if it already did), after ms, or on abort. */
+  changed(version: number, ms: number, signal: AbortSignal): Promise<void> {
+    if (this.changes > version) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -89,6 +96,7 @@ export class RolloutWatch {
   }
 
   private notify(): void {
+    this.changes++;
     for (const listener of [...this.listeners]) listener();
   }
 }
@@ -121,6 +129,7 @@ async function waitFor(
   let last = 'waiting for the controller';
   let podNames: string[] = [];
   for (;;) {
+    const version = watch.version;
     const mirrored = watch.snapshot(kind, name, written);
     // A mirror that has not yet seen nh's own write (older generation) says nothing about this rollout.
     const current = mirrored && (!mirrored.workload || (mirrored.workload.metadata.generation ?? 0) >= (written.metadata.generation ?? 0)) ? mirrored : undefined;
@@ -141,7 +150,7 @@ async function waitFor(
         hint: hintFor(`${last} ${events}`),
       });
     }
-    await watch.changed(remaining, options.signal);
+    await watch.changed(version, remaining, options.signal);
   }
 }
 

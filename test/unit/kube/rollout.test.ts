@@ -85,3 +85,16 @@ test('a wait does not end on a mirror that has not seen nh\'s own write yet', as
   assert.equal(await waiting, 'api-pod');
   watch.close();
 });
+
+test('a change that came while a wait was busy elsewhere is not missed', async () => {
+  const kube = new FakeKube();
+  kube.put('Deployment', aDeployment('api'));
+  const watch = new RolloutWatch(kube, 'team');
+  while (!watch.snapshot('Deployment', 'api', aDeployment('api'))) await new Promise((r) => setTimeout(r, 10));
+  const seen = watch.version;
+  kube.put('Deployment', { ...aDeployment('api'), metadata: { ...aDeployment('api').metadata, generation: 4 } });
+  await new Promise((r) => setTimeout(r, 50)); // the change lands in the mirror before the wait asks
+  const first = await Promise.race([watch.changed(seen, 60_000, new AbortController().signal).then(() => 'change'), new Promise((r) => setTimeout(() => r('still waiting'), 1_000))]);
+  assert.equal(first, 'change');
+  watch.close();
+});
