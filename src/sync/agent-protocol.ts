@@ -8,7 +8,7 @@
  *   del   payload = NUL-separated `./paths` to remove (rm -rf)
  *   hash  payload = NUL-separated `./paths` to hash (md5sum)
  *   list  payload = newline-separated names of directories not to descend into (ignored everywhere, such
- *         as node_modules); answers the tree below workDir: `stat -c '%f %s %Y %n'` lines, then
+ *         as node_modules); answers the tree below workDir: `stat -c '%f %s %Y %Z %n'` lines, then
  *         `@@links`, then per symlink a line with its path and a line with its target
  *   quit  ends the agent
  * Response: the command's output, then a line `@@nh <id> <exit code>` preceded by a newline.
@@ -26,7 +26,7 @@ take() {
   if [ "$r" -gt 0 ]; then dd bs="$r" count=1 iflag=fullblock 2>/dev/null; fi
 }
 listing() {
-  find . -mindepth 1 \\( "$@" \\) -prune -o -exec stat -c '%f %s %Y %n' {} +
+  find . -mindepth 1 \\( "$@" \\) -prune -o -exec stat -c '%f %s %Y %Z %n' {} +
   echo '@@links'
   find . -mindepth 1 \\( "$@" \\) -prune -o -type l -exec sh -c 'for l; do printf "%s\\n%s\\n" "$l" "$(readlink "$l")"; done' sh {} +
 }
@@ -127,12 +127,15 @@ export function parseListing(body: string): TreeEntry[] {
   }
   const entries: TreeEntry[] = [];
   for (const line of statPart.split('\n')) {
-    const match = /^([0-9a-f]+) (\d+) (\d+) (.+)$/.exec(line);
-    const path = match ? stripDot(match[4]!) : undefined;
+    const match = /^([0-9a-f]+) (\d+) (\d+) (\d+) (.+)$/.exec(line);
+    const path = match ? stripDot(match[5]!) : undefined;
     if (!match || !path) continue;
     const raw = parseInt(match[1]!, 16);
     const kind = kindOfMode(raw);
-    entries.push({ path, kind, mode: raw & 0o7777, size: Number(match[2]), mtimeMs: Number(match[3]) * 1000, ...(kind === 'link' ? { target: targets.get(path) ?? '' } : {}) });
+    entries.push({
+      path, kind, mode: raw & 0o7777, size: Number(match[2]), mtimeMs: Number(match[3]) * 1000, writtenMs: Number(match[4]) * 1000,
+      ...(kind === 'link' ? { target: targets.get(path) ?? '' } : {}),
+    });
   }
   return entries;
 }

@@ -54,7 +54,9 @@ export interface ContentChecks {
  * Which files need their hashes compared: those with the same size on both sides (a different size is a
  * difference already). With `trustMtime`, a file whose container copy also has its local mtime second
  * (nh's tar sets it) is taken as equal, as rsync's quick check does: a re-sync of an unchanged tree then
- * hashes nothing. Anything writing in the container moves the mtime; `nh sync --check` always hashes.
+ * hashes nothing. Not when the local mtime second is not older than the second the copy was written: an
+ * edit right after a sync, in the same second, keeps size and mtime second (git's "racy clean" case).
+ * Anything writing in the container moves the mtime; `nh sync --check` always hashes.
  */
 export function contentChecks(local: Tree, remote: Tree, trustMtime: boolean): ContentChecks {
   const hash: string[] = [];
@@ -62,7 +64,9 @@ export function contentChecks(local: Tree, remote: Tree, trustMtime: boolean): C
   for (const entry of local.values()) {
     const other = remote.get(entry.path);
     if (entry.kind !== 'file' || other?.kind !== 'file' || other.size !== entry.size) continue;
-    if (trustMtime && Math.floor(entry.mtimeMs / 1000) === Math.floor(other.mtimeMs / 1000)) sameByStat.add(entry.path);
+    const second = Math.floor(entry.mtimeMs / 1000);
+    const racy = other.writtenMs !== undefined && second >= Math.floor(other.writtenMs / 1000);
+    if (trustMtime && !racy && second === Math.floor(other.mtimeMs / 1000)) sameByStat.add(entry.path);
     else hash.push(entry.path);
   }
   return { hash: hash.sort(), sameByStat };

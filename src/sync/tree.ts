@@ -11,6 +11,11 @@ export interface TreeEntry {
   readonly mode: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /**
+   * Container side: when the entry was last written there (its ctime, whole seconds). A local file changed in
+   * that same second may differ from the copy even with the same size and mtime second (git's "racy" case).
+   */
+  readonly writtenMs?: number;
   /** Symlink target, as written in the link. */
   readonly target?: string;
 }

@@ -68,7 +68,8 @@ test('nh sync, nh sync --check, nh sync --watch', async () => {
 
   const again = nh(['sync']);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(nh(['sync', '--check']).code, 0);
+  const after = nh(['sync', '--check']);
+  assert.equal(after.code, 0, after.stdout + after.stderr);
 
   const watching = spawn(process.execPath, [bin, 'sync', '--watch', '-v', '--kubeconfig', kubeconfigPath, '-n', ns(), '--no-color'], { cwd: project });
   let stderr = '';

@@ -34,10 +34,10 @@ test('a marker-like line inside a body does not end it', () => {
 test('listing: stat lines and symlink targets', () => {
   const body = [
     '',
-    '41ed 4096 1796014042 ./a b',
-    '81e9 12 1796014042 ./a b/ü/f 1',
-    'a1ff 4 1796014042 ./a b/l',
-    '1180 0 1796014042 ./fifo',
+    '41ed 4096 1796014042 1796014050 ./a b',
+    '81e9 12 1796014042 1796014050 ./a b/ü/f 1',
+    'a1ff 4 1796014042 1796014050 ./a b/l',
+    '1180 0 1796014042 1796014050 ./fifo',
     'garbage line',
     '@@links',
     './a b/l',
@@ -45,10 +45,10 @@ test('listing: stat lines and symlink targets', () => {
     '',
   ].join('\n');
   assert.deepEqual(parseListing(body), [
-    { path: 'a b', kind: 'dir', mode: 0o755, size: 4096, mtimeMs: 1796014042000 },
-    { path: 'a b/ü/f 1', kind: 'file', mode: 0o751, size: 12, mtimeMs: 1796014042000 },
-    { path: 'a b/l', kind: 'link', mode: 0o777, size: 4, mtimeMs: 1796014042000, target: '../x' },
-    { path: 'fifo', kind: 'other', mode: 0o600, size: 0, mtimeMs: 1796014042000 },
+    { path: 'a b', kind: 'dir', mode: 0o755, size: 4096, mtimeMs: 1796014042000, writtenMs: 1796014050000 },
+    { path: 'a b/ü/f 1', kind: 'file', mode: 0o751, size: 12, mtimeMs: 1796014042000, writtenMs: 1796014050000 },
+    { path: 'a b/l', kind: 'link', mode: 0o777, size: 4, mtimeMs: 1796014042000, writtenMs: 1796014050000, target: '../x' },
+    { path: 'fifo', kind: 'other', mode: 0o600, size: 0, mtimeMs: 1796014042000, writtenMs: 1796014050000 },
   ]);
 });
 

@@ -33,6 +33,17 @@ test('the mtime quick check: same size and mtime second is equal without a hash;
   assert.deepEqual(plan.differences, [{ path: 'resized', reason: 'content' }]);
 });
 
+test('racy: a local edit in the second the copy was written is hashed, not trusted by its mtime', () => {
+  const local = treeOf([{ ...file('racy', 3), mtimeMs: 1_700_000_000_600 }, { ...file('settled', 3), mtimeMs: 1_700_000_000_100 }]);
+  const remote = treeOf([
+    { ...file('racy', 3), mtimeMs: 1_700_000_000_000, writtenMs: 1_700_000_000_000 },
+    { ...file('settled', 3), mtimeMs: 1_700_000_000_000, writtenMs: 1_700_000_001_000 },
+  ]);
+  const quick = contentChecks(local, remote, true);
+  assert.deepEqual(quick.hash, ['racy']);
+  assert.deepEqual([...quick.sameByStat], ['settled']);
+});
+
 test('an empty container gets everything, directories first', () => {
   const tree = treeOf([file('src/a.js', 5), dir('src'), file('b', 0)]);
   const plan = planSync(tree, new Map(), noHashes, rules, 1e9);
