@@ -4,7 +4,8 @@
  * to a pid file, then `exec`s the command, so everything the command spawns (`go run` → the built binary,
  * `npm start` → node) stays in that group. Stopping signals the whole group (TERM, then KILL after a grace
  * period) from a second exec and waits until no member is left: closing an exec socket alone would leave
- * the process running (kubernetes-client/javascript#2532).
+ * the process running (kubernetes-client/javascript#2532). If nh itself dies, a watchdog in the group sees
+ * the exec's stdin close and stops the group (see runCommandLine).
  *
  * A process that exits by itself is reported (crashed or exited) and left alone until the next restart;
  * nothing it does can throw out of here.
@@ -44,10 +45,19 @@ export function pidFileOf(service: string): string {
 
 /**
  * `sh -c` that records its pid and becomes the command in workDir. $1 = pid file, $2 = workDir, the rest
- * the command: no word of the command is ever parsed by a shell.
+ * the command: no word of the command is ever parsed by a shell. A watchdog in the same group holds the
+ * exec's stdin, which nh never writes to: when nh dies (even SIGKILL) the kubelet closes it, and the
+ * watchdog signals the whole group, so no process outlives the nh that started it. The command itself
+ * reads /dev/null, as it did without stdin.
  */
 export function runCommandLine(pidFile: string, workDir: string, command: readonly string[]): string[] {
-  const script = 'echo $$ > "$1" || exit 126; cd "$2" || exit 126; shift 2; exec "$@"';
+  const script = [
+    'echo $$ > "$1" || exit 126; cd "$2" || exit 126; shift 2',
+    // A background job's stdin is /dev/null: keep the exec's stdin on fd 3 for the watchdog.
+    'exec 3<&0',
+    '{ cat <&3 >/dev/null 2>&1; kill -TERM -$$ 2>/dev/null; } >/dev/null 2>&1 &',
+    'exec "$@" </dev/null 3<&-',
+  ].join('\n');
   return ['sh', '-c', script, 'nh-run', pidFile, workDir, ...command];
 }
 
@@ -129,7 +139,8 @@ export class ProcessSupervisor {
     let channel: ExecChannel;
     try {
       channel = await this.exec(options.endpoint, this.target(pod), runCommandLine(this.pidFile, options.workDir, options.command), {
-        stdin: false,
+        // Never written to: it ends when nh does, and the watchdog of runCommandLine then stops the group.
+        stdin: true,
         signal,
         onStdout: (data) => options.onOutput('stdout', data),
         onStderr: (data) => options.onOutput('stderr', data),

@@ -1,6 +1,7 @@
 // The foreground `nh up` on the real cluster: two Node services (front depends on store) in dev mode,
 // run, hot reload, a crashing process, dependsOn order, a forward through pod replacement, --debug, and
-// Ctrl-C leaving no process behind (in the containers or here). Times are waited for, never asserted.
+// Ctrl-C leaving no process behind (in the containers or here), nor SIGKILL in the containers. Times are
+// waited for, never asserted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -165,4 +166,36 @@ test('nh up --debug --down-on-exit: debug port forwarded, debugger awaited, laun
   const front = JSON.parse(kubectl(['-n', namespace(), 'get', 'deployment', 'front', '-o', 'json']).stdout) as { metadata: { annotations?: Record<string, string> } };
   assert.equal(front.metadata.annotations?.['nh.dev/state'], undefined, 'front left dev mode on exit');
   assert.doesNotMatch(output.text(), /dev mode stays on/);
+});
+
+test('nh killed with SIGKILL: the process it started in the container stops too', async () => {
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: idleDeployment('solo') });
+  const port = await freePort();
+  const project = projectWith(`configProperties: {version: v2}
+application:
+  services:
+    - name: solo
+      serviceType: deployment
+      containers:
+        - name: app
+          dev:
+            image: localhost/nh-dev-node:20
+            imagePullPolicy: IfNotPresent
+            workDir: /app
+            command: {run: [node, server.js]}
+            sync: {type: send, localPath: ./solo}
+            portForward: ["${port}:8080"]
+`);
+  mkdirSync(join(project, 'solo'));
+  writeFileSync(join(project, 'solo', 'server.js'), server('solo v1'));
+  const nh = spawnNh(namespace(), ['up'], { cwd: project });
+  try {
+    await waitFor('solo to answer', async () => (await body(port)) === 'solo v1', 240_000, 250);
+    assert.match(containerProcesses('solo'), /node server\.js/);
+    nh.kill('SIGKILL');
+    await exited(nh);
+    await waitFor('the process in the container to stop', () => !/node server\.js/.test(containerProcesses('solo')), 30_000, 250);
+  } finally {
+    if (nh.exitCode === null) nh.kill('SIGKILL');
+  }
 });
