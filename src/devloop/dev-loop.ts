@@ -259,10 +259,13 @@ export function readinessCheck(service: ServiceConfig, debug: boolean): Readines
   return port === undefined ? { kind: 'process' } : { kind: 'port', port };
 }
 
-/** The service's forwards, plus its debug port (same number locally) under --debug. */
+/**
+ * The service's forwards (of every container: a forward reaches the pod, whichever container listens), plus
+ * the debug port of the container nh runs (same number locally) under --debug.
+ */
 export function forwardsOf(service: ServiceConfig, debug: boolean): { local: number; remote: number }[] {
   const dev = service.containers[0]?.dev;
-  const forwards = [...(dev?.portForwards ?? [])];
+  const forwards = service.containers.flatMap((c) => c.dev.portForwards);
   const debugPort = dev?.debug?.remotePort;
   if (debug && debugPort !== undefined && !forwards.some((f) => f.remote === debugPort)) forwards.push({ local: debugPort, remote: debugPort });
   return forwards;

@@ -1,7 +1,8 @@
-// What tells `nh up` that a dependency is ready: its readinessCommand, else a port, else its running process.
+// What tells `nh up` that a dependency is ready: its readinessCommand, else a port, else its running process;
+// which ports `nh up` forwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readinessCheck } from '../../../src/devloop/dev-loop.js';
+import { forwardsOf, readinessCheck } from '../../../src/devloop/dev-loop.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
 import { memoryFiles } from '../../support/memory-files.js';
@@ -34,4 +35,16 @@ test('an empty readinessCommand is a config error', () => {
   const result = loadConfig({ paths: [CONFIG], env: {}, schema: ConfigSchema.load(), files: memoryFiles({ [CONFIG]: 'name: db\ncontainers:\n  - dev: {readinessCommand: []}\n' }) });
   assert.equal(result.ok, false);
   assert.deepEqual(result.problems.map((p) => [p.code, p.line]), [['empty-command', 3]]);
+});
+
+test('forwards: those of every container, plus the debug port of the first under --debug', () => {
+  const [api] = services([
+    'name: api',
+    'containers:',
+    '  - {name: app, dev: {portForward: ["18081:8080"], debug: {remoteDebugPort: 9229}}}',
+    '  - {name: metrics, dev: {portForward: ["19090:9090"]}}',
+    '',
+  ].join('\n'));
+  assert.deepEqual(forwardsOf(api!, false), [{ local: 18081, remote: 8080 }, { local: 19090, remote: 9090 }]);
+  assert.deepEqual(forwardsOf(api!, true), [{ local: 18081, remote: 8080 }, { local: 19090, remote: 9090 }, { local: 9229, remote: 9229 }]);
 });
