@@ -3,7 +3,7 @@
  * for its problems. Shapes: one service; a list of services; `configProperties` + `application`;
  * Nocalhost's v1 flat service and v1 application (converted here, with a warning on how to migrate).
  */
-import type { ServiceConfig as RawService, ServiceConfigV1, AppConfigV1 } from './raw-config.generated.js';
+import type { ServiceConfig as RawService, ServiceConfigV1, AppConfigV1, ApplicationConfig as RawApplication } from './raw-config.generated.js';
 import type { ConfigSchema, FormName } from './schema.js';
 import type { ConfigPath, Locator, PathSegment } from './yaml-document.js';
 import type { Problem, SourcePosition } from './problems.js';
@@ -20,6 +20,15 @@ export interface FormsResult {
   readonly problems: Problem[];
   /** `application.name` (v1: the top-level `name`), when the file gives one. */
   readonly appName?: string;
+  /** The application's own fields (install settings), when the file has an application form. */
+  readonly application?: LocatedApplication;
+}
+
+export interface LocatedApplication {
+  /** Without `services`; invalid values cut out. */
+  readonly raw: Omit<RawApplication, 'services'>;
+  /** Position of a path inside the application (v2 paths). */
+  readonly at: (path: ConfigPath, target?: 'key' | 'value') => SourcePosition;
 }
 
 /** Keys only the v1 service form has. */
@@ -31,6 +40,7 @@ const V1_SERVICE_KEYS = [
 
 export function readForms(value: unknown, locate: Locator, schema: ConfigSchema): FormsResult {
   const problems: Problem[] = [];
+  let application: LocatedApplication | undefined;
   const check = (form: FormName, data: unknown, base: ConfigPath) => {
     const { problems: found, invalidPaths } = schema.check(form, data, base, locate);
     problems.push(...found);
@@ -77,23 +87,32 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     const app = isObject(value['application']) ? value['application'] : undefined;
     const list = app?.['services'];
     const shallow = { ...value, ...(app ? { application: { ...app, services: [] } } : {}) };
-    check('appConfig', shallow, []);
+    const { invalidPaths } = check('appConfig', shallow, []);
+    if (app) {
+      const usable = withoutPaths(shallow, invalidPaths)['application'];
+      const { services: _services, ...fields } = isObject(usable) ? usable : {};
+      application = { raw: fields as Omit<RawApplication, 'services'>, at: (path, target) => locate(['application', ...path], target) };
+    }
     if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['application', 'services', i]));
     else if (app && list !== undefined) check('appConfig', value, []);
     if (!isObject(value['configProperties']) || value['configProperties']['version'] === undefined) {
       problems.push({ ...locate([]), severity: 'warning', code: 'no-version', message: 'no `configProperties.version`: Nocalhost reads this file as v1',
         hint: 'add `configProperties: {version: v2}` so Nocalhost and nh read it the same way' });
     }
-    return { services, problems, ...nameOf(app) };
+    return { services, problems, ...nameOf(app), ...(application ? { application } : {}) };
   }
   if ('services' in value && !('containers' in value)) {
-    if (check('appConfigV1', { ...value, services: [] }, []).ok) {
+    const v1App = check('appConfigV1', { ...value, services: [] }, []);
+    const { services: _services, name: _name, ...fields } = withoutPaths({ ...value, services: [] }, v1App.invalidPaths);
+    // v1 kept the application's fields at the top level, under the same names as v2's `application`.
+    application = { raw: fields as Omit<RawApplication, 'services'>, at: (path, target) => locate(path, target) };
+    if (v1App.ok) {
       problems.push({ ...locate([]), severity: 'warning', code: 'v1-config', message: 'this is a v1 application config; nh converted it to v2',
         hint: 'move its keys under `application:` and add `configProperties: {version: v2}`' });
     }
     const list = (value as AppConfigV1).services;
     if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['services', i]));
-    return { services, problems, ...nameOf(value) };
+    return { services, problems, ...nameOf(value), application };
   }
   addService(value, []);
   return { services, problems };

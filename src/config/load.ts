@@ -6,11 +6,13 @@ import { basename, dirname, resolve } from 'node:path';
 import type { AppConfig, ServiceConfig } from './model.js';
 import { hasErrors, sortProblems, type Problem } from './problems.js';
 import { positionIn, type SourceFile } from './source-text.js';
+import type { SourcePosition } from './problems.js';
 import { renderTemplate } from './template.js';
 import { parseYaml } from './yaml-document.js';
-import { readForms, type LocatedService } from './forms.js';
+import { readForms, type LocatedApplication, type LocatedService } from './forms.js';
 import { checkRules } from './rules.js';
 import { normalizeService } from './normalize.js';
+import { normalizeInstall } from './normalize-install.js';
 import { parseEnvFile } from './env-file.js';
 import type { ConfigSchema } from './schema.js';
 
@@ -42,6 +44,7 @@ interface FileServices {
   readonly root: string;
   readonly services: readonly LocatedService[];
   readonly appName: string | undefined;
+  readonly application: LocatedApplication | undefined;
 }
 
 export function loadConfig(inputs: LoadInputs): LoadResult {
@@ -57,20 +60,26 @@ export function loadConfig(inputs: LoadInputs): LoadResult {
 
   // Keyed by absolute path: two config files may name the same relative path in different roots.
   const envFiles = new Map<string, Map<string, string>>();
+  const readEnvFiles = (root: string, list: readonly { path: string }[] | undefined, at: (fi: number) => SourcePosition) => {
+    for (const [fi, { path }] of (list ?? []).entries()) {
+      const absolute = resolve(root, path);
+      if (envFiles.has(absolute)) continue;
+      const bytes = inputs.files.read(absolute);
+      if ('error' in bytes) {
+        problems.push({ ...at(fi), severity: 'error', code: 'env-file-unreadable',
+          message: `cannot read env file \`${path}\`: ${bytes.error}`, hint: 'the path is relative to the directory holding .nocalhost/' });
+      } else {
+        envFiles.set(absolute, parseEnvFile(new TextDecoder().decode(bytes)));
+      }
+    }
+  };
   for (const file of perFile) {
+    const app = file.application;
+    if (app) readEnvFiles(file.root, app.raw.envFrom?.envFile, (fi) => app.at(['envFrom', 'envFile', fi, 'path']));
     for (const service of file.services) {
       for (const [ci, container] of (service.raw.containers ?? []).entries()) {
-        for (const [fi, { path }] of (container.dev?.envFrom?.envFile ?? []).entries()) {
-          const absolute = resolve(file.root, path);
-          if (envFiles.has(absolute)) continue;
-          const bytes = inputs.files.read(absolute);
-          if ('error' in bytes) {
-            problems.push({ ...service.at(['containers', ci, 'dev', 'envFrom', 'envFile', fi, 'path']), severity: 'error', code: 'env-file-unreadable',
-              message: `cannot read env file \`${path}\`: ${bytes.error}`, hint: 'the path is relative to the directory holding .nocalhost/' });
-          } else {
-            envFiles.set(absolute, parseEnvFile(new TextDecoder().decode(bytes)));
-          }
-        }
+        readEnvFiles(file.root, container.dev?.envFrom?.envFile, (fi) => service.at(['containers', ci, 'dev', 'envFrom', 'envFile', fi, 'path']));
+        readEnvFiles(file.root, container.install?.envFrom?.envFile, (fi) => service.at(['containers', ci, 'install', 'envFrom', 'envFile', fi, 'path']));
       }
     }
   }
@@ -79,7 +88,9 @@ export function loadConfig(inputs: LoadInputs): LoadResult {
   const services: ServiceConfig[] = perFile.flatMap((f) =>
     f.services.map((s) => normalizeService(s.raw, { file: f.display, root: f.root, envFiles })),
   );
-  return { ok: true, config: { name: appName(perFile), services, files: perFile.map((f) => f.display) }, problems: sorted };
+  const installing = perFile.find((f) => f.application?.raw.manifestType);
+  const install = installing?.application ? normalizeInstall(installing.application.raw, installing.root, (path) => installing.application!.at(path), envFiles) : undefined;
+  return { ok: true, config: { name: appName(perFile), services, files: perFile.map((f) => f.display), install }, problems: sorted };
 }
 
 /** `application.name` of the first file that gives one, else the name of the first file's root directory. */
@@ -135,7 +146,7 @@ function loadFile(path: string, inputs: LoadInputs): { problems: Problem[]; serv
   if (!parsed) return { problems };
   const forms = readForms(parsed.value, parsed.locate, inputs.schema);
   problems.push(...forms.problems);
-  return { problems, services: { path, display, root: configRoot(path), services: forms.services, appName: forms.appName } };
+  return { problems, services: { path, display, root: configRoot(path), services: forms.services, appName: forms.appName, application: forms.application } };
 }
 
 /** `configProperties.envFile`, read before templating because templating needs its variables. */

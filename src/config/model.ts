@@ -2,6 +2,8 @@
  * The normalized, typed model of an app's dev config: what every later layer reads. Every default is
  * applied (see DEFAULTS in normalize.ts), every path is absolute, every port is a number.
  */
+import type { SourcePosition } from './problems.js';
+
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod' | 'CustomResource';
 
 export interface AppConfig {
@@ -10,6 +12,44 @@ export interface AppConfig {
   readonly services: readonly ServiceConfig[];
   /** The config files this model was read from. */
   readonly files: readonly string[];
+  /** How the app itself is installed (`application.manifestType`); undefined: nh only puts services in dev mode. */
+  readonly install: InstallConfig | undefined;
+}
+
+export type ManifestType = 'rawManifest' | 'rawManifestLocal' | 'rawManifestGit' | 'kustomizeLocal' | 'kustomizeGit' | 'helmLocal' | 'helmGit' | 'helmRepo';
+export type HookPhase = 'preInstall' | 'postInstall' | 'preUpgrade' | 'postUpgrade' | 'preDelete' | 'postDelete';
+
+/** A value of the config with where it was written, so errors found later (a missing path) point at it. */
+export interface Located<T> {
+  readonly value: T;
+  readonly at: SourcePosition;
+}
+
+export interface InstallConfig {
+  readonly manifestType: ManifestType;
+  readonly at: SourcePosition;
+  /** The directory holding `.nocalhost/`: the source root of the local types. */
+  readonly root: string;
+  /** For `*Git` types (and rawManifest with a gitUrl); the CLI's --git-url/--git-ref win. */
+  readonly git: { readonly url: string; readonly ref: string | undefined } | undefined;
+  /** Relative to the source root, as written. */
+  readonly resourcePaths: readonly Located<string>[];
+  readonly ignoredPaths: readonly Located<string>[];
+  /** Per phase, in run order: weight, then declaration order. */
+  readonly hooks: Readonly<Record<HookPhase, readonly Located<string>[]>>;
+  readonly helm: HelmSettings;
+  /** `application.env` after `application.envFrom`: added to every container the app installs. */
+  readonly env: readonly EnvVar[];
+}
+
+export interface HelmSettings {
+  /** `helmValues`, as `--set key=value`. */
+  readonly set: readonly { readonly key: string; readonly value: string }[];
+  /** `helmVals`, as a values file. */
+  readonly values: Readonly<Record<string, unknown>> | undefined;
+  readonly version: string | undefined;
+  readonly repoUrl: string | undefined;
+  readonly chartName: string | undefined;
 }
 
 export interface ServiceConfig {
@@ -20,6 +60,22 @@ export interface ServiceConfig {
   readonly containers: readonly ContainerConfig[];
   /** The config file that defines it, and the directory holding its `.nocalhost/` (relative paths start here). */
   readonly source: { readonly file: string; readonly root: string };
+  /** What the app install does for this service's workload. */
+  readonly install: ServiceInstall;
+}
+
+export interface ServiceInstall {
+  /** `containers[].install.env` after its envFrom; name undefined = the workload's only container. */
+  readonly containers: readonly { readonly name: string | undefined; readonly env: readonly EnvVar[]; readonly portForwards: readonly PortForward[] }[];
+  /** `dependLabelSelector`: the workload is applied only once these are ready. */
+  readonly waitFor: DependencyWaits;
+}
+
+export interface DependencyWaits {
+  readonly pods: readonly string[];
+  readonly jobs: readonly string[];
+  readonly tcp: readonly string[];
+  readonly http: readonly string[];
 }
 
 export interface WorkloadRef {

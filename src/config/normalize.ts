@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ServiceConfig as RawService, ContainerDevConfig as RawDev } from './raw-config.generated.js';
 import type { ContainerConfig, DevConfig, EnvVar, ServiceConfig, WorkloadRef } from './model.js';
 import { parsePortForward } from './ports.js';
+import { mergeEnvSources, normalizeServiceInstall } from './normalize-install.js';
 
 export const DEFAULTS = {
   serviceType: 'deployment',
@@ -44,6 +45,7 @@ export function normalizeService(raw: RawService, inputs: NormalizeInputs): Serv
     dependsOn: raw.dependsOn ?? [],
     containers: containers.map((c): ContainerConfig => ({ name: c.name, dev: normalizeDev(c.dev ?? {}, inputs) })),
     source: { file: inputs.file, root: inputs.root },
+    install: normalizeServiceInstall(raw, inputs.root, inputs.envFiles),
   };
 }
 
@@ -89,10 +91,6 @@ function quantities(q: { cpu?: string | number; memory?: string | number }) {
   return { ...(q.cpu !== undefined ? { cpu: String(q.cpu) } : {}), ...(q.memory !== undefined ? { memory: String(q.memory) } : {}) };
 }
 
-/** envFrom files first, then `env`: later entries win, as in Nocalhost. */
 function mergeEnv(dev: RawDev, inputs: NormalizeInputs): EnvVar[] {
-  const merged = new Map<string, string>();
-  for (const { path } of dev.envFrom?.envFile ?? []) for (const [k, v] of inputs.envFiles.get(resolve(inputs.root, path)) ?? []) merged.set(k, v);
-  for (const { name, value } of dev.env ?? []) merged.set(name, value === undefined ? '' : String(value));
-  return [...merged].map(([name, value]) => ({ name, value }));
+  return mergeEnvSources(dev.envFrom, dev.env, inputs.root, inputs.envFiles);
 }

@@ -18,11 +18,11 @@ export type EnvList = {
  */
 export type PortForwardList = (string | number)[];
 /**
- * Hook Jobs of Nocalhost's installer, ordered by weight (accepted; nh does not install apps).
+ * Hook Jobs, run in `weight` order (declaration order breaks ties), each awaited; a failed Job stops the install and its logs are shown.
  */
 export type HookList = {
   /**
-   * Manifest of the Job.
+   * Manifest of the Job, relative to the source root.
    */
   path?: string;
   /**
@@ -68,11 +68,11 @@ export type CommandLine4 = string[];
  */
 export type PortForwardList1 = (string | number)[];
 /**
- * Hook Jobs of Nocalhost's installer, ordered by weight (accepted; nh does not install apps).
+ * Hook Jobs, run in `weight` order (declaration order breaks ties), each awaited; a failed Job stops the install and its logs are shown.
  */
 export type HookList1 = {
   /**
-   * Manifest of the Job.
+   * Manifest of the Job, relative to the source root.
    */
   path?: string;
   /**
@@ -129,7 +129,7 @@ export interface ServiceConfig {
   containers?: ContainerConfig[];
 }
 /**
- * Nocalhost's wait-for-dependency selectors (needed its admission webhook).
+ * What this service's workload waits for when nh installs the app: it is applied only once the pods are Ready, the Jobs complete and the addresses answer (no webhook or init container). A wait that never ends fails at `--timeout`.
  */
 export interface DependLabelSelector {
   /**
@@ -141,11 +141,11 @@ export interface DependLabelSelector {
    */
   jobs?: string[];
   /**
-   * host:port addresses that must accept TCP connections first.
+   * host:port addresses (a Service of the namespace and its port) that must accept TCP connections first.
    */
   tcp?: string[];
   /**
-   * URLs that must answer first.
+   * http://SERVICE:PORT/PATH URLs (a Service of the namespace) that must answer 2xx first.
    */
   http?: string[];
 }
@@ -167,7 +167,7 @@ export interface ContainerConfig {
     image?: string;
   };
   /**
-   * Install-time settings of Nocalhost's app installer (accepted; nh does not install apps).
+   * Install-time settings of this container: env added to it when nh installs the app (after the app-level env, winning over it), and ports `nh up` forwards from 127.0.0.1 to its pod.
    */
   install?: {
     env?: EnvList;
@@ -396,7 +396,7 @@ export interface ApplicationConfig {
    */
   name?: string;
   /**
-   * How Nocalhost installed the app (accepted; nh does not install apps).
+   * How `nh up` / `nh install` installs the app: raw manifests (`rawManifest`, `rawManifestLocal`, `rawManifestGit`), a kustomization (`kustomizeLocal`, `kustomizeGit`) or a Helm chart (`helmLocal`, `helmGit`, `helmRepo`). `*Git` types read `gitUrl` (or `--git-url`); the others read the directory holding `.nocalhost/`. Without it nh does not install the app and only puts its services in dev mode.
    */
   manifestType?:
     | 'helmGit'
@@ -408,13 +408,29 @@ export interface ApplicationConfig {
     | 'kustomizeGit'
     | 'kustomizeLocal';
   /**
-   * Manifest, chart or kustomize paths (accepted; nh does not install apps).
+   * Manifest files or directories (every *.yaml, *.yml and *.json below them, in name order), the kustomization directory, or the chart directory; relative to the source root (the directory holding `.nocalhost/`, or the clone of `gitUrl`).
    */
   resourcePath?: string[];
   /**
-   * Manifests to skip when installing (accepted; nh does not install apps).
+   * Manifest files or directories under `resourcePath` that are not applied.
    */
   ignoredPath?: string[];
+  /**
+   * (nh) Repository holding the manifests, chart or kustomization for the `*Git` types (nhctl took it as `--git-url`, which nh also accepts). Cloned into a cache outside the repo; `file://` URLs and local paths work.
+   */
+  gitUrl?: string;
+  /**
+   * (nh) Branch, tag or commit of `gitUrl` to install from (`--git-ref`). Default the remote's HEAD.
+   */
+  gitRef?: string;
+  /**
+   * (nh) Chart repository URL for `helmRepo` (nhctl took it as `--helm-repo-url`, which nh also accepts).
+   */
+  helmRepoUrl?: string;
+  /**
+   * (nh) Chart name in `helmRepoUrl` for `helmRepo`. Default the application name, as in nhctl.
+   */
+  helmChartName?: string;
   onPreInstall?: HookList;
   onPostInstall?: HookList;
   onPreUpgrade?: HookList;
@@ -422,7 +438,7 @@ export interface ApplicationConfig {
   onPreDelete?: HookList;
   onPostDelete?: HookList;
   /**
-   * --set style Helm overrides (accepted; nh does not install apps).
+   * --set style Helm overrides; they win over `helmVals` and the chart's values.
    */
   helmValues?: {
     /**
@@ -435,13 +451,13 @@ export interface ApplicationConfig {
     value?: string | number | boolean;
   }[];
   /**
-   * Raw Helm values (accepted; nh does not install apps).
+   * Helm values (a mapping), as in a values file; they win over the chart's own values.
    */
   helmVals?: {
     [k: string]: unknown;
   };
   /**
-   * Chart version for helmRepo (accepted; nh does not install apps).
+   * Chart version (helm's `--version`), on install and on upgrade.
    */
   helmVersion?: string;
   env?: EnvList1;

@@ -27,6 +27,20 @@ export interface LogOptions {
   readonly previous: boolean;
 }
 
+/** Where any kind lives in the API, from discovery: for the app's rendered resources. */
+export interface ApiResource {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+export interface ApplyOptions {
+  /** The server validates, defaults and merges, and persists nothing. */
+  readonly dryRun: boolean;
+}
+
 export interface KubeClient {
   /** The namespace commands work in: -n, else the context's, else `default`. */
   readonly namespace: string;
@@ -42,6 +56,14 @@ export interface KubeClient {
   /** Calls onEvent per event until the server ends the watch, the signal aborts, or onEvent returns true. */
   watch(kind: ResourceKind, namespace: string, options: WatchOptions, onEvent: (event: WatchEvent) => boolean, signal: AbortSignal): Promise<void>;
   logs(namespace: string, pod: string, options: LogOptions): Promise<string>;
+  /** Discovery (cached per group/version); undefined when the cluster does not serve that kind. */
+  resourceFor(apiVersion: string, kind: string): Promise<ApiResource | undefined>;
+  /** The object of any kind; undefined when it does not exist. namespace undefined = cluster-scoped. */
+  getObject(resource: ApiResource, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /** Server-side apply as field manager `nh`, taking over fields others changed (the plan showed them first). */
+  applyObject(resource: ApiResource, namespace: string | undefined, body: KubeObject, options: ApplyOptions): Promise<KubeObject>;
+  /** Deletes with foreground propagation (dependents first); absent is fine. */
+  deleteObject(resource: ApiResource, namespace: string | undefined, name: string): Promise<void>;
   /** Frees keep-alive connections so the process can exit. */
   close(): void;
 }
@@ -69,6 +91,17 @@ export const RESOURCES: Readonly<Record<ResourceKind, ResourceInfo>> = {
 export function resourceName(kind: ResourceKind): string {
   const { group, plural } = RESOURCES[kind];
   return group ? `${plural}.${group}` : plural;
+}
+
+/** `deployments.apps`, `configmaps`: a discovered resource as `kubectl auth can-i` spells it. */
+export function apiResourceName(resource: ApiResource): string {
+  return resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
+}
+
+export function apiResourcePath(resource: ApiResource, namespace: string | undefined, name?: string): string {
+  const base = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+  const scope = resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${scope}/${resource.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }
 
 export function resourcePath(kind: ResourceKind, namespace: string, name?: string): string {

@@ -10,7 +10,10 @@ import type { ResourceKind } from '../model/kube-object.js';
 /** What nh was doing when a request failed: names the verb and resource in messages and RBAC hints. */
 export interface KubeOperation {
   readonly verb: 'get' | 'list' | 'watch' | 'create' | 'patch' | 'delete';
-  readonly kind: ResourceKind;
+  /** A kind nh knows, or any kind of the app's resources (then `resource` names it for RBAC hints). */
+  readonly kind: ResourceKind | string;
+  /** `configmaps`, `roles.rbac.authorization.k8s.io`: for kinds outside ResourceKind. */
+  readonly resource?: string;
   readonly namespace: string;
   readonly name?: string;
   /** For `pods/log` and other subresources. */
@@ -63,7 +66,8 @@ export function toKubeError(error: unknown, op: KubeOperation): NhError {
 function fromStatus(code: number, serverMessage: string | undefined, op: KubeOperation, cause: unknown): KubeError {
   const target = describe(op);
   const detail = serverMessage ? `: ${serverMessage}` : '';
-  const resource = op.subresource ? `${resourceName(op.kind)}/${op.subresource}` : resourceName(op.kind);
+  const base = op.resource ?? resourceName(op.kind as ResourceKind);
+  const resource = op.subresource ? `${base}/${op.subresource}` : base;
   switch (code) {
     case 401:
       return new KubeError('NH_KUBE_UNAUTHORIZED', `the API server did not accept the credentials while trying to ${target}`, code, {
@@ -78,8 +82,8 @@ function fromStatus(code: number, serverMessage: string | undefined, op: KubeOpe
           cause,
         });
       }
-      return new KubeError('NH_KUBE_FORBIDDEN', `not allowed to ${op.verb} ${resource} in namespace \`${op.namespace}\``, code, {
-        hint: `check with \`kubectl auth can-i ${op.verb} ${resource} -n ${op.namespace}\`; ask an admin for a Role that allows it`,
+      return new KubeError('NH_KUBE_FORBIDDEN', `not allowed to ${op.verb} ${resource} ${op.namespace ? `in namespace \`${op.namespace}\`` : '(cluster-scoped)'}`, code, {
+        hint: `check with \`kubectl auth can-i ${op.verb} ${resource}${op.namespace ? ` -n ${op.namespace}` : ''}\`; ask an admin for a ${op.namespace ? 'Role' : 'ClusterRole'} that allows it`,
         cause,
       });
     case 404:
@@ -103,7 +107,7 @@ function fromStatus(code: number, serverMessage: string | undefined, op: KubeOpe
 function describe(op: KubeOperation): string {
   const what = op.name ? `${op.kind} \`${op.name}\`` : `${op.kind}s`;
   const verb = op.subresource === 'log' ? 'read the log of' : op.verb;
-  return `${verb} ${what} in namespace \`${op.namespace}\``;
+  return op.namespace ? `${verb} ${what} in namespace \`${op.namespace}\`` : `${verb} ${what} (cluster-scoped)`;
 }
 
 /** Status code and Status.message of an HTTP failure: ours, client-node's ApiException, or a Watch error. */

@@ -6,7 +6,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../model/kube-object.js';
-import { resourcePath, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions } from './client.js';
+import {
+  apiResourceName, apiResourcePath, resourcePath,
+  type ApiResource, type ApplyOptions, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions,
+} from './client.js';
 import { HttpStatusFailure, toKubeError, type KubeOperation } from './errors.js';
 import type { ExecEndpoint } from './exec.js';
 import { connect, type Connection } from './kubeconfig.js';
@@ -21,6 +24,8 @@ export interface KubeClientOptions {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Owner of the fields nh applies (server-side apply), as `kubectl get --show-managed-fields` shows it. */
+const FIELD_MANAGER = 'nh';
 
 export async function createKubeClient(options: KubeClientOptions): Promise<KubeClient> {
   const connection = await connect(options);
@@ -43,6 +48,8 @@ class NodeKubeClient implements KubeClient {
 
   private readonly server: string;
   readonly contextName: string;
+  /** Discovery answers per group/version; a kind's place in the API does not change during a run. */
+  private readonly discovery = new Map<string, Promise<readonly ApiResource[] | undefined>>();
 
   constructor(
     private readonly connection: Connection,
@@ -148,8 +155,50 @@ class NodeKubeClient implements KubeClient {
     });
   }
 
+  async resourceFor(apiVersion: string, kind: string): Promise<ApiResource | undefined> {
+    let resources = this.discovery.get(apiVersion);
+    if (!resources) {
+      resources = this.discover(apiVersion);
+      this.discovery.set(apiVersion, resources);
+      resources.catch(() => this.discovery.delete(apiVersion));
+    }
+    return (await resources)?.find((r) => r.kind === kind);
+  }
+
+  async getObject(resource: ApiResource, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const op = operation('get', resource, namespace, name);
+    const res = await this.send(op, 'GET', apiResourcePath(resource, namespace, name), { allow404: true });
+    return res.status === 404 ? undefined : parse<KubeObject>(res.body, op);
+  }
+
+  async applyObject(resource: ApiResource, namespace: string | undefined, body: KubeObject, options: ApplyOptions): Promise<KubeObject> {
+    const op = operation('patch', resource, namespace, body.metadata.name);
+    const q = query({ fieldManager: FIELD_MANAGER, force: 'true', dryRun: options.dryRun ? 'All' : undefined });
+    const res = await this.send(op, 'PATCH', apiResourcePath(resource, namespace, body.metadata.name) + q, {
+      body: JSON.stringify(body), contentType: 'application/apply-patch+yaml',
+    });
+    return parse<KubeObject>(res.body, op);
+  }
+
+  async deleteObject(resource: ApiResource, namespace: string | undefined, name: string): Promise<void> {
+    await this.send(operation('delete', resource, namespace, name), 'DELETE', apiResourcePath(resource, namespace, name), {
+      allow404: true, body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground' }), contentType: 'application/json',
+    });
+  }
+
   close(): void {
     this.agent.destroy();
+  }
+
+  private async discover(apiVersion: string): Promise<readonly ApiResource[] | undefined> {
+    const [group, version] = apiVersion.includes('/') ? (apiVersion.split('/', 2) as [string, string]) : ['', apiVersion];
+    const op: KubeOperation = { verb: 'get', kind: 'APIResourceList', resource: 'discovery', namespace: '' };
+    const res = await this.send(op, 'GET', group ? `/apis/${group}/${version}` : `/api/${version}`, { allow404: true });
+    if (res.status === 404) return undefined;
+    const list = parse<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>(res.body, op);
+    return (list.resources ?? [])
+      .filter((r) => !r.name.includes('/'))
+      .map((r) => ({ group, version, kind: r.kind, plural: r.name, namespaced: r.namespaced }));
   }
 
   private async send(op: KubeOperation, method: string, path: string, options: { body?: string; contentType?: string; allow404?: boolean } = {}): Promise<Response> {
@@ -179,6 +228,10 @@ class NodeKubeClient implements KubeClient {
     const transport = url.protocol === 'https:' ? https : http;
     return (onResponse: (res: http.IncomingMessage) => void) => transport.request(url, requestOptions, onResponse);
   }
+}
+
+function operation(verb: KubeOperation['verb'], resource: ApiResource, namespace: string | undefined, name: string): KubeOperation {
+  return { verb, kind: resource.kind, resource: apiResourceName(resource), namespace: resource.namespaced ? (namespace ?? '') : '', name };
 }
 
 function collect(res: http.IncomingMessage): Promise<string> {

@@ -8,6 +8,7 @@ import type { NhError } from '../../../src/errors.js';
 function service(name: string, image = 'dev/node:20'): ServiceConfig {
   return {
     name, workload: { kind: 'Deployment', name }, dependsOn: [], source: { file: 'c.yaml', root: '/p' },
+    install: { containers: [], waitFor: { pods: [], jobs: [], tcp: [], http: [] } },
     containers: [{
       name: undefined,
       dev: {
@@ -19,7 +20,7 @@ function service(name: string, image = 'dev/node:20'): ServiceConfig {
   };
 }
 
-const app = (...services: ServiceConfig[]): AppConfig => ({ name: 'shop', services, files: ['c.yaml'] });
+const app = (...services: ServiceConfig[]): AppConfig => ({ name: 'shop', services, files: ['c.yaml'], install: undefined });
 
 test('no names selects the whole app; names select those services', () => {
   const all = buildDesiredState(app(service('api'), service('web')), []);

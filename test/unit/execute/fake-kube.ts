@@ -84,6 +84,23 @@ export class FakeKube implements KubeClient {
 
   close(): void {}
 
+  // The app's generic resources are not modelled here: the executor and rollout tests never reach them.
+  async resourceFor(): Promise<undefined> {
+    throw new Error('FakeKube does not model discovery');
+  }
+
+  async getObject(): Promise<undefined> {
+    throw new Error('FakeKube does not model generic resources');
+  }
+
+  async applyObject(): Promise<KubeObject> {
+    throw new Error('FakeKube does not model server-side apply');
+  }
+
+  async deleteObject(): Promise<void> {
+    throw new Error('FakeKube does not model generic resources');
+  }
+
   private changed(): void {
     for (const listener of [...this.changeListeners]) listener();
   }
