@@ -36,7 +36,15 @@ export type ErrorCode =
   // dev loop (issue 6)
   | 'NH_PORT_IN_USE'
   | 'NH_NO_DEV_POD'
-  | 'NH_LAUNCH_JSON_INVALID';
+  | 'NH_LAUNCH_JSON_INVALID'
+  // the app's install (issue 11)
+  | 'NH_TOOL_MISSING'
+  | 'NH_TOOL_FAILED'
+  | 'NH_RENDER_FAILED'
+  | 'NH_HOOK_FAILED'
+  | 'NH_WAIT_TIMEOUT'
+  | 'NH_APP_RECORD_INVALID'
+  | 'NH_APP_NOT_INSTALLED';
 
 export interface NhErrorOptions {
   readonly hint?: string;

@@ -91,7 +91,7 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     if (app) {
       const usable = withoutPaths(shallow, invalidPaths)['application'];
       const { services: _services, ...fields } = isObject(usable) ? usable : {};
-      application = { raw: fields as Omit<RawApplication, 'services'>, at: (path, target) => locate(['application', ...path], target) };
+      application = { raw: fields, at: (path, target) => locate(['application', ...path], target) };
     }
     if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['application', 'services', i]));
     else if (app && list !== undefined) check('appConfig', value, []);
@@ -105,7 +105,7 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     const v1App = check('appConfigV1', { ...value, services: [] }, []);
     const { services: _services, name: _name, ...fields } = withoutPaths({ ...value, services: [] }, v1App.invalidPaths);
     // v1 kept the application's fields at the top level, under the same names as v2's `application`.
-    application = { raw: fields as Omit<RawApplication, 'services'>, at: (path, target) => locate(path, target) };
+    application = { raw: fields, at: (path, target) => locate(path, target) };
     if (v1App.ok) {
       problems.push({ ...locate([]), severity: 'warning', code: 'v1-config', message: 'this is a v1 application config; nh converted it to v2',
         hint: 'move its keys under `application:` and add `configProperties: {version: v2}`' });

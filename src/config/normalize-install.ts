@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { ApplicationConfig as RawApplication, ServiceConfig as RawService } from './raw-config.generated.js';
-import type { EnvVar, HookPhase, InstallConfig, Located, ManifestType, ServiceInstall } from './model.js';
+import type { EnvVar, HookPhase, InstallConfig, Located, ServiceInstall } from './model.js';
 import type { ConfigPath } from './yaml-document.js';
 import type { SourcePosition } from './problems.js';
 import { parsePortForward } from './ports.js';
@@ -39,7 +39,7 @@ export function normalizeInstall(app: Omit<RawApplication, 'services'>, root: st
     }),
   ) as Record<HookPhase, Located<string>[]>;
   return {
-    manifestType: app.manifestType as ManifestType,
+    manifestType: app.manifestType,
     at: at(['manifestType']),
     root,
     git: app.gitUrl ? { url: app.gitUrl, ref: app.gitRef } : undefined,

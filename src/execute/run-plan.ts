@@ -5,6 +5,7 @@
  * service stops with "plan is stale".
  */
 import { Listr } from 'listr2';
+import type { AppOutcome } from './run-app.js';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
@@ -48,35 +49,81 @@ export interface ServiceOutcome {
 const MAX_RETRIES = 3;
 
 export async function executePlan(plan: Plan, executeDeps: ExecuteDeps): Promise<ServiceOutcome[]> {
+  const { services } = await executeRun({ devPlan: async () => plan }, executeDeps);
+  return services;
+}
+
+/** The app part of a run: carried out first, in the same listr2 view, before the dev-mode plan is made. */
+export interface AppStep {
+  readonly title: string;
+  readonly run: (onProgress: (line: string) => void) => Promise<AppOutcome>;
+}
+
+export interface RunOutcomes {
+  readonly app: AppOutcome | undefined;
+  readonly services: ServiceOutcome[];
+}
+
+/**
+ * The app step (when given) and then every service at once. The dev-mode plan is made after the app step,
+ * from a fresh read, since the workloads it changes may only exist once the app is installed.
+ */
+export async function executeRun(steps: { app?: AppStep; devPlan: () => Promise<Plan> }, executeDeps: ExecuteDeps): Promise<RunOutcomes> {
+  let app: AppOutcome | undefined;
+  let plan: Plan | undefined;
   const outcomes = new Map<string, ServiceOutcome>();
-  const deps: RunDeps = { ...executeDeps, watch: new RolloutWatch(executeDeps.kube, plan.namespace) };
-  const tasks = new Listr<unknown, 'default' | 'silent', 'simple'>(
-    plan.services.map((service) => ({
-      title: `${service.service}: ${service.action} — ${service.reason}`,
-      skip: () => service.action === 'noop',
-      task: async (_ctx, task) => {
-        const outcome = await runService(plan.namespace, service, deps, (line) => void (task.output = line));
-        outcomes.set(service.service, outcome);
-        task.title = `${service.service}: ${outcome.summary}`;
-        if (outcome.error) throw outcome.error;
-      },
-    })),
+  const watches: RolloutWatch[] = [];
+  const options = {
+    exitOnError: false,
+    registerSignalListeners: false,
+    renderer: executeDeps.renderer === 'simple' ? 'default' : executeDeps.renderer,
+    fallbackRenderer: 'simple',
+    fallbackRendererCondition: executeDeps.renderer === 'simple',
+    collectErrors: false,
+  } as const;
+  const tasks = new Listr<unknown, 'default' | 'silent', 'simple'>([
     {
-      concurrent: true,
-      exitOnError: false,
-      registerSignalListeners: false,
-      renderer: deps.renderer === 'simple' ? 'default' : deps.renderer,
-      fallbackRenderer: 'simple',
-      fallbackRendererCondition: deps.renderer === 'simple',
-      collectErrors: false,
+      title: steps.app?.title ?? 'app',
+      enabled: steps.app !== undefined,
+      task: async (_ctx, task) => {
+        app = await steps.app!.run((line) => void (task.output = line));
+        task.title = `app: ${app.summary}`;
+        if (app.error) throw app.error;
+      },
     },
-  );
+    {
+      title: 'dev mode',
+      // A failed install leaves nothing to put in dev mode.
+      skip: () => app?.status === 'failed',
+      task: async (_ctx, task) => {
+        plan = await steps.devPlan();
+        const deps: RunDeps = { ...executeDeps, watch: new RolloutWatch(executeDeps.kube, plan.namespace) };
+        watches.push(deps.watch);
+        const services = plan.services;
+        task.title = `dev mode: ${services.length} service${services.length === 1 ? '' : 's'}`;
+        return task.newListr(
+          services.map((service) => ({
+            title: `${service.service}: ${service.action} — ${service.reason}`,
+            skip: () => service.action === 'noop',
+            task: async (_c, sub) => {
+              const outcome = await runService(plan!.namespace, service, deps, (line) => void (sub.output = line));
+              outcomes.set(service.service, outcome);
+              sub.title = `${service.service}: ${outcome.summary}`;
+              if (outcome.error) throw outcome.error;
+            },
+          })),
+          { concurrent: true, exitOnError: false },
+        );
+      },
+    },
+  ], { ...options, concurrent: false });
   try {
     await tasks.run();
   } finally {
-    deps.watch.close();
+    for (const watch of watches) watch.close();
   }
-  return plan.services.map((s) => outcomes.get(s.service) ?? { service: s.service, action: s.action, status: 'unchanged', summary: s.reason });
+  const services = (plan?.services ?? []).map((s) => outcomes.get(s.service) ?? { service: s.service, action: s.action, status: 'unchanged' as const, summary: s.reason });
+  return { app, services };
 }
 
 async function runService(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void): Promise<ServiceOutcome> {

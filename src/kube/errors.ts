@@ -11,7 +11,7 @@ import type { ResourceKind } from '../model/kube-object.js';
 export interface KubeOperation {
   readonly verb: 'get' | 'list' | 'watch' | 'create' | 'patch' | 'delete';
   /** A kind nh knows, or any kind of the app's resources (then `resource` names it for RBAC hints). */
-  readonly kind: ResourceKind | string;
+  readonly kind: string;
   /** `configmaps`, `roles.rbac.authorization.k8s.io`: for kinds outside ResourceKind. */
   readonly resource?: string;
   readonly namespace: string;

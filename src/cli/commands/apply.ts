@@ -1,9 +1,17 @@
-/** `nh up --detach` and `nh down`: plan from a fresh read, carry it out, report per service. */
-import { executePlan } from '../../execute/run-plan.js';
+/**
+ * `nh up --detach`, `nh down`, `nh install`, `nh upgrade`, `nh uninstall`: plan from a fresh read, carry it
+ * out in one listr2 view (the app first, then every service at once), report per service.
+ */
+import { executeAppPlan, type AppOutcome } from '../../execute/run-app.js';
+import { executeRun, type AppStep } from '../../execute/run-plan.js';
+import { NhError } from '../../errors.js';
+import type { AppPlan } from '../../plan/app-types.js';
 import { flag, type ParsedCommandLine } from '../args.js';
 import type { CliContext } from '../context.js';
-import { renderOutcomes } from '../render/outcomes.js';
-import { openDevSession, rendererFor, timeoutOf } from './dev-session.js';
+import { renderAppOutcome, renderOutcomes } from '../render/outcomes.js';
+import { renderAppPlanProblems } from '../render/plan.js';
+import { planAppFor, requireInstall } from './app-session.js';
+import { openDevSession, rendererFor, timeoutOf, type DevSession } from './dev-session.js';
 
 export async function runUp(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
   const entered = await apply(ctx, args, 'up');
@@ -19,24 +27,103 @@ export async function runDown(ctx: CliContext, args: ParsedCommandLine): Promise
   return apply(ctx, args, 'down');
 }
 
+export async function runInstall(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
+  return applyApp(ctx, args, 'install');
+}
+
+export async function runUpgrade(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
+  return applyApp(ctx, args, 'upgrade');
+}
+
+export async function runUninstall(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
+  return applyApp(ctx, args, 'uninstall');
+}
+
 async function apply(ctx: CliContext, args: ParsedCommandLine, mode: 'up' | 'down'): Promise<number> {
-  const timeoutMs = timeoutOf(args);
   const session = await openDevSession(ctx, args, mode);
   const abort = new AbortController();
   try {
-    const plan = await session.plan();
-    const outcomes = await executePlan(plan, {
+    const installing = mode === 'up' && session.config.install && !flag(args.options, 'no-install');
+    const appPlan = installing ? await planAppFor({ ctx, args, config: session.config, kube: session.kube }, 'install') : undefined;
+    if (appPlan?.action === 'error') return failPlan(ctx, appPlan);
+    const devPlan = mode === 'up' ? await session.plan(appPlan) : await session.plan();
+    const step = appPlan && appPlan.action !== 'noop' ? appStep(appPlan, session, args, abort.signal, devPlan.services.map((s) => `${s.workload.kind}/${s.workload.name}`)) : undefined;
+    // Without an app step the plan just made is current; after one, dev mode is planned from a fresh read.
+    const { app, services } = await executeRun({ ...(step ? { app: step } : {}), devPlan: step ? () => session.plan() : async () => devPlan }, {
       kube: session.kube,
       renderer: rendererFor(ctx),
-      timeoutMs,
+      timeoutMs: timeoutOf(args),
       signal: abort.signal,
       replan: (service) => session.planService(service),
       planRestore: (service) => session.planService(service, true),
     });
-    ctx.terminal.out(renderOutcomes(outcomes, ctx.style));
-    return outcomes.every((o) => o.status === 'done' || o.status === 'unchanged') ? 0 : 1;
+    let code = reportApp(ctx, app);
+    ctx.terminal.out(renderOutcomes(services, ctx.style));
+    if (!services.every((o) => o.status === 'done' || o.status === 'unchanged')) code = 1;
+    if (mode === 'down' && flag(args.options, 'uninstall') && code === 0) code = await uninstallWith(ctx, args, session, abort.signal);
+    return code;
   } finally {
     abort.abort();
     session.kube.close();
   }
+}
+
+async function applyApp(ctx: CliContext, args: ParsedCommandLine, verb: 'install' | 'upgrade' | 'uninstall'): Promise<number> {
+  const session = await openDevSession(ctx, args, 'up');
+  const abort = new AbortController();
+  try {
+    if (verb === 'uninstall') return await uninstallWith(ctx, args, session, abort.signal);
+    requireInstall(session.config);
+    const plan = (await planAppFor({ ctx, args, config: session.config, kube: session.kube }, 'install'))!;
+    if (plan.action === 'error') return failPlan(ctx, plan);
+    if (verb === 'install' && plan.previous?.status === 'installed') {
+      throw new NhError('NH_USAGE', `app \`${plan.app}\` is already installed in namespace \`${plan.namespace}\` (revision ${plan.previous.revision})`, { hint: '`nh upgrade` applies what changed; `nh plan` shows it' });
+    }
+    if (verb === 'upgrade' && !plan.previous) {
+      throw new NhError('NH_APP_NOT_INSTALLED', `app \`${plan.app}\` is not installed in namespace \`${plan.namespace}\``, { hint: '`nh install` (or `nh up`) installs it' });
+    }
+    return await runAppOnly(ctx, args, session, plan, abort.signal);
+  } finally {
+    abort.abort();
+    session.kube.close();
+  }
+}
+
+async function uninstallWith(ctx: CliContext, args: ParsedCommandLine, session: DevSession, signal: AbortSignal): Promise<number> {
+  const plan = (await planAppFor({ ctx, args, config: session.config, kube: session.kube }, 'uninstall'))!;
+  if (plan.action === 'noop') {
+    ctx.terminal.out(`app ${plan.app}: ${plan.reason}\n`);
+    return 0;
+  }
+  return runAppOnly(ctx, args, session, plan, signal);
+}
+
+async function runAppOnly(ctx: CliContext, args: ParsedCommandLine, session: DevSession, plan: AppPlan, signal: AbortSignal): Promise<number> {
+  const { app } = await executeRun({ app: appStep(plan, session, args, signal, []), devPlan: async () => ({ namespace: plan.namespace, identity: ctx.identity, createdAt: ctx.now().toISOString(), services: [] }) }, {
+    kube: session.kube, renderer: rendererFor(ctx), timeoutMs: timeoutOf(args), signal,
+    replan: (service) => session.planService(service), planRestore: (service) => session.planService(service, true),
+  });
+  return reportApp(ctx, app);
+}
+
+function appStep(plan: AppPlan, session: DevSession, args: ParsedCommandLine, signal: AbortSignal, devWorkloads: readonly string[]): AppStep {
+  return {
+    title: `app ${plan.app}: ${plan.action} — ${plan.reason}`,
+    // Post hooks run against a ready app; without them, dev mode replaces these pods anyway.
+    run: (onProgress) => executeAppPlan(plan, {
+      kube: session.kube, timeoutMs: timeoutOf(args), signal, onProgress,
+      skipReady: new Set(plan.hooks.after.length ? [] : devWorkloads),
+    }),
+  };
+}
+
+function reportApp(ctx: CliContext, outcome: AppOutcome | undefined): number {
+  if (!outcome) return 0;
+  ctx.terminal.out(renderAppOutcome(outcome, ctx.style));
+  return outcome.status === 'failed' ? 1 : 0;
+}
+
+function failPlan(ctx: CliContext, plan: AppPlan): number {
+  ctx.terminal.err(renderAppPlanProblems(plan, ctx.style));
+  return 1;
 }

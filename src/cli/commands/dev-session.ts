@@ -7,6 +7,9 @@ import type { KubeClient } from '../../kube/client.js';
 import { observeService, observeState } from '../../kube/observe.js';
 import { planChanges, type PlanOptions } from '../../plan/planner.js';
 import type { Plan, ServicePlan } from '../../plan/types.js';
+import type { AppPlan } from '../../plan/app-types.js';
+import type { AppConfig } from '../../config/model.js';
+import type { ObservedState } from '../../model/observed.js';
 import { UsageError } from '../../errors.js';
 import { flag, stringOption, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
@@ -15,12 +18,16 @@ import { parseDuration } from '../duration.js';
 import type { RendererName } from '../../execute/run-plan.js';
 
 export interface DevSession {
+  readonly config: AppConfig;
   readonly kube: KubeClient;
   readonly namespace: string;
   readonly desired: DesiredState;
   readonly options: PlanOptions;
-  /** A plan of every selected service from a fresh read of the cluster. */
-  plan(): Promise<Plan>;
+  /**
+   * A plan of every selected service from a fresh read of the cluster. With the app's plan, a workload it
+   * would create is planned as it will be (so `nh plan` shows dev mode on an empty namespace too).
+   */
+  plan(app?: AppPlan): Promise<Plan>;
   /** A plan of one service from a fresh read; `restore` plans its leave whoever owns it. */
   planService(service: string, restore?: boolean): Promise<ServicePlan>;
 }
@@ -38,11 +45,12 @@ export async function openDevSession(ctx: CliContext, args: ParsedCommandLine, m
   const namespace = kube.namespace;
   const options: PlanOptions = { mode, identity: ctx.identity, now: ctx.now().toISOString(), nhVersion: ctx.version, force: flag(args.options, 'force') };
   return {
+    config,
     kube,
     namespace,
     desired,
     options,
-    plan: async () => planChanges(desired, await observeState(kube, namespace, desired, { findRemoved: mode === 'up' && desired.wholeApp }), options),
+    plan: async (app) => planChanges(desired, withPending(await observeState(kube, namespace, desired, { findRemoved: mode === 'up' && desired.wholeApp }), desired, app), options),
     planService: async (name, restore = false) => {
       const service = desired.services.find((s) => s.name === name);
       if (!service) return removedServicePlan(kube, namespace, desired, options, name, restore);
@@ -51,6 +59,19 @@ export async function openDevSession(ctx: CliContext, args: ParsedCommandLine, m
       return plan.services[0]!;
     },
   };
+}
+
+/** Workloads the app's plan creates stand in for the missing ones, as the API server will return them. */
+function withPending(observed: ObservedState, desired: DesiredState, app: AppPlan | undefined): ObservedState {
+  if (!app) return observed;
+  const services = new Map(observed.services);
+  for (const [name, seen] of services) {
+    const workload = desired.services.find((s) => s.name === name)?.workload;
+    if (seen.workload || !workload) continue;
+    const created = app.resources.find((r) => r.action === 'create' && r.kind === workload.kind && r.name === workload.name);
+    if (created?.object) services.set(name, { service: name, workload: { ...created.object, metadata: { ...created.object.metadata, resourceVersion: '' } }, hpas: [] });
+  }
+  return { ...observed, services };
 }
 
 /** A service removed from the config only shows up in a whole-app plan; re-plan it the same way. */

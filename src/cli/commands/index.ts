@@ -2,7 +2,7 @@
  * The command table: specs for parsing and help, and a lazy loader per command so that `nh validate`
  * never loads the Kubernetes client.
  */
-import type { CommandSpec, ParsedCommandLine } from '../args.js';
+import type { CommandSpec, FlagSpec, ParsedCommandLine } from '../args.js';
 import type { CliContext } from '../context.js';
 
 export type CommandRun = (ctx: CliContext, args: ParsedCommandLine) => Promise<number>;
@@ -10,6 +10,14 @@ export type CommandRun = (ctx: CliContext, args: ParsedCommandLine) => Promise<n
 export interface Command extends CommandSpec {
   readonly load: () => Promise<CommandRun>;
 }
+
+/** Where the app's manifests come from, overriding the config (nhctl's flags). */
+const SOURCE_FLAGS: readonly FlagSpec[] = [
+  { name: 'git-url', type: 'string', value: 'URL', description: 'repository of the manifests, chart or kustomization (*Git types; default application.gitUrl)' },
+  { name: 'git-ref', type: 'string', value: 'REF', description: 'branch, tag or commit of --git-url (default application.gitRef, else HEAD)' },
+  { name: 'helm-repo-url', type: 'string', value: 'URL', description: 'chart repository for helmRepo (default application.helmRepoUrl)' },
+  { name: 'helm-chart-name', type: 'string', value: 'NAME', description: 'chart name for helmRepo (default application.helmChartName, else the app name)' },
+];
 
 const outputFlag = { name: 'output', short: 'o', type: 'string', value: 'text|json', description: 'output format (default text)' } as const;
 
@@ -34,6 +42,8 @@ export const COMMANDS: readonly Command[] = [
       outputFlag,
       { name: 'detailed-exitcode', type: 'boolean', description: 'exit 0 when nothing would change, 2 when something would, 1 on error' },
       { name: 'force', type: 'boolean', description: 'plan taking over services that another developer has in dev mode' },
+      { name: 'no-install', type: 'boolean', description: "plan dev mode only, not the app's install or upgrade" },
+      ...SOURCE_FLAGS,
     ],
     uses: { config: true, cluster: true },
     load: async () => (await import('./plan.js')).runPlan,
@@ -41,9 +51,10 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'up',
     summary: 'put services in dev mode, sync, run, forward ports and stream logs',
-    usage: 'nh up [SERVICE…] [--detach] [--debug] [--down-on-exit] [--timeout DURATION] [--force]',
+    usage: 'nh up [SERVICE…] [--detach] [--debug] [--down-on-exit] [--no-install] [--timeout DURATION] [--force]',
     description:
-      'Puts the services in dev mode, then (unless --detach) stays in the foreground: syncs each service, runs its\n' +
+      'Installs the app when its config says how (application.manifestType) and it is absent, or upgrades it when\n' +
+      'its rendered manifests changed; then puts the services in dev mode, then (unless --detach) stays in the foreground: syncs each service, runs its\n' +
       'command.run (command.debug with --debug) in the dev container, restarts it after each synced change when\n' +
       'hotReload is on, forwards its ports on 127.0.0.1 and prints its output prefixed with its name. A service starts\n' +
       "once the services it dependsOn accept connections on their first forwarded port (their debug port with\n" +
@@ -54,6 +65,8 @@ export const COMMANDS: readonly Command[] = [
       { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long to wait for dev pods to be ready (default 5m)' },
       { name: 'force', type: 'boolean', description: 'take over services that another developer has in dev mode' },
       { name: 'down-on-exit', type: 'boolean', description: 'restore the workloads when nh stops' },
+      { name: 'no-install', type: 'boolean', description: 'only dev mode: do not install or upgrade the app' },
+      ...SOURCE_FLAGS,
     ],
     uses: { config: true, cluster: true },
     load: async () => (await import('./apply.js')).runUp,
@@ -61,13 +74,43 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'down',
     summary: 'restore services to what they were before dev mode',
-    usage: 'nh down [SERVICE…] [--timeout DURATION] [--force]',
+    usage: 'nh down [SERVICE…] [--uninstall] [--timeout DURATION] [--force]',
     flags: [
+      { name: 'uninstall', type: 'boolean', description: 'also uninstall the app (its pre/post-delete hooks run)' },
       { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long to wait for dev pods to go (default 5m)' },
       { name: 'force', type: 'boolean', description: 'restore services that another developer has in dev mode' },
     ],
     uses: { config: true, cluster: true },
     load: async () => (await import('./apply.js')).runDown,
+  },
+  {
+    name: 'install',
+    summary: "install the app from its config (manifests, kustomization or Helm chart), hooks and waits included",
+    usage: 'nh install [--timeout DURATION] [--git-url URL] [--git-ref REF]',
+    description:
+      "Renders the app (application.manifestType, resourcePath), checks every resource with a server-side dry run,\n" +
+      'then runs the pre-install hooks, applies the resources (server-side apply, field manager nh) in kind order,\n' +
+      'holding each workload with a dependLabelSelector until what it waits for is ready, waits for the workloads,\n' +
+      'runs the post-install hooks and records the app on the cluster (ConfigMap nh-app-NAME). `nh plan` shows it first.',
+    flags: [{ name: 'timeout', type: 'string', value: 'DURATION', description: 'how long each hook and wait may take (default 5m)' }, ...SOURCE_FLAGS],
+    uses: { config: true, cluster: true },
+    load: async () => (await import('./apply.js')).runInstall,
+  },
+  {
+    name: 'upgrade',
+    summary: 'apply what changed in the rendered app; prune what it no longer renders',
+    usage: 'nh upgrade [--timeout DURATION] [--git-url URL] [--git-ref REF]',
+    flags: [{ name: 'timeout', type: 'string', value: 'DURATION', description: 'how long each hook and wait may take (default 5m)' }, ...SOURCE_FLAGS],
+    uses: { config: true, cluster: true },
+    load: async () => (await import('./apply.js')).runUpgrade,
+  },
+  {
+    name: 'uninstall',
+    summary: 'remove everything nh installed of the app (delete hooks run); never what it did not create',
+    usage: 'nh uninstall [--timeout DURATION]',
+    flags: [{ name: 'timeout', type: 'string', value: 'DURATION', description: 'how long each hook and deletion may take (default 5m)' }],
+    uses: { config: true, cluster: true },
+    load: async () => (await import('./apply.js')).runUninstall,
   },
   {
     name: 'status',

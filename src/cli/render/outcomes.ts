@@ -1,4 +1,5 @@
 /** After `nh up --detach` / `nh down`: one line per service, the cause and hint of each failure, a count. */
+import type { AppOutcome } from '../../execute/run-app.js';
 import type { ServiceOutcome } from '../../execute/run-plan.js';
 import type { Style } from '../terminal.js';
 
@@ -18,4 +19,13 @@ export function renderOutcomes(outcomes: readonly ServiceOutcome[], style: Style
   ].filter(([n]) => Number(n) > 0).map(([n, word]) => `${n} ${word}`);
   lines.push('', `${outcomes.length} service${outcomes.length === 1 ? '' : 's'}: ${parts.join(', ') || 'nothing to do'}.`, '');
   return lines.join('\n');
+}
+
+/** The app's line above the services': what the install, upgrade or uninstall did, or why it failed. */
+export function renderAppOutcome(outcome: AppOutcome, style: Style): string {
+  const mark = outcome.status === 'done' ? style.green('✓') : outcome.status === 'unchanged' ? style.dim('·') : style.red('✖');
+  const lines = ['', `${mark} app: ${outcome.summary}`];
+  for (const line of outcome.error?.message.split('\n').slice(1) ?? []) lines.push(`    ${line}`);
+  if (outcome.error?.hint) lines.push(`    ${style.dim('hint:')} ${outcome.error.hint}`);
+  return lines.join('\n') + '\n';
 }

@@ -85,7 +85,9 @@ test('v1 fields are converted to v2 with a migration warning', () => {
   const migration = problems.find((p) => p.code === 'v1-service');
   assert.ok(migration);
   assert.match(migration.hint ?? '', /devContainerImage → containers\[0\]\.dev\.image/);
-  assert.ok(problems.some((p) => p.code === 'not-used' && p.message.startsWith('`dependPodsLabelSelector`')));
+  // Converted to dependLabelSelector.pods, which the app install acts on.
+  assert.ok(!problems.some((p) => p.message.startsWith('`dependPodsLabelSelector`')));
+  assert.deepEqual(config.services[0]!.install.waitFor.pods, ['app=db']);
 });
 
 test('a v1 application config is read, its services converted', () => {
