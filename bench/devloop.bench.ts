@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   try {
     kubectl(['-n', namespace, 'apply', '-f', join(project, 'k8s')]);
     kubectl(['-n', namespace, 'rollout', 'status', 'deploy/booking-api', 'deploy/booking-inventory', '--timeout=180s']);
-    nh = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', 'booking-api', 'booking-inventory', '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
+    nh = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', '--no-install', 'booking-api', 'booking-inventory', '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
       env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -189,7 +189,7 @@ function benchBooking(): void {
     const up: number[] = [];
     const down: number[] = [];
     for (let run = 0; run < RUNS; run++) {
-      up.push(timedNh(namespace, cwd, ['up', '--detach']));
+      up.push(timedNh(namespace, cwd, ['up', '--detach', '--no-install']));
       down.push(timedNh(namespace, cwd, ['down']));
       settle(namespace, booking);
     }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm run demo`: the main job end to end. Brings up the local cluster (the first run builds it), deploys
-# the booking example into its own namespace, and runs `nh up` on it in the foreground: three services in
-# dev mode, synced, running, hot-reloading, with their ports on localhost (18080 web, 18081 api, 18082
-# inventory). Ctrl-C stops the processes and forwards; `nh down` (printed at the end) restores the workloads.
+# `npm run demo`: the main job end to end. Brings up the local cluster (the first run builds it) and runs
+# `nh up` on the booking example in its own namespace: nh installs the app from its config (k8s/), then puts
+# three services in dev mode, synced, running, hot-reloading, with their ports on localhost (18080 web, 18081
+# api, 18082 inventory). Ctrl-C stops the processes and forwards; `nh down` (printed at the end) restores the
+# workloads, `nh down --uninstall` also removes the app.
 #   NH_DEMO_NAMESPACE   namespace to use (default nh-demo)
 #   NH_DEMO_CHECK=1     do not stay in the foreground: check that the three services answer, then stop
 set -euo pipefail
@@ -19,11 +20,8 @@ export KUBECONFIG
 KUBECTL=/var/lib/nh-cluster/bin/kubectl
 [ -x "$KUBECTL" ] || KUBECTL=kubectl
 
-say "deploying examples/booking into namespace $NS"
+say "namespace $NS (nh up installs examples/booking into it)"
 "$KUBECTL" create namespace "$NS" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
-"$KUBECTL" -n "$NS" apply -f examples/booking/k8s/ >/dev/null
-"$KUBECTL" -n "$NS" rollout status deploy/booking-web deploy/booking-api deploy/booking-inventory --timeout=180s >&2 2>&1 \
-  || "$KUBECTL" -n "$NS" wait --for=condition=Available deploy --all --timeout=180s >&2
 
 NH=(node bin/nh.js)
 CONFIG=examples/booking/.nocalhost/config.yaml

@@ -25,7 +25,7 @@ test('the booking app is deployed', async () => {
 });
 
 test('nh plan shows every service entering dev mode, with the fields it changes', async () => {
-  const r = await runNh(ns(), ['plan', '-o', 'json', '--detailed-exitcode'], { cwd });
+  const r = await runNh(ns(), ['plan', '--no-install', '-o', 'json', '--detailed-exitcode'], { cwd });
   assert.equal(r.code, 2, r.stderr);
   const plan = JSON.parse(r.stdout) as PlanJson;
   assert.deepEqual(plan.services.map((s) => [s.service, s.action]), booking.services.map((s) => [s, 'enter']));
@@ -33,7 +33,7 @@ test('nh plan shows every service entering dev mode, with the fields it changes'
 });
 
 test('nh up --detach puts every service in dev mode with its dev pod ready', async () => {
-  const r = await runNh(ns(), ['up', '--detach', '--timeout', '2m'], { cwd });
+  const r = await runNh(ns(), ['up', '--detach', '--no-install', '--timeout', '2m'], { cwd });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /3 services: 3 changed\./);
   const status = JSON.parse((await runNh(ns(), ['status', '-o', 'json'], { cwd })).stdout) as StatusJson;
@@ -52,10 +52,10 @@ test('nh up --detach puts every service in dev mode with its dev pod ready', asy
 
 test('a second nh up --detach plans all noop and writes nothing', async () => {
   const before = booking.services.map((name) => getObject(ns(), 'deployment', name) as { metadata: { generation: number; annotations: Record<string, string> } });
-  const plan = JSON.parse((await runNh(ns(), ['plan', '-o', 'json'], { cwd })).stdout) as PlanJson;
+  const plan = JSON.parse((await runNh(ns(), ['plan', '--no-install', '-o', 'json'], { cwd })).stdout) as PlanJson;
   assert.deepEqual(plan.services.map((s) => s.action), ['noop', 'noop', 'noop']);
-  assert.equal((await runNh(ns(), ['plan', '--detailed-exitcode'], { cwd })).code, 0);
-  const r = await runNh(ns(), ['up', '--detach'], { cwd });
+  assert.equal((await runNh(ns(), ['plan', '--no-install', '--detailed-exitcode'], { cwd })).code, 0);
+  const r = await runNh(ns(), ['up', '--detach', '--no-install'], { cwd });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /3 services: 3 unchanged\./);
   const after = booking.services.map((name) => getObject(ns(), 'deployment', name) as { metadata: { generation: number; annotations: Record<string, string> } });
@@ -75,17 +75,17 @@ test('a changed config updates the service in place; services removed from the c
     '',
   ].join('\n'));
   // Another app in the namespace (named after its directory) leaves the booking app's services alone.
-  const other = JSON.parse((await runNh(ns(), ['plan', '-o', 'json'], { cwd: apiOnly() })).stdout) as PlanJson;
+  const other = JSON.parse((await runNh(ns(), ['plan', '--no-install', '-o', 'json'], { cwd: apiOnly() })).stdout) as PlanJson;
   assert.deepEqual(other.services.map((s) => [s.service, s.action]), [['booking-api', 'update']]);
   // The booking app itself (examples/booking has no application.name: its directory names it).
   const changed = apiOnly('booking');
-  const plan = JSON.parse((await runNh(ns(), ['plan', '-o', 'json'], { cwd: changed })).stdout) as PlanJson;
+  const plan = JSON.parse((await runNh(ns(), ['plan', '--no-install', '-o', 'json'], { cwd: changed })).stdout) as PlanJson;
   assert.deepEqual(plan.services.map((s) => [s.service, s.action, s.reason]), [
     ['booking-api', 'update', 'the config changed since entering dev mode'],
     ['booking-inventory', 'leave', 'service `booking-inventory` is no longer in the config'],
     ['booking-web', 'leave', 'service `booking-web` is no longer in the config'],
   ]);
-  const r = await runNh(ns(), ['up', '--detach', 'booking-api'], { cwd: changed });
+  const r = await runNh(ns(), ['up', '--detach', '--no-install', 'booking-api'], { cwd: changed });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /booking-api: updated, pod booking-api-\S+ ready/);
   const status = JSON.parse((await runNh(ns(), ['status', '-o', 'json'], { cwd })).stdout) as StatusJson;

@@ -50,9 +50,9 @@ async function killWhen(child: ChildProcess, when: number | (() => Promise<boole
 }
 
 async function convergesAndRestores(label: string): Promise<void> {
-  const up = await runNh(ns(), ['up', '--detach', '--timeout', '2m'], { cwd });
+  const up = await runNh(ns(), ['up', '--detach', '--no-install', '--timeout', '2m'], { cwd });
   assert.equal(up.code, 0, `${label}: up after the kill\n${up.stdout}${up.stderr}`);
-  const plan = await runNh(ns(), ['plan', '--detailed-exitcode'], { cwd });
+  const plan = await runNh(ns(), ['plan', '--no-install', '--detailed-exitcode'], { cwd });
   assert.equal(plan.code, 0, `${label}: plan after up is all noop\n${plan.stdout}`);
   const down = await runNh(ns(), ['down', '--timeout', '2m'], { cwd });
   assert.equal(down.code, 0, `${label}: down\n${down.stdout}${down.stderr}`);
@@ -77,13 +77,13 @@ const KILL_POINTS: readonly [string, number | (() => Promise<boolean>)][] = [
 
 for (const [label, when] of KILL_POINTS) {
   test(`SIGKILL of up --detach ${label}: up converges, down restores exactly`, async () => {
-    await killWhen(spawnNh(ns(), ['up', '--detach'], { cwd }), when);
+    await killWhen(spawnNh(ns(), ['up', '--detach', '--no-install'], { cwd }), when);
     await convergesAndRestores(label);
   });
 }
 
 test('SIGKILL of down mid-way: down again restores exactly', async () => {
-  assert.equal((await runNh(ns(), ['up', '--detach'], { cwd })).code, 0);
+  assert.equal((await runNh(ns(), ['up', '--detach', '--no-install'], { cwd })).code, 0);
   await killWhen(spawnNh(ns(), ['down'], { cwd }), () => anyDeployment((a) => !('nh.dev/state' in a)));
   const down = await runNh(ns(), ['down'], { cwd });
   assert.equal(down.code, 0, down.stdout + down.stderr);
