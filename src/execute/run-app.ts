@@ -11,6 +11,9 @@ import { AppWatch, jobCondition, jobsComplete, normalizeSelector, podsReady, wor
 import { CONFIG_MAP, mapLimit } from '../kube/observe-app.js';
 import { APP_LABEL, HOOK_LABEL, recordName, recordObject, resourceKey, type AppRecord, type InventoryItem } from '../model/app-record.js';
 import type { KubeObject } from '../model/kube-object.js';
+import type { ExecEndpoint } from '../kube/exec.js';
+import { isReady } from '../kube/pods.js';
+import { parseAddress, probeAddress, targetPort } from '../forward/address-probe.js';
 import type { AppPlan, ResourceChange } from '../plan/app-types.js';
 
 export interface AppExecuteDeps {
@@ -20,6 +23,8 @@ export interface AppExecuteDeps {
   /** Workloads (`Kind/name`) dev mode replaces at once: waiting for their original pods would only slow `nh up`. */
   readonly skipReady: ReadonlySet<string>;
   readonly onProgress: (line: string) => void;
+  /** For dependLabelSelector.tcp/.http: tunnels to the Service's pods. */
+  readonly endpoint: () => Promise<ExecEndpoint>;
 }
 
 export interface AppOutcome {
@@ -29,6 +34,7 @@ export interface AppOutcome {
 }
 
 const JOB: ApiResource = { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true };
+const SERVICE: ApiResource = { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true };
 const POLL_MS = 250;
 const HOOK_LOG_LINES = 30;
 
@@ -133,12 +139,7 @@ class AppRun {
   }
 
   private async waitForDependencies(change: ResourceChange): Promise<void> {
-    const { service, waits } = change.waitFor!;
-    if (waits.tcp.length || waits.http.length) {
-      throw new NhError('NH_NOT_IMPLEMENTED', `service \`${service}\`: dependLabelSelector.tcp and .http are not supported yet`, {
-        hint: 'wait for the pods behind the address with dependLabelSelector.pods instead',
-      });
-    }
+    const { waits } = change.waitFor!;
     const checks: { what: string; check: () => Check | undefined }[] = [
       ...waits.pods.map(normalizeSelector).map((s) => ({ what: `pods ${s} Ready`, check: () => podsReady(this.watch, s) })),
       ...waits.jobs.map(normalizeSelector).map((s) => ({ what: `jobs ${s} complete`, check: () => jobsComplete(this.watch, s) })),
@@ -152,6 +153,41 @@ class AppRun {
       }
       return { done: true };
     }, { timeoutMs: this.deps.timeoutMs, signal: this.deps.signal, onProgress: (line) => this.deps.onProgress(`${describe(change)}: ${line}`), what: `${what} (before ${describe(change)})` });
+    const addresses = [...waits.tcp.map((a) => ({ text: a, kind: 'tcp' as const })), ...waits.http.map((a) => ({ text: a, kind: 'http' as const }))];
+    await Promise.all(addresses.map((a) => this.waitForAddress(change, a.text, a.kind)));
+  }
+
+  /** A Service address answers through a tunnel to one of its ready pods; checked about once a second. */
+  private async waitForAddress(change: ResourceChange, text: string, kind: 'tcp' | 'http'): Promise<void> {
+    const address = parseAddress(text, kind);
+    if (!address) {
+      throw new NhError('NH_CONFIG_INVALID', `dependLabelSelector.${kind} \`${text}\` is not ${kind === 'tcp' ? 'SERVICE:PORT' : 'http://SERVICE:PORT/PATH'}`, {
+        hint: 'name a Service of the namespace and one of its ports',
+      });
+    }
+    const { kube, signal, timeoutMs } = this.deps;
+    const endpoint = await this.deps.endpoint();
+    const deadline = Date.now() + timeoutMs;
+    let why = 'not checked yet';
+    for (;;) {
+      const service = await kube.getObject(SERVICE, this.plan.namespace, address.service);
+      const selector = Object.entries(((service?.['spec'] as { selector?: Record<string, string> } | undefined)?.selector) ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+      const pod = selector ? this.watch.objects('Pod', selector)?.find(isReady) : undefined;
+      const port = service && pod ? targetPort(service, address.port, pod) : undefined;
+      if (!service) why = `no Service \`${address.service}\` yet`;
+      else if (!selector) why = `Service \`${address.service}\` has no selector`;
+      else if (!pod) why = `no ready pod behind Service \`${address.service}\``;
+      else if (port === undefined) why = `Service \`${address.service}\` has no port ${address.port}`;
+      else {
+        const failure = await probeAddress(endpoint, { namespace: this.plan.namespace, pod: pod.metadata.name, port }, address.path);
+        if (!failure) return;
+        why = failure;
+      }
+      this.deps.onProgress(`${describe(change)} waits for ${text}: ${why}`);
+      if (Date.now() > deadline) throw new NhError('NH_WAIT_TIMEOUT', `timed out waiting for ${text} (before ${describe(change)}): ${why}`, { hint: 'raise --timeout, or check the Service and its pods' });
+      if (signal.aborted) throw new NhError('NH_EXEC_ABORTED', `stopped while waiting for ${text}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
   }
 
   private async waitReady(changed: readonly ResourceChange[], results: ReadonlyMap<string, KubeObject>): Promise<void> {

@@ -6,7 +6,7 @@ import { executeAppPlan, type AppOutcome } from '../../execute/run-app.js';
 import { executeRun, type AppStep } from '../../execute/run-plan.js';
 import { NhError } from '../../errors.js';
 import type { AppPlan } from '../../plan/app-types.js';
-import { flag, type ParsedCommandLine } from '../args.js';
+import { flag, stringOption, type ParsedCommandLine } from '../args.js';
 import type { CliContext } from '../context.js';
 import { renderAppOutcome, renderOutcomes } from '../render/outcomes.js';
 import { renderAppPlanProblems } from '../render/plan.js';
@@ -47,7 +47,7 @@ async function apply(ctx: CliContext, args: ParsedCommandLine, mode: 'up' | 'dow
     const appPlan = installing ? await planAppFor({ ctx, args, config: session.config, kube: session.kube }, 'install') : undefined;
     if (appPlan?.action === 'error') return failPlan(ctx, appPlan);
     const devPlan = mode === 'up' ? await session.plan(appPlan) : await session.plan();
-    const step = appPlan && appPlan.action !== 'noop' ? appStep(appPlan, session, args, abort.signal, devPlan.services.map((s) => `${s.workload.kind}/${s.workload.name}`)) : undefined;
+    const step = appPlan && appPlan.action !== 'noop' ? appStep(ctx, appPlan, session, args, abort.signal, devPlan.services.map((s) => `${s.workload.kind}/${s.workload.name}`)) : undefined;
     // Without an app step the plan just made is current; after one, dev mode is planned from a fresh read.
     const { app, services } = await executeRun({ ...(step ? { app: step } : {}), devPlan: step ? () => session.plan() : async () => devPlan }, {
       kube: session.kube,
@@ -99,20 +99,25 @@ async function uninstallWith(ctx: CliContext, args: ParsedCommandLine, session: 
 }
 
 async function runAppOnly(ctx: CliContext, args: ParsedCommandLine, session: DevSession, plan: AppPlan, signal: AbortSignal): Promise<number> {
-  const { app } = await executeRun({ app: appStep(plan, session, args, signal, []), devPlan: async () => ({ namespace: plan.namespace, identity: ctx.identity, createdAt: ctx.now().toISOString(), services: [] }) }, {
+  const { app } = await executeRun({ app: appStep(ctx, plan, session, args, signal, []), devPlan: async () => ({ namespace: plan.namespace, identity: ctx.identity, createdAt: ctx.now().toISOString(), services: [] }) }, {
     kube: session.kube, renderer: rendererFor(ctx), timeoutMs: timeoutOf(args), signal,
     replan: (service) => session.planService(service), planRestore: (service) => session.planService(service, true),
   });
   return reportApp(ctx, app);
 }
 
-function appStep(plan: AppPlan, session: DevSession, args: ParsedCommandLine, signal: AbortSignal, devWorkloads: readonly string[]): AppStep {
+function clusterOptions(args: ParsedCommandLine) {
+  return { kubeconfig: stringOption(args.options, 'kubeconfig'), context: stringOption(args.options, 'context'), namespace: stringOption(args.options, 'namespace') };
+}
+
+function appStep(ctx: CliContext, plan: AppPlan, session: DevSession, args: ParsedCommandLine, signal: AbortSignal, devWorkloads: readonly string[]): AppStep {
   return {
     title: `app ${plan.app}: ${plan.action} — ${plan.reason}`,
     // Post hooks run against a ready app; without them, dev mode replaces these pods anyway.
     run: (onProgress) => executeAppPlan(plan, {
       kube: session.kube, timeoutMs: timeoutOf(args), signal, onProgress,
       skipReady: new Set(plan.hooks.after.length ? [] : devWorkloads),
+      endpoint: () => ctx.execEndpoint(clusterOptions(args)),
     }),
   };
 }
