@@ -4,6 +4,7 @@
 
 : "${NH_K8S_VERSION:=1.34.4}"          # k8s.io/kubernetes version (staging modules use 0.<minor>.<patch>)
 : "${NH_ETCD_VERSION:=3.6.16}"         # go.etcd.io/etcd/server/v3 version
+: "${NH_HELM_VERSION:=3.22.0}"         # helm.sh/helm/v3 version (tools.sh; for nh's app installer: helm charts)
 : "${NH_CLUSTER_CACHE:=/opt/nh-cluster}"             # built binaries + build workspaces (outside the repo)
 : "${NH_CLUSTER_ROOT:=/var/lib/nh-cluster}"          # state, pki, pid files, logs, kubeconfig
 : "${NH_CLUSTER_RUN:=/run/nh-cluster}"               # sockets, containerd state, runc root
@@ -11,6 +12,8 @@
 : "${NH_IMAGE_CACHE:=$NH_VAR_CACHE/images}"           # image layers + archives, keyed by input hashes
 
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
+# Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` (in $NH_BIN/kubectl).
+NH_TOOLS_BIN="$NH_CLUSTER_CACHE/helm-v$NH_HELM_VERSION/bin"
 NH_LOGS="$NH_CLUSTER_ROOT/logs"
 NH_PIDS="$NH_CLUSTER_ROOT/pids"
 NH_PKI="$NH_CLUSTER_ROOT/pki"

@@ -6,6 +6,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/lib.sh"
 ok=1
 printf '%-26s %s\n' "binaries" "$NH_BIN $([ -f "$NH_BIN/.complete" ] && echo '(built)' || echo '(NOT BUILT: run build.sh)')"
+printf '%-26s %s\n' "tools (helm v$NH_HELM_VERSION)" "$NH_TOOLS_BIN $([ -f "$NH_TOOLS_BIN/.complete" ] && echo '(built)' || echo '(NOT BUILT: run tools.sh)')"
 for c in $NH_COMPONENTS; do
   if pid=$(nh_pid "$c"); then printf '%-26s running (pid %s)\n' "$c" "$pid"
   else printf '%-26s STOPPED\n' "$c"; ok=0; fi

@@ -36,6 +36,7 @@ command -v containerd >/dev/null && command -v runc >/dev/null && [ -x /usr/lib/
 # ---------------------------------------------------------------- 2. binaries and host checks
 bash "$HERE/build.sh"
 mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl
+bash "$HERE/tools.sh"   # helm for nh's app installer -> $NH_TOOLS_BIN, stable path $NH_CLUSTER_ROOT/tools-bin
 mkdir -p "$NH_LOGS" "$NH_PIDS" "$NH_CONF/cni" "$NH_CLUSTER_RUN" "$NH_CLUSTER_ROOT/kubelet" "$NH_CLUSTER_ROOT/cni-ipam" "$NH_CLUSTER_ROOT/pod-logs"
 
 # Leftovers of a cluster that was killed rather than stopped with down.sh (e.g. the machine's session ended):

@@ -2,7 +2,7 @@
 // the kubeconfig, @kubernetes/client-node clients, kubectl, and a namespace per test file or test.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -15,6 +15,17 @@ export const clusterRoot = process.env.NH_CLUSTER_ROOT ?? '/var/lib/nh-cluster';
 export const kubeconfigPath = process.env.NH_KUBECONFIG ?? join(clusterRoot, 'kubeconfig');
 /** kubectl of the cluster's own version (symlinked by up.sh), else the one on PATH. */
 export const kubectlPath = existsSync(join(clusterRoot, 'bin', 'kubectl')) ? join(clusterRoot, 'bin', 'kubectl') : 'kubectl';
+/** helm for nh's app installer, built by scripts/cluster/tools.sh (symlinked there, like `bin`). */
+export const toolsBinDir = process.env.NH_TOOLS_BIN ?? join(clusterRoot, 'tools-bin');
+
+/**
+ * PATH for the processes nh spawns (helm, kubectl for `kubectl kustomize`): the cluster's tools and binaries,
+ * of the cluster's versions, come before whatever is on PATH.
+ */
+export function clusterToolsPath(path: string = process.env.PATH ?? ''): string {
+  return [toolsBinDir, join(clusterRoot, 'bin'), ...(path ? [path] : [])].join(delimiter);
+}
+
 /** Label put on every namespace made by these helpers, so leftovers can be found. */
 export const E2E_LABEL = 'nh.dev/e2e';
 

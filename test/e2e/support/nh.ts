@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../support/paths.js';
-import { kubeconfigPath, kubectl, type RunResult } from './cluster.js';
+import { clusterToolsPath, kubeconfigPath, kubectl, type RunResult } from './cluster.js';
 
 const nhBin = join(repoRoot, 'bin', 'nh.js');
 
@@ -16,11 +16,11 @@ export interface NhOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Starts `nh <args> --kubeconfig … -n <namespace>` (no color, not a TTY). */
+/** Starts `nh <args> --kubeconfig … -n <namespace>` (no color, not a TTY; helm and kubectl of the cluster first on PATH). */
 export function spawnNh(namespace: string, args: readonly string[], options: NhOptions = {}): ChildProcess {
   return spawn(process.execPath, [nhBin, ...args, '--kubeconfig', options.kubeconfig ?? kubeconfigPath, '-n', namespace], {
     cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: options.identity ?? 'e2e@test', ...options.env },
+    env: { ...process.env, PATH: clusterToolsPath(), NO_COLOR: '1', NH_IDENTITY: options.identity ?? 'e2e@test', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
