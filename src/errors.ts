@@ -44,7 +44,8 @@ export type ErrorCode =
   | 'NH_HOOK_FAILED'
   | 'NH_WAIT_TIMEOUT'
   | 'NH_APP_RECORD_INVALID'
-  | 'NH_APP_NOT_INSTALLED';
+  | 'NH_APP_NOT_INSTALLED'
+  | 'NH_APP_INSTALLED';
 
 export interface NhErrorOptions {
   readonly hint?: string;

@@ -181,9 +181,8 @@ class NodeKubeClient implements KubeClient {
   }
 
   async deleteObject(resource: ApiResource, namespace: string | undefined, name: string): Promise<void> {
-    await this.send(operation('delete', resource, namespace, name), 'DELETE', apiResourcePath(resource, namespace, name), {
-      allow404: true, body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground' }), contentType: 'application/json',
-    });
+    // As a query parameter: Node sends a DELETE body without a length, which would corrupt the keep-alive connection.
+    await this.send(operation('delete', resource, namespace, name), 'DELETE', apiResourcePath(resource, namespace, name) + query({ propagationPolicy: 'Foreground' }), { allow404: true });
   }
 
   close(): void {

@@ -77,7 +77,7 @@ async function applyApp(ctx: CliContext, args: ParsedCommandLine, verb: 'install
     const plan = (await planAppFor({ ctx, args, config: session.config, kube: session.kube }, 'install'))!;
     if (plan.action === 'error') return failPlan(ctx, plan);
     if (verb === 'install' && plan.previous?.status === 'installed') {
-      throw new NhError('NH_USAGE', `app \`${plan.app}\` is already installed in namespace \`${plan.namespace}\` (revision ${plan.previous.revision})`, { hint: '`nh upgrade` applies what changed; `nh plan` shows it' });
+      throw new NhError('NH_APP_INSTALLED', `app \`${plan.app}\` is already installed in namespace \`${plan.namespace}\` (revision ${plan.previous.revision})`, { hint: '`nh upgrade` applies what changed; `nh plan` shows it' });
     }
     if (verb === 'upgrade' && !plan.previous) {
       throw new NhError('NH_APP_NOT_INSTALLED', `app \`${plan.app}\` is not installed in namespace \`${plan.namespace}\``, { hint: '`nh install` (or `nh up`) installs it' });

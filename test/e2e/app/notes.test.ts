@@ -17,7 +17,7 @@ const cwd = mkdtempSync(join(tmpdir(), 'nh-notes-'));
 cpSync(join(repoRoot, 'examples/notes'), cwd, { recursive: true });
 
 interface AppPlanJson {
-  app: { action: string; reason: string; resources: { kind: string; name: string; action: string; reason: string; fields: string[]; waitsFor?: unknown }[]; hooks: { before: string[]; after: string[] } };
+  app: { action: string; reason: string; resources: { kind: string; name: string; action: string; reason: string; fields: string[]; waitsFor?: unknown }[]; hooks: { before: string[]; after: string[]; phases: string[] } };
   services: { service: string; action: string; reason: string }[];
 }
 
@@ -32,7 +32,7 @@ test('nh plan on an empty namespace shows every resource to create, the hooks, t
   assert.equal(plan.app.action, 'install');
   assert.deepEqual(plan.app.resources.map((x) => [x.kind, x.action]).sort(), [['ConfigMap', 'create'], ['Deployment', 'create'], ['Deployment', 'create'], ['Service', 'create'], ['Service', 'create']]);
   assert.ok(plan.app.resources.find((x) => x.name === 'notes-api' && x.kind === 'Deployment')?.waitsFor);
-  assert.deepEqual(plan.app.hooks, { before: ['notes-migrate'], after: ['notes-smoke'] });
+  assert.deepEqual([plan.app.hooks.before, plan.app.hooks.after], [['notes-migrate'], ['notes-smoke']]);
   assert.deepEqual(plan.services.map((s) => [s.service, s.action]), [['notes-api', 'enter']]);
   // Nothing was written: plan is read-only (the dry run persisted nothing).
   assert.equal(kubectl(['-n', ns(), 'get', 'deploy,cm,svc,job', '-o', 'name']).stdout.split('\n').filter((l) => l && !l.includes('kube-root-ca')).length, 0);
