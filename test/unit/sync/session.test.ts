@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SyncAgent } from '../../../src/sync/agent.js';
 import { SyncSession, type SyncEvent } from '../../../src/sync/session.js';
-import { tarOf } from '../../support/tar.js';
+import { tarNumber, tarOf } from '../../support/tar.js';
 import type { TreeEntry } from '../../../src/sync/tree.js';
 import type { WatchTree } from '../../../src/sync/watcher.js';
 
@@ -56,7 +56,7 @@ class FakeContainer implements SyncAgent {
       const header = data.subarray(at, at + 512);
       if (header.every((b) => b === 0)) break;
       const field = (offset: number, length: number) => header.subarray(offset, offset + length).toString('utf8').replace(/\0.*$/s, '');
-      const size = parseInt(field(124, 12), 8);
+      const size = tarNumber(header.subarray(124, 136));
       const type = field(156, 1);
       const body = data.subarray(at + 512, at + 512 + size);
       at += 512 + Math.ceil(size / 512) * 512;
