@@ -7,7 +7,7 @@
  */
 import type { SyncAgent } from './agent.js';
 import { PendingChanges, DEFAULT_BATCH_TIMING, type BatchTiming } from './batch.js';
-import { archiveChunks, hashLocalFiles, scanLocalTree, statEntry, type LocalScan, type Unsupported } from './local-tree.js';
+import { archiveChunks, hashLocalFiles, openForReading, scanLocalTree, statEntry, type LocalScan, type OpenFile, type Unsupported } from './local-tree.js';
 import { pathProblem, isWithin } from './paths.js';
 import { contentChecks, planLiveBatch, planSync, type Difference, type SyncPlan } from './plan.js';
 import { SyncRules, type RuleSettings } from './rules.js';
@@ -42,6 +42,8 @@ export interface SyncSessionOptions {
   readonly connect: (signal: AbortSignal) => Promise<SyncAgent>;
   readonly onEvent?: (event: SyncEvent) => void;
   readonly watch?: WatchTree;
+  /** Opens local files for reading (default: read-only, never through a symlink). */
+  readonly openFile?: OpenFile;
   readonly now?: () => number;
   /** Files above this size are reported, not sent (default 1 GiB). */
   readonly maxFileBytes?: number;
@@ -67,12 +69,14 @@ export class SyncSession {
   private readonly reported = new Set<string>();
   private readonly now: () => number;
   private readonly maxFileBytes: number;
+  private readonly openFile: OpenFile;
 
   constructor(private readonly options: SyncSessionOptions) {
     this.service = options.service;
     this.rules = SyncRules.compile(options.settings);
     this.now = options.now ?? Date.now;
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.openFile = options.openFile ?? openForReading;
   }
 
   /** One initial delta against the current pod. */
@@ -223,7 +227,7 @@ export class SyncSession {
     this.rules = scan.rules;
     const remote = treeOf(remoteEntries);
     const checks = contentChecks(scan.tree, remote, trustMtime);
-    const [local, remoteHashes] = await Promise.all([hashLocalFiles(this.options.localRoot, checks.hash), agent.hash(checks.hash)]);
+    const [local, remoteHashes] = await Promise.all([hashLocalFiles(this.options.localRoot, checks.hash, this.openFile), agent.hash(checks.hash)]);
     const plan = planSync(scan.tree, remote, { local, remote: remoteHashes, sameByStat: checks.sameByStat }, this.rules, this.maxFileBytes);
     this.known = new Map([...scan.tree.values()].map((e) => [e.path, e.kind]));
     for (const entry of remoteEntries) if (!this.known.has(entry.path) && this.rules.selects(entry.path, entry.kind === 'dir')) this.known.set(entry.path, entry.kind);
@@ -269,7 +273,7 @@ export class SyncSession {
       if (this.known.get(path) === 'dir') for (const known of this.known.keys()) if (isWithin(known, path)) this.known.delete(known);
       this.known.delete(path);
     }
-    if (puts.length > 0) await agent.put(archiveSize(puts), archiveChunks(this.options.localRoot, puts));
+    if (puts.length > 0) await agent.put(archiveSize(puts), archiveChunks(this.options.localRoot, puts, this.openFile));
     for (const entry of puts) this.known.set(entry.path, entry.kind);
   }
 
