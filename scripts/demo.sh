@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 NS=${NH_DEMO_NAMESPACE:-nh-demo}
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-if [ ! -d node_modules ]; then say "installing dependencies (npm ci)"; npm ci --no-audit --no-fund >&2; fi
+node scripts/ensure-deps.mjs
 say "building nh"
 npm run --silent build >&2
 say "starting the local cluster (the first run builds Kubernetes and the images: see scripts/cluster/README.md)"

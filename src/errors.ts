@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'NH_EXEC_LOST'
   | 'NH_EXEC_ABORTED'
   | 'NH_SYNC_FAILED'
+  | 'NH_SYNC_UNREADABLE'
   | 'NH_SYNC_NO_POD'
   // dev loop (issue 6)
   | 'NH_PORT_IN_USE'

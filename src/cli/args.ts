@@ -75,26 +75,50 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   const dashdash = argv.indexOf('--');
   const words = dashdash < 0 ? argv : argv.slice(0, dashdash);
   const rest = dashdash < 0 ? [] : argv.slice(dashdash + 1);
-  const name = words.find((w) => !w.startsWith('-'));
-  if (name === undefined) {
+  const located = locateCommand(words);
+  if (located === undefined) {
     const top = parse(words, [...COMMON_FLAGS, { name: 'version', type: 'boolean', description: 'print the version' }]);
     return { command: undefined, options: top.values, positionals: [], rest };
   }
+  const name = words[located.index]!;
   const command = commands.find((c) => c.name === name);
   if (!command) {
     throw new UsageError(`unknown command \`${name}\``, `commands: ${commands.map((c) => c.name).join(', ')}`);
   }
-  const index = words.indexOf(name);
-  const parsed = parse([...words.slice(0, index), ...words.slice(index + 1)], flagsOf(command), command);
+  const parsed = parse([...located.leadingFlags, ...words.slice(located.index + 1)], flagsOf(command), command);
   return { command, options: parsed.values, positionals: parsed.positionals, rest };
 }
 
-function parse(words: readonly string[], flags: readonly FlagSpec[], command?: CommandSpec) {
-  const options = Object.fromEntries(
+const GLOBAL_FLAGS: readonly FlagSpec[] = [...CONFIG_FLAGS, ...CLUSTER_FLAGS, ...COMMON_FLAGS];
+
+/**
+ * Where the command's name is: the first word that is neither a flag nor the value of a global flag
+ * (`nh -f app.yaml validate`). The flags before it come back in long form: there a short flag is the global
+ * one, even for a command that gives the letter a meaning of its own (`nh -f app.yaml logs` is not --follow).
+ */
+function locateCommand(words: readonly string[]): { index: number; leadingFlags: string[] } | undefined {
+  const known = new Set(GLOBAL_FLAGS.map((f) => f.name));
+  // Not strict: a flag unknown here is left for the command's own parse to judge.
+  const { tokens } = parseArgs({ args: [...words], options: parseArgsOptions(GLOBAL_FLAGS), allowPositionals: true, strict: false, tokens: true });
+  const leadingFlags: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') return { index: token.index, leadingFlags };
+    if (token.kind !== 'option') continue;
+    const spelled = known.has(token.name) ? `--${token.name}` : token.rawName;
+    leadingFlags.push(token.value === undefined ? spelled : `${spelled}=${token.value}`);
+  }
+  return undefined;
+}
+
+function parseArgsOptions(flags: readonly FlagSpec[]) {
+  return Object.fromEntries(
     flags.map((f) => [f.name, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }]),
   );
+}
+
+function parse(words: readonly string[], flags: readonly FlagSpec[], command?: CommandSpec) {
   try {
-    return parseArgs({ args: [...words], options, allowPositionals: true, strict: true });
+    return parseArgs({ args: [...words], options: parseArgsOptions(flags), allowPositionals: true, strict: true });
   } catch (e) {
     const message = (e as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
     throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1), command ? `run \`nh ${command.name} --help\`` : undefined);

@@ -188,6 +188,9 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
         case 'skipped':
           notice(options, name, 'warn', `not synced: ${event.path} (${event.reason})`);
           return;
+        case 'unreadable':
+          notice(options, name, 'warn', `sync: ${event.error.message} (${event.error.hint})`);
+          return;
         case 'ready':
           return;
       }

@@ -56,9 +56,10 @@ export interface ContentChecks {
  * (nh's tar sets it) is taken as equal, as rsync's quick check does: a re-sync of an unchanged tree then
  * hashes nothing. Not when the local mtime second is not older than the second the copy was written: an
  * edit right after a sync, in the same second, keeps size and mtime second (git's "racy clean" case).
- * Anything writing in the container moves the mtime; `nh sync --check` always hashes.
+ * Anything writing in the container moves the mtime; `nh sync --check` always hashes. Nor for the `distrusted`
+ * paths: files nh failed to read when it last sent them, whose copy may be damaged with the right size and mtime.
  */
-export function contentChecks(local: Tree, remote: Tree, trustMtime: boolean): ContentChecks {
+export function contentChecks(local: Tree, remote: Tree, trustMtime: boolean, distrusted: ReadonlySet<string> = new Set()): ContentChecks {
   const hash: string[] = [];
   const sameByStat = new Set<string>();
   for (const entry of local.values()) {
@@ -66,7 +67,7 @@ export function contentChecks(local: Tree, remote: Tree, trustMtime: boolean): C
     if (entry.kind !== 'file' || other?.kind !== 'file' || other.size !== entry.size) continue;
     const second = Math.floor(entry.mtimeMs / 1000);
     const racy = other.writtenMs !== undefined && second >= Math.floor(other.writtenMs / 1000);
-    if (trustMtime && !racy && second === Math.floor(other.mtimeMs / 1000)) sameByStat.add(entry.path);
+    if (trustMtime && !racy && !distrusted.has(entry.path) && second === Math.floor(other.mtimeMs / 1000)) sameByStat.add(entry.path);
     else hash.push(entry.path);
   }
   return { hash: hash.sort(), sameByStat };

@@ -7,11 +7,11 @@
  */
 import type { SyncAgent } from './agent.js';
 import { PendingChanges, DEFAULT_BATCH_TIMING, type BatchTiming } from './batch.js';
-import { archiveChunks, hashLocalFiles, scanLocalTree, statEntry, type LocalScan, type Unsupported } from './local-tree.js';
+import { localArchive, type UnreadableFileError } from './local-archive.js';
+import { hashLocalFiles, openForReading, scanLocalTree, statEntry, type LocalScan, type OpenFile, type Unsupported } from './local-tree.js';
 import { pathProblem, isWithin } from './paths.js';
 import { contentChecks, planLiveBatch, planSync, type Difference, type SyncPlan } from './plan.js';
 import { SyncRules, type RuleSettings } from './rules.js';
-import { archiveSize } from './tar.js';
 import { treeOf, type EntryKind, type TreeEntry } from './tree.js';
 import { watchTree, type WatchTree } from './watcher.js';
 
@@ -30,6 +30,8 @@ export type SyncEvent =
       readonly writtenAt: number;
     }
   | { readonly type: 'skipped'; readonly service: string; readonly path: string; readonly reason: string }
+  /** A file nh cannot read: not written in the container; tried again with each batch and delta until sent. */
+  | { readonly type: 'unreadable'; readonly service: string; readonly path: string; readonly error: UnreadableFileError }
   | { readonly type: 'error'; readonly service: string; readonly error: Error; readonly retryInMs: number }
   | { readonly type: 'pod-lost'; readonly service: string; readonly error: Error }
   | { readonly type: 'pod-back'; readonly service: string };
@@ -42,6 +44,8 @@ export interface SyncSessionOptions {
   readonly connect: (signal: AbortSignal) => Promise<SyncAgent>;
   readonly onEvent?: (event: SyncEvent) => void;
   readonly watch?: WatchTree;
+  /** Opens local files for reading (default: read-only, never through a symlink). */
+  readonly openFile?: OpenFile;
   readonly now?: () => number;
   /** Files above this size are reported, not sent (default 1 GiB). */
   readonly maxFileBytes?: number;
@@ -65,14 +69,18 @@ export class SyncSession {
   /** Kinds of the synced paths in the container, as nh last saw or wrote them. */
   private known = new Map<string, EntryKind>();
   private readonly reported = new Set<string>();
+  /** Files nh could not read when it last tried to send them. */
+  private readonly unreadable = new Set<string>();
   private readonly now: () => number;
   private readonly maxFileBytes: number;
+  private readonly openFile: OpenFile;
 
   constructor(private readonly options: SyncSessionOptions) {
     this.service = options.service;
     this.rules = SyncRules.compile(options.settings);
     this.now = options.now ?? Date.now;
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.openFile = options.openFile ?? openForReading;
   }
 
   /** One initial delta against the current pod. */
@@ -222,8 +230,8 @@ export class SyncSession {
     const [scan, remoteEntries] = await Promise.all([scanning, agent.list(this.rules.prunableNames())]);
     this.rules = scan.rules;
     const remote = treeOf(remoteEntries);
-    const checks = contentChecks(scan.tree, remote, trustMtime);
-    const [local, remoteHashes] = await Promise.all([hashLocalFiles(this.options.localRoot, checks.hash), agent.hash(checks.hash)]);
+    const checks = contentChecks(scan.tree, remote, trustMtime, this.unreadable);
+    const [local, remoteHashes] = await Promise.all([hashLocalFiles(this.options.localRoot, checks.hash, this.openFile), agent.hash(checks.hash)]);
     const plan = planSync(scan.tree, remote, { local, remote: remoteHashes, sameByStat: checks.sameByStat }, this.rules, this.maxFileBytes);
     this.known = new Map([...scan.tree.values()].map((e) => [e.path, e.kind]));
     for (const entry of remoteEntries) if (!this.known.has(entry.path) && this.rules.selects(entry.path, entry.kind === 'dir')) this.known.set(entry.path, entry.kind);
@@ -235,14 +243,16 @@ export class SyncSession {
     const { plan, unsupported } = await this.compare(agent, true, scanning);
     for (const { path, reason } of unsupported) this.skip(path, reason);
     for (const entry of plan.tooLarge) this.skip(entry.path, tooLargeReason(entry.size, this.maxFileBytes));
-    await this.apply(agent, plan.deletes, plan.puts);
-    this.emit({ type: 'batch', service: this.options.service, initial: true, written: plan.puts.length, deleted: plan.deletes.length, bytes: plan.bytes, savedAt: startedAt, writtenAt: this.now() });
+    const written = await this.apply(agent, plan.deletes, plan.puts);
+    this.emit({ type: 'batch', service: this.options.service, initial: true, written: written.length, deleted: plan.deletes.length, bytes: fileBytes(written), savedAt: startedAt, writtenAt: this.now() });
     return plan;
   }
 
-  private async sendBatch(agent: SyncAgent, paths: readonly string[], firstAt: number): Promise<void> {
+  private async sendBatch(agent: SyncAgent, changed: readonly string[], firstAt: number): Promise<void> {
     const changes = new Map<string, TreeEntry | undefined>();
-    for (const path of paths) {
+    // Unreadable files are tried again with every batch: a chmod raises an event for the file, but a change
+    // elsewhere (its directory's mode, an ACL, the owner) may not.
+    for (const path of new Set([...changed, ...this.unreadable])) {
       if (pathProblem(path)) continue;
       // A path inside an ignored directory never reaches here (not watched); the rest is judged by the plan.
       changes.set(path, await statEntry(this.options.localRoot, path));
@@ -257,23 +267,50 @@ export class SyncSession {
     const plan = planLiveBatch(changes, this.known, this.rules, this.maxFileBytes);
     for (const entry of plan.tooLarge) this.skip(entry.path, tooLargeReason(entry.size, this.maxFileBytes));
     if (plan.deletes.length === 0 && plan.puts.length === 0) return;
-    await this.apply(agent, plan.deletes, plan.puts);
-    const bytes = plan.puts.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
-    this.emit({ type: 'batch', service: this.options.service, initial: false, written: plan.puts.length, deleted: plan.deletes.length, bytes, savedAt: firstAt, writtenAt: this.now() });
+    const written = await this.apply(agent, plan.deletes, plan.puts);
+    // Nothing changed in the container (every file unreadable): nothing to reload.
+    if (written.length === 0 && plan.deletes.length === 0) return;
+    this.emit({ type: 'batch', service: this.options.service, initial: false, written: written.length, deleted: plan.deletes.length, bytes: fileBytes(written), savedAt: firstAt, writtenAt: this.now() });
   }
 
-  private async apply(agent: SyncAgent, deletes: readonly string[], puts: readonly TreeEntry[]): Promise<void> {
+  /** Deletes, then puts what can be read; returns the entries written. */
+  private async apply(agent: SyncAgent, deletes: readonly string[], puts: readonly TreeEntry[]): Promise<TreeEntry[]> {
+    // An unreadable file that is no longer to be sent (gone, ignored, too large, or the same on both sides) is done with.
+    const putting = new Set(puts.map((e) => e.path));
+    for (const path of this.unreadable) if (!putting.has(path)) this.unreadable.delete(path);
     await agent.remove(deletes);
     for (const path of deletes) {
       // Only a directory has entries below it to forget; a burst of file deletes stays linear.
       if (this.known.get(path) === 'dir') for (const known of this.known.keys()) if (isWithin(known, path)) this.known.delete(known);
       this.known.delete(path);
     }
-    if (puts.length > 0) await agent.put(archiveSize(puts), archiveChunks(this.options.localRoot, puts));
+    if (puts.length === 0) return [];
+    const failed = new Set<string>();
+    const archive = localArchive(this.options.localRoot, puts, this.openFile, (error) => {
+      failed.add(error.path);
+      this.reportUnreadable(error);
+    });
+    await agent.put(archive.size, archive.chunks);
+    // Known also when left out: a large file may be there damaged, and deleting a path that is not there is harmless.
     for (const entry of puts) this.known.set(entry.path, entry.kind);
+    const written = puts.filter((e) => !failed.has(e.path));
+    for (const entry of written) {
+      this.unreadable.delete(entry.path);
+      // Sent: should it fail again, it is reported again.
+      this.reported.delete(entry.path);
+    }
+    return written;
   }
 
-  /** Reports a path nh does not send, once per path and session. */
+  /** Remembers an unreadable file for the next try; tells the user once per path until it is sent. */
+  private reportUnreadable(error: UnreadableFileError): void {
+    this.unreadable.add(error.path);
+    if (error.gone || this.reported.has(error.path)) return;
+    this.reported.add(error.path);
+    this.emit({ type: 'unreadable', service: this.options.service, path: error.path, error });
+  }
+
+  /** Reports a path nh does not send, once per path until it is sent. */
   private skip(path: string, reason: string): void {
     if (this.reported.has(path)) return;
     this.reported.add(path);
@@ -283,6 +320,10 @@ export class SyncSession {
   private emit(event: SyncEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+function fileBytes(entries: readonly TreeEntry[]): number {
+  return entries.reduce((sum, e) => sum + (e.kind === 'file' ? e.size : 0), 0);
 }
 
 function tooLargeReason(size: number, limit: number): string {

@@ -1,6 +1,6 @@
 /**
- * Tar headers, pure: ustar with a PAX extended header for names and link targets that do not fit.
- * GNU tar and busybox tar (≥1.20) both read these. Entry names go through assertSafePath first.
+ * Tar headers, pure: ustar with a PAX extended header for names and link targets that do not fit, and
+ * GNU base-256 numbers for sizes of 8 GiB and more. GNU tar and busybox tar (≥1.20) both read these. Entry names go through assertSafePath first.
  */
 import { assertSafePath } from './paths.js';
 import type { TreeEntry } from './tree.js';
@@ -93,8 +93,8 @@ function ustarBlock(f: UstarFields): Uint8Array {
   const block = TEMPLATE.slice();
   encoder.encodeInto(f.name, block.subarray(0, NAME_FIELD));
   writeOctal(block, 100, 8, f.mode);
-  writeOctal(block, 124, 12, f.size);
-  writeOctal(block, 136, 12, f.mtime);
+  writeNumber(block, 124, 12, f.size);
+  writeNumber(block, 136, 12, f.mtime);
   block[156] = f.type.charCodeAt(0);
   if (f.linkname) encoder.encodeInto(f.linkname, block.subarray(157, 157 + NAME_FIELD));
   if (f.prefix) encoder.encodeInto(f.prefix, block.subarray(345, 345 + PREFIX_FIELD));
@@ -104,6 +104,24 @@ function ustarBlock(f: UstarFields): Uint8Array {
   writeOctal(block, 148, 7, sum);
   block[155] = 0x20;
   return block;
+}
+
+/**
+ * A number in a header field: zero-padded octal of length-1 digits, then NUL; a number too large for that (a
+ * file of 8 GiB or more) in GNU's base-256: 0x80, then the number in big-endian binary. Both GNU tar and
+ * busybox tar read base-256; busybox ignores a PAX `size` record, so that extension would not do.
+ */
+function writeNumber(block: Uint8Array, offset: number, length: number, value: number): void {
+  if (value < 8 ** (length - 1)) {
+    writeOctal(block, offset, length, value);
+    return;
+  }
+  let rest = value;
+  for (let i = offset + length - 1; i > offset; i--) {
+    block[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  block[offset] = 0x80;
 }
 
 /** A zero-padded octal number of length-1 digits, then NUL. */

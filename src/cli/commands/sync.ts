@@ -81,6 +81,9 @@ function report(ctx: CliContext, event: SyncEvent, mode: { verbose: boolean; wat
     case 'skipped':
       ctx.terminal.err(`${style.yellow('!')} ${name} not synced: ${event.path}: ${event.reason}\n`);
       return;
+    case 'unreadable':
+      ctx.terminal.err(`${style.yellow('!')} ${name} ${event.error.message}${style.dim(` (${event.error.hint})`)}\n`);
+      return;
     case 'error':
       ctx.terminal.err(`${style.red('✖')} ${name} ${event.error.message}${event.retryInMs ? style.dim(` (retrying in ${event.retryInMs} ms)`) : ''}\n`);
       return;

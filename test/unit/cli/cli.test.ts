@@ -9,7 +9,8 @@ import { repoRoot } from '../../support/paths.js';
 
 const bin = join(repoRoot, 'bin/nh.js');
 
-function nh(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+/** Runs bin/nh.js; an env value of undefined removes that variable (NO_COLOR is set unless told otherwise). */
+function nh(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}) {
   const result = spawnSync(process.execPath, [bin, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
@@ -121,7 +122,27 @@ test('every command has real help', () => {
   assert.match(nh(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
-test('output has no color when NO_COLOR is set or output is not a terminal', () => {
-  const r = nh(['validate', 'test/fixtures/invalid/empty.yaml'], { env: { FORCE_COLOR: '' } });
-  assert.ok(!r.stdout.includes("\u001b["), "no escape sequences");
+const ESCAPE = '\u001b[';
+const invalid = ['validate', 'test/fixtures/invalid/empty.yaml'];
+
+test('colour: on with FORCE_COLOR; NO_COLOR, --no-color, TERM=dumb or output that is not a terminal turn it off', () => {
+  const colourable = { NO_COLOR: undefined, FORCE_COLOR: '1', TERM: 'xterm' };
+  assert.ok(nh(invalid, { env: colourable }).stdout.includes(ESCAPE), 'FORCE_COLOR gives escapes (else the checks below prove nothing)');
+  assert.ok(!nh(invalid, { env: { ...colourable, NO_COLOR: '1' } }).stdout.includes(ESCAPE), 'NO_COLOR wins over FORCE_COLOR');
+  assert.ok(!nh([...invalid, '--no-color'], { env: colourable }).stdout.includes(ESCAPE), '--no-color');
+  assert.ok(!nh(invalid, { env: { ...colourable, TERM: 'dumb' } }).stdout.includes(ESCAPE), 'TERM=dumb');
+  assert.ok(!nh(invalid, { env: { ...colourable, FORCE_COLOR: undefined } }).stdout.includes(ESCAPE), 'a pipe is not a terminal');
+  assert.ok(nh(invalid, { env: { ...colourable, NO_COLOR: '' } }).stdout.includes(ESCAPE), 'an empty NO_COLOR is not set (no-color.org)');
+});
+
+test('colour on a real terminal (a pty from script(1)), and NO_COLOR there', () => {
+  const onTerminal = (env: Record<string, string | undefined>) => {
+    const command = [process.execPath, bin, ...invalid].map((word) => `'${word}'`).join(' ');
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, env: { ...process.env, FORCE_COLOR: undefined, TERM: 'xterm', ...env }, encoding: 'utf8' });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stdout, /the config is empty/);
+    return result.stdout;
+  };
+  assert.ok(onTerminal({ NO_COLOR: undefined }).includes(ESCAPE), 'a terminal gets colour');
+  assert.ok(!onTerminal({ NO_COLOR: '1' }).includes(ESCAPE), 'NO_COLOR turns it off');
 });

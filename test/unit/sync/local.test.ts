@@ -2,13 +2,13 @@
 // special files reported), the archive stream, and the directory-level watcher.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { archiveChunks, scanLocalTree } from '../../../src/sync/local-tree.js';
+import { join, relative } from 'node:path';
+import { localArchive, type LocalArchive, type UnreadableFileError } from '../../../src/sync/local-archive.js';
+import { openForReading, scanLocalTree, type OpenFile } from '../../../src/sync/local-tree.js';
 import { SyncRules } from '../../../src/sync/rules.js';
-import { archiveSize } from '../../../src/sync/tar.js';
 import { watchTree } from '../../../src/sync/watcher.js';
 
 function tempTree(files: Record<string, string>): string {
@@ -40,6 +40,13 @@ test('the walk: rules and nested .gitignore files, symlinks as links, special fi
   }
 });
 
+async function archiveOf(archive: LocalArchive): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive.chunks) chunks.push(Buffer.from(chunk));
+  assert.ok(chunks.every((c) => c.length <= 1024 * 1024));
+  return Buffer.concat(chunks);
+}
+
 test('the archive has exactly the announced size, even when a file shrank or vanished meanwhile', async () => {
   const big = 'b'.repeat(300 * 1024); // streamed, not read at once
   const root = tempTree({ 'small.txt': 'hello', 'big.bin': big, 'gone.txt': 'soon gone' });
@@ -48,12 +55,45 @@ test('the archive has exactly the announced size, even when a file shrank or van
     const entries = [...scan.tree.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
     rmSync(join(root, 'gone.txt'));
     writeFileSync(join(root, 'small.txt'), 'hi');
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of archiveChunks(root, entries)) chunks.push(Buffer.from(chunk));
-    const archive = Buffer.concat(chunks);
-    assert.equal(archive.length, archiveSize(entries));
-    assert.ok(chunks.every((c) => c.length <= 1024 * 1024));
-    assert.ok(archive.includes(Buffer.from(big)));
+    const problems: UnreadableFileError[] = [];
+    const archive = localArchive(root, entries, openForReading, (e) => problems.push(e));
+    const bytes = await archiveOf(archive);
+    assert.equal(bytes.length, archive.size);
+    assert.ok(bytes.includes(Buffer.from(big)));
+    assert.deepEqual(problems.map((p) => [p.path, p.gone]), [['gone.txt', true]], 'a vanished file is left out, as gone');
+    assert.ok(!bytes.includes(Buffer.from('gone.txt')), 'no header for it');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('GNU tar and busybox tar extract an archive that left unreadable files out, keeping their old copies', async () => {
+  const root = tempTree({ 'a.txt': 'new a', 'secret.txt': 'new secret', 'big.bin': 'n'.repeat(300 * 1024), 'z.txt': 'new z' });
+  const refused = new Set(['secret.txt', 'big.bin']);
+  // Root reads any mode: the refusal is injected, as open(2) gives it to a user without read permission.
+  const open: OpenFile = (file) => {
+    if (refused.has(relative(root, file))) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    return openForReading(file);
+  };
+  try {
+    const scan = await scanLocalTree(root, SyncRules.compile({ mode: 'pattern', filePatterns: ['.'], ignorePatterns: [] }));
+    const problems: UnreadableFileError[] = [];
+    const archive = localArchive(root, [...scan.tree.values()], open, (e) => problems.push(e));
+    const bytes = await archiveOf(archive);
+    assert.equal(bytes.length, archive.size);
+    assert.deepEqual(problems.map((p) => [p.path, p.gone, p.code]).sort(), [['big.bin', false, 'NH_SYNC_UNREADABLE'], ['secret.txt', false, 'NH_SYNC_UNREADABLE']]);
+    assert.ok(bytes.length < 300 * 1024, 'the large file is left out before the size is announced: no padding for it');
+    const tars = [['tar'], ...(spawnSync('busybox', ['true']).error ? [] : [['busybox', 'tar']])];
+    for (const [command, ...args] of tars) {
+      const container = tempTree({ 'secret.txt': 'old secret', 'big.bin': 'old big' });
+      try {
+        execFileSync(command!, [...args, '-xf', '-'], { cwd: container, input: bytes });
+        const read = (path: string) => readFileSync(join(container, path), 'utf8');
+        assert.deepEqual([read('a.txt'), read('z.txt'), read('secret.txt'), read('big.bin')], ['new a', 'new z', 'old secret', 'old big'], command);
+      } finally {
+        rmSync(container, { recursive: true, force: true });
+      }
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

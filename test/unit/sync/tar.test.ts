@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { archiveSize, BLOCK, paddingOf, paxRecord, tarHeader } from '../../../src/sync/tar.js';
+import { tarNumber } from '../../support/tar.js';
 
 const text = (block: Uint8Array, offset: number, length: number) => new TextDecoder().decode(block.subarray(offset, offset + length)).replace(/\0.*$/s, '');
 
@@ -59,6 +60,26 @@ test('archive size: headers, padded contents, two end blocks', () => {
   assert.equal(paddingOf(512), 0);
   assert.equal(archiveSize([]), 1024);
   assert.equal(archiveSize([{ path: 'a', kind: 'file', mode: 0o644, size: 513, mtimeMs: 0 }]), 512 + 1024 + 1024);
+});
+
+test('sizes from 8 GiB up: GNU base-256 in the size field (octal has 11 digits), which GNU tar and busybox tar both read', () => {
+  const GiB = 1024 ** 3;
+  const sizeField = (size: number) => {
+    const h = tarHeader({ path: 'big.bin', kind: 'file', mode: 0o644, size, mtimeMs: 0 });
+    assert.equal(h.length, BLOCK, 'still one header block');
+    assert.ok(checksumOk(h));
+    return [...h.subarray(124, 136)];
+  };
+  const octal = (digits: string) => [...new TextEncoder().encode(digits), 0];
+  assert.deepEqual(sizeField(8 * GiB - 1), octal('77777777777'), 'the largest octal size');
+  assert.deepEqual(sizeField(8 * GiB), [0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0]);
+  assert.deepEqual(sizeField(8 * GiB + 1), [0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 1]);
+  assert.deepEqual(sizeField(100 * GiB), [0x80, 0, 0, 0, 0, 0, 0, 0x19, 0, 0, 0, 0]);
+  assert.deepEqual(sizeField(2 ** 53 - 1), [0x80, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'the largest exact size');
+  for (const size of [0, 8 * GiB - 1, 8 * GiB, 8 * GiB + 1, 100 * GiB]) {
+    assert.equal(tarNumber(tarHeader({ path: 'f', kind: 'file', mode: 0o644, size, mtimeMs: 0 }).subarray(124, 136)), size);
+  }
+  assert.equal(archiveSize([{ path: 'big.bin', kind: 'file', mode: 0o644, size: 100 * GiB + 1, mtimeMs: 0 }]), BLOCK + 100 * GiB + BLOCK + 2 * BLOCK);
 });
 
 test('unsafe names never make a header', () => {
