@@ -7,7 +7,7 @@
  */
 import { NhError } from '../errors.js';
 import type { ApiResource, KubeClient } from '../kube/client.js';
-import { AppWatch, jobCondition, jobsComplete, normalizeSelector, podsReady, workloadReady, type Check } from '../kube/app-watch.js';
+import { AppWatch, controllerObserved, jobCondition, jobsComplete, normalizeSelector, podsReady, workloadReady, type Check } from '../kube/app-watch.js';
 import { CONFIG_MAP, mapLimit } from '../kube/observe-app.js';
 import { APP_LABEL, HOOK_LABEL, recordName, recordObject, resourceKey, type AppRecord, type InventoryItem } from '../model/app-record.js';
 import type { KubeObject } from '../model/kube-object.js';
@@ -190,12 +190,21 @@ class AppRun {
     }
   }
 
+  /**
+   * Waits for the workloads to be ready; those dev mode replaces at once only until their controller has seen
+   * them (it then annotates them), so dev mode's conditional patch does not race that first write.
+   */
   private async waitReady(changed: readonly ResourceChange[], results: ReadonlyMap<string, KubeObject>): Promise<void> {
-    const workloads = changed.filter((r) => (r.kind === 'Deployment' || r.kind === 'StatefulSet' || r.kind === 'DaemonSet') && !this.deps.skipReady.has(`${r.kind}/${r.name}`));
-    await Promise.all(workloads.map((r) => this.watch.until(
-      () => workloadReady(this.watch, r.kind as 'Deployment', r.name, results.get(r.key)?.metadata.generation ?? 0),
-      { timeoutMs: this.deps.timeoutMs, signal: this.deps.signal, onProgress: this.deps.onProgress, what: `${describe(r)} to be ready` },
-    )));
+    const workloads = changed.filter((r) => r.kind === 'Deployment' || r.kind === 'StatefulSet' || r.kind === 'DaemonSet');
+    await Promise.all(workloads.map((r) => {
+      const generation = results.get(r.key)?.metadata.generation ?? 0;
+      const kind = r.kind as 'Deployment' | 'StatefulSet' | 'DaemonSet';
+      const observedOnly = this.deps.skipReady.has(`${r.kind}/${r.name}`);
+      return this.watch.until(
+        () => (observedOnly ? controllerObserved(this.watch, kind, r.name, generation) : workloadReady(this.watch, kind, r.name, generation)),
+        { timeoutMs: this.deps.timeoutMs, signal: this.deps.signal, onProgress: this.deps.onProgress, what: `${describe(r)} to be ${observedOnly ? 'seen by its controller' : 'ready'}` },
+      );
+    }));
   }
 
   private async prune(items: readonly Pick<ResourceChange, 'kind' | 'name' | 'namespace' | 'resource'>[]): Promise<void> {

@@ -118,6 +118,14 @@ export function jobCondition(job: KubeObject, type: 'Complete' | 'Failed'): bool
   return conditions.some((c) => c.type === type && c.status === 'True');
 }
 
+/** The workload's controller has acted on nh's write (observedGeneration caught up). */
+export function controllerObserved(watch: AppWatch, kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', name: string, generation: number): Check | undefined {
+  const w = watch.objects(kind)?.find((o) => o.metadata.name === name);
+  if (!w) return watch.objects(kind) ? { done: false, why: `${kind} ${name}: not seen yet` } : undefined;
+  const observed = ((w['status'] as { observedGeneration?: number } | undefined)?.observedGeneration) ?? 0;
+  return observed >= generation ? { done: true } : { done: false, why: `${kind} ${name}: waiting for the controller` };
+}
+
 /** A workload nh applied is ready: its controller has seen the change and every replica is updated and available. */
 export function workloadReady(watch: AppWatch, kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', name: string, generation: number): Check | undefined {
   const objects = watch.objects(kind);

@@ -48,8 +48,9 @@ export interface AppRecord {
   readonly deleteHooks: { readonly preDelete: readonly KubeObject[]; readonly postDelete: readonly KubeObject[] };
 }
 
+/** A ConfigMap name for any app name (a default one comes from a directory name, which may have capitals). */
 export function recordName(app: string): string {
-  return `nh-app-${app}`;
+  return `nh-app-${app.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '')}`.slice(0, 253);
 }
 
 export function recordObject(record: AppRecord, namespace: string, resourceVersion: string | undefined): KubeObject {

@@ -6,7 +6,7 @@
 import type { HookPhase } from '../config/model.js';
 import type { DesiredApp } from '../desired/app.js';
 import type { ObservedApp, ObservedResource } from '../kube/observe-app.js';
-import { APP_LABEL, RECORD_FORMAT, resourceKey, type AppRecord, type InventoryItem } from '../model/app-record.js';
+import { APP_LABEL, RECORD_FORMAT, recordName, resourceKey, type AppRecord, type InventoryItem } from '../model/app-record.js';
 import { DEV_MODE_LABEL } from '../model/dev-mode.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { AppAction, AppPlan, ResourceChange } from './app-types.js';
@@ -26,8 +26,8 @@ export function planApp(app: string, desired: DesiredApp | undefined, observed: 
   if (observed.recordInvalid) {
     return {
       ...base, action: 'error', reason: 'the app record cannot be read', resources: [], hooks: noHooks(), next: undefined,
-      problems: [{ code: 'NH_APP_RECORD_INVALID', message: `the record of app \`${app}\` (ConfigMap nh-app-${app}) cannot be read: ${observed.recordInvalid}`,
-        hint: `inspect it with \`kubectl -n ${observed.namespace} get configmap nh-app-${app} -o yaml\`; delete it only if nothing of the app is left` }],
+      problems: [{ code: 'NH_APP_RECORD_INVALID', message: `the record of app \`${app}\` (ConfigMap ${recordName(app)}) cannot be read: ${observed.recordInvalid}`,
+        hint: `inspect it with \`kubectl -n ${observed.namespace} get configmap ${recordName(app)} -o yaml\`; delete it only if nothing of the app is left` }],
     };
   }
   return options.mode === 'uninstall' ? planUninstall(base, observed) : planInstall(base, desired!, observed, options);
