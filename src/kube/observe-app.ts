@@ -49,7 +49,14 @@ export async function observeApp(kube: KubeClient, namespace: string, app: strin
     const ns = resource && !resource.namespaced ? undefined : (object.metadata.namespace ?? namespace);
     const key = resourceKey({ apiVersion, kind: String(object.kind), namespace: ns, name: object.metadata.name });
     if (!resource) return { key, resource, namespace: ns, live: undefined };
-    const live = await kube.getObject(resource, ns, object.metadata.name);
+    let live: KubeObject | undefined;
+    try {
+      live = await kube.getObject(resource, ns, object.metadata.name);
+    } catch (error) {
+      // Not allowed to read it (another namespace, cluster-scoped): a problem of this resource, not of the run.
+      if (!(error instanceof NhError) || error.code !== 'NH_KUBE_FORBIDDEN') throw error;
+      return { key, resource, namespace: ns, live: undefined, dryRunError: error };
+    }
     if (!options.dryRun || live?.metadata.labels?.[DEV_MODE_LABEL] !== undefined) return { key, resource, namespace: ns, live };
     const body = { ...object, metadata: { ...object.metadata, ...(ns ? { namespace: ns } : {}) } };
     try {

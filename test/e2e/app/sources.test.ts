@@ -8,7 +8,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { clusterToolsPath, kubectl, withNamespace } from '../support/cluster.js';
-import { idleDeployment, runNh } from '../support/nh.js';
+import { idleDeployment, limitedKubeconfig, runNh } from '../support/nh.js';
 
 /** Writes files (relative path → text) into a fresh directory. */
 function tree(files: Record<string, string>): string {
@@ -184,4 +184,25 @@ test('bad input is reported at its position before anything is applied', async (
     }
   }
   assert.deepEqual(kubectl(['-n', ns, 'get', 'cm,deploy,jobs', '-o', 'name']).stdout.split('\n').filter((l) => l && !l.includes('kube-root-ca')), []);
+});
+
+test('a member who may only edit the namespace is told, before anything is applied, which objects they may not create', async (t) => {
+  const ns = await withNamespace(t, 'app-rbac');
+  kubectl(['-n', ns, 'create', 'serviceaccount', 'member']);
+  kubectl(['-n', ns, 'create', 'rolebinding', 'member-edit', '--clusterrole=edit', `--serviceaccount=${ns}:member`]);
+  const kubeconfig = limitedKubeconfig(ns, 'member');
+  const cwd = tree({
+    '.nocalhost/config.yaml': 'application:\n  name: rbac\n  manifestType: rawManifestLocal\n  resourcePath: [k8s]\n  services: []\n',
+    'k8s/a.yaml': configMap('mine', 'x') + '---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: nh-e2e-too-much}\nrules: []\n---\n' +
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: elsewhere, namespace: kube-system}\n',
+  });
+  for (const command of ['plan', 'install']) {
+    const r = await runNh(ns, [command], { cwd, kubeconfig });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /k8s\/a\.yaml:6:1: ClusterRole `nh-e2e-too-much`: not allowed to \w+ clusterroles\.rbac\.authorization\.k8s\.io \(cluster-scoped\)/);
+    assert.match(r.stdout + r.stderr, /k8s\/a\.yaml:12:1: ConfigMap `elsewhere`: not allowed to \w+ configmaps in namespace `kube-system`/);
+    assert.match(r.stdout + r.stderr, /kubectl auth can-i/);
+  }
+  assert.equal(kubectl(['-n', ns, 'get', 'cm', 'mine', '--ignore-not-found', '-o', 'name']).stdout.trim(), '');
+  assert.equal(kubectl(['get', 'clusterrole', 'nh-e2e-too-much', '--ignore-not-found', '-o', 'name']).stdout.trim(), '');
 });

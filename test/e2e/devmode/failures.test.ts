@@ -3,10 +3,8 @@
 // workloads as they were.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { booking, kubectl, useNamespace, waitForDeployment } from '../support/cluster.js';
-import { comparable, getObject, projectWith, runNh } from '../support/nh.js';
+import { comparable, getObject, limitedKubeconfig, projectWith, runNh } from '../support/nh.js';
 
 const ns = useNamespace('devmode-failures');
 const originals = new Map<string, unknown>();
@@ -125,7 +123,7 @@ test('RBAC: which verb on which resource is missing, with a kubectl auth can-i h
   kubectl(['-n', ns(), 'create', 'serviceaccount', 'limited']);
   kubectl(['-n', ns(), 'create', 'rolebinding', 'limited', '--role=nh-limited', `--serviceaccount=${ns()}:limited`]);
   kubectl(['-n', ns(), 'apply', '-f', '-'], { input: JSON.stringify(rules([])) });
-  const kubeconfig = limitedKubeconfig();
+  const kubeconfig = limitedKubeconfig(ns(), 'limited');
   const project = projectWith(config([{ name: 'booking-api' }]));
 
   const plan = await runNh(ns(), ['plan'], { cwd: project, kubeconfig });
@@ -196,16 +194,3 @@ test('quota: a dev pod the namespace quota refuses is reported and the service r
   }
 });
 
-function limitedKubeconfig(): string {
-  const admin = JSON.parse(kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']).stdout) as { clusters: { cluster: Record<string, string> }[] };
-  const token = kubectl(['-n', ns(), 'create', 'token', 'limited']).stdout.trim();
-  const cluster = admin.clusters[0]!.cluster;
-  const path = join(projectWith(''), 'limited.kubeconfig');
-  writeFileSync(path, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'limited',
-    clusters: [{ name: 'local', cluster: { server: cluster['server'], 'certificate-authority-data': cluster['certificate-authority-data'] } }],
-    users: [{ name: 'limited', user: { token } }],
-    contexts: [{ name: 'limited', context: { cluster: 'local', user: 'limited', namespace: ns() } }],
-  }));
-  return path;
-}

@@ -85,3 +85,18 @@ export function comparable(object: Record<string, unknown>): unknown {
   delete copy.status;
   return copy;
 }
+
+/** A kubeconfig (in a fresh temporary file) that acts as a ServiceAccount of the namespace, with a bound token. */
+export function limitedKubeconfig(namespace: string, serviceAccount: string): string {
+  const admin = JSON.parse(kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']).stdout) as { clusters: { cluster: Record<string, string> }[] };
+  const token = kubectl(['-n', namespace, 'create', 'token', serviceAccount]).stdout.trim();
+  const cluster = admin.clusters[0]!.cluster;
+  const path = join(projectWith(''), `${serviceAccount}.kubeconfig`);
+  writeFileSync(path, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': serviceAccount,
+    clusters: [{ name: 'local', cluster: { server: cluster['server'], 'certificate-authority-data': cluster['certificate-authority-data'] } }],
+    users: [{ name: serviceAccount, user: { token } }],
+    contexts: [{ name: serviceAccount, context: { cluster: 'local', user: serviceAccount, namespace } }],
+  }));
+  return path;
+}
