@@ -1,5 +1,7 @@
 // SIGKILL of `nh up --detach` (and `nh down`) at several points: a later `nh up --detach` converges (the
-// plan is then all noop) and `nh down` restores every object exactly.
+// plan is then all noop) and `nh down` restores every object exactly. nh talks to the cluster through an
+// ApiGate that holds back the requests leading past each point, so the kill lands at that point on any
+// machine; a kill that lands after nh has exited fails the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
