@@ -5,7 +5,8 @@
  * - port-forward throughput, nh's tunnel against `kubectl port-forward` to the same pod, curl downloading
  *   256 MiB through each in turn (the client is a separate process, as a browser would be);
  * - forward recovery: delete the pod behind a forward, time until a request through it is answered by
- *   the new pod.
+ *   the new pod, and from the new pod being Ready (seen by the benchmark's own `kubectl get pods --watch`,
+ *   not by nh) until then.
  * Goals (issue 6): Node p50 ≤ 0.8 s, Go p50 ≤ 3 s, throughput ≥ 0.8× kubectl, recovery ≤ 2 s.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -18,7 +19,9 @@ import { PodTracker } from '../src/kube/pod-tracker.js';
 import { startPortForward } from '../src/forward/port-forward.js';
 import { ms, summary } from './support.js';
 
-const EDITS = 20;
+const EDITS = 21;
+const THROUGHPUT_RUNS = 5;
+const RECOVERY_RUNS = 5;
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
 const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
@@ -65,6 +68,28 @@ async function hotReload(file: string, port: number, pattern: RegExp, timeoutMs:
   return samples;
 }
 
+/**
+ * When each pod matching `selector` was first seen Ready, by a `kubectl get pods --watch` of the benchmark's
+ * own (a process apart from nh and its pod watch), in this process's clock.
+ */
+function watchPodsReady(selector: string): { readonly readyAt: ReadonlyMap<string, number>; stop(): void } {
+  const readyAt = new Map<string, number>();
+  const watcher = spawn(kubectlBin, ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'pods', '-l', selector, '--watch',
+    '-o', 'jsonpath={.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buffered = '';
+  watcher.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const seenAt = performance.now();
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const [name, ready] = line.trim().split(' ');
+      if (name && ready === 'True' && !readyAt.has(name)) readyAt.set(name, seenAt);
+    }
+  });
+  return { readyAt, stop: () => watcher.kill() };
+}
+
 /** curl in its own process, started asynchronously: the forward under test lives in this process's event loop. */
 function curlMiBps(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -108,7 +133,7 @@ async function forwardFigures(): Promise<void> {
   await until('kubectl port-forward', () => get(18991), 20_000, 100);
   const nh: number[] = [];
   const kc: number[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < THROUGHPUT_RUNS; i++) {
     nh.push(await curlMiBps(18990));
     kc.push(await curlMiBps(18991));
   }
@@ -120,25 +145,32 @@ async function forwardFigures(): Promise<void> {
 
   const recovery: number[] = [];
   const afterReady: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  const readiness = watchPodsReady('app=echo');
+  for (let i = 0; i < RECOVERY_RUNS; i++) {
     const old = (await get(18990))!;
     const deletedAt = performance.now();
     kubectl(['-n', namespace, 'delete', 'pod', old, '--wait=false']);
-    let readyAt = 0;
-    const off = pods.onChange((p) => p && p.name !== old && (readyAt ||= performance.now()));
-    await until('a new pod behind the forward', async () => {
+    const newPod = await until('a new pod behind the forward', async () => {
       const body = await get(18990);
       return body && body !== old ? body : undefined;
     }, 60_000);
-    off();
     const served = performance.now();
     recovery.push(served - deletedAt);
-    afterReady.push(served - (readyAt || served));
+    // nh's own watch may report the Ready before the benchmark's does (the sample is then negative); a Ready
+    // the benchmark's watch never reports is no sample, never a 0 ms one, and is counted below.
+    const readyAt = await until(`${newPod} Ready in the benchmark's watch`, async () => readiness.readyAt.get(newPod), 10_000).catch(() => undefined);
+    if (readyAt !== undefined) afterReady.push(served - readyAt);
   }
+  readiness.stop();
   const r = summary(recovery);
-  const a = summary(afterReady);
   console.log(`forward recovery after pod deletion, ${r.n} runs: delete → served by the new pod p50 ${ms(r.p50)}, p95 ${ms(r.p95)} (goal ≤ 2 s)`);
-  console.log(`  of which new pod Ready → served: p50 ${ms(a.p50)}, p95 ${ms(a.p95)}`);
+  const missed = RECOVERY_RUNS - afterReady.length;
+  if (afterReady.length === 0) {
+    console.log(`  of which new pod Ready → served: no sample (the benchmark's watch reported none of the ${RECOVERY_RUNS} new pods Ready)`);
+  } else {
+    const a = summary(afterReady);
+    console.log(`  of which new pod Ready (the benchmark's own watch) → served: p50 ${ms(a.p50)}, p95 ${ms(a.p95)}, min ${ms(a.min)} (${a.n} samples; ${missed} dropped: never reported Ready by the watch)`);
+  }
   abort.abort();
   await Promise.allSettled([tracking, ours.closed]);
   kube.close();

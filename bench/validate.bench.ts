@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ms, summary } from './support.js';
 
-const RUNS = 30;
+const RUNS = 31;
 const nhBin = fileURLToPath(new URL('../../bin/nh.js', import.meta.url));
 
 function twentyServices(): string {

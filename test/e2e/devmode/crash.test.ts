@@ -1,11 +1,13 @@
 // SIGKILL of `nh up --detach` (and `nh down`) at several points: a later `nh up --detach` converges (the
-// plan is then all noop) and `nh down` restores every object exactly.
+// plan is then all noop) and `nh down` restores every object exactly. nh talks to the cluster through an
+// ApiGate that holds back the requests leading past each point, so the kill lands at that point on any
+// machine; a kill that lands after nh has exited fails the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { AutoscalingV2Api } from '@kubernetes/client-node';
-import { appsApi, booking, kubectl, makeKubeConfig, useNamespace, waitForDeployment } from '../support/cluster.js';
+import { ApiGate, type GateRequest, type GateRule } from '../support/api-gate.js';
+import { appsApi, booking, coreApi, kubectl, makeKubeConfig, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
 import { comparable, getObject, runNh, spawnNh } from '../support/nh.js';
 import { repoRoot } from '../../support/paths.js';
 
@@ -13,6 +15,7 @@ const ns = useNamespace('devmode-crash');
 const cwd = join(repoRoot, 'examples/booking');
 const kc = makeKubeConfig();
 const apps = appsApi(kc);
+const core = coreApi(kc);
 const autoscaling = kc.makeApiClient(AutoscalingV2Api);
 const originals = new Map<string, unknown>();
 
@@ -37,16 +40,53 @@ async function hpaHeld(): Promise<boolean> {
   return hpa.metadata?.annotations?.['nh.dev/hpa-original'] !== undefined;
 }
 
-/** Kills the child with SIGKILL once `when` holds (polled tightly) or after a delay. */
-async function killWhen(child: ChildProcess, when: number | (() => Promise<boolean>)): Promise<void> {
-  if (typeof when === 'number') {
-    await new Promise((r) => setTimeout(r, when));
-  } else {
-    const deadline = Date.now() + 60_000;
-    while (!(await when()) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+const isWrite = (r: GateRequest) => r.method !== 'GET';
+const isDeploymentPatch = (r: GateRequest) => r.method === 'PATCH' && r.path.includes('/deployments/');
+const patchOf = (name: string) => (r: GateRequest) => isDeploymentPatch(r) && r.path.endsWith(`/deployments/${name}`);
+const isHpaPatch = (r: GateRequest) => r.method === 'PATCH' && r.path.includes('/horizontalpodautoscalers/');
+
+/** The dev pods that are Ready, as the test reads them itself (nh may not have seen them yet). */
+async function readyDevPods(): Promise<number> {
+  const pods = await core.listNamespacedPod({ namespace: ns(), labelSelector: 'nh.dev/mode=dev' });
+  return pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+}
+
+/**
+ * A point at which nh is killed. The gate holds back the requests that would take nh past the point, so nh
+ * waits there until killed: the kill cannot land in a later phase or after nh has exited.
+ */
+interface KillPoint {
+  readonly label: string;
+  readonly rule: GateRule;
+  /** True once nh is at the point, from the requests the gate has seen. */
+  readonly reached: (requests: readonly GateRequest[]) => boolean;
+  /** The cluster state the point is about, checked right before the kill. */
+  readonly before?: () => Promise<void>;
+}
+
+/**
+ * Starts `nh <args>` through a gate with the point's rule, kills it with SIGKILL once it is at the point, and
+ * asserts that the kill is what ended it: death by SIGKILL, not an exit of its own (code 0 after finishing,
+ * or an error) before the kill landed.
+ */
+async function killAt(args: readonly string[], point: KillPoint): Promise<void> {
+  const gate = await ApiGate.start(point.rule);
+  const child = spawnNh(ns(), args, { cwd, kubeconfig: gate.kubeconfig });
+  try {
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
+    const endedFirst = await Promise.race([gate.until(point.reached).then(() => undefined), exited]);
+    assert.equal(endedFirst, undefined, `nh ${args.join(' ')} ended (${endedFirst}) before reaching the point ${point.label}\n${output}`);
+    await point.before?.();
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL', `nh ${args.join(' ')} must die of the kill ${point.label}, not exit on its own\n${output}`);
+  } finally {
+    // An assertion above failed while nh still ran: it must not go on writing to the namespace.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await gate.close();
   }
-  child.kill('SIGKILL');
-  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
 }
 
 async function convergesAndRestores(label: string): Promise<void> {
@@ -67,24 +107,71 @@ test('the booking app with an HPA is deployed', async () => {
   for (const [key, value] of snapshot()) originals.set(key, value);
 });
 
-const KILL_POINTS: readonly [string, number | (() => Promise<boolean>)][] = [
-  ['while starting (before any write)', 250],
-  ['as soon as the HPA is held', hpaHeld],
-  ['as soon as a workload carries the dev state', () => anyDeployment((a) => 'nh.dev/state' in a)],
-  ['while waiting for the dev pods (1.5 s)', 1500],
-  ['while waiting for the dev pods (3 s)', 3000],
+const holdWrites: GateRule = (r) => (isWrite(r) ? 'hold' : 'forward');
+const holdDeploymentPatches: GateRule = (r) => (isDeploymentPatch(r) ? 'hold' : 'forward');
+const holdAllButTheFirstDeploymentPatch: GateRule = (r, earlier) => (isDeploymentPatch(r) && earlier.some(isDeploymentPatch) ? 'hold' : 'forward');
+/** Without its watch events nh cannot see a dev pod become Ready, so it keeps waiting. */
+const holdWatches: GateRule = (r) => (r.watch ? 'hold' : 'forward');
+const allPatched = (requests: readonly GateRequest[]) =>
+  booking.services.every((name) => requests.some((r) => patchOf(name)(r) && r.state === 'answered')) && requests.some((r) => r.watch && r.path.endsWith('/pods'));
+
+const KILL_POINTS: readonly KillPoint[] = [
+  {
+    label: 'after reading the cluster and planning, with its first write held back',
+    rule: holdWrites,
+    reached: (requests) => requests.some(isWrite),
+    before: async () => {
+      assert.equal(await hpaHeld(), false, 'no write has landed: the HPA is not held');
+      assert.equal(await anyDeployment((a) => 'nh.dev/state' in a), false, 'no write has landed: no workload carries the dev state');
+    },
+  },
+  {
+    label: 'with the HPA held, before its workload is patched',
+    rule: holdDeploymentPatches,
+    reached: (requests) => requests.some((r) => isHpaPatch(r) && r.state === 'answered') && requests.some(patchOf('booking-api')),
+    before: async () => {
+      assert.equal(await hpaHeld(), true, 'the HPA is held');
+      assert.equal(await anyDeployment((a) => 'nh.dev/state' in a), false, 'no workload carries the dev state');
+    },
+  },
+  {
+    label: 'with one workload carrying the dev state and the others\' patches held back',
+    rule: holdAllButTheFirstDeploymentPatch,
+    reached: (requests) => requests.some((r) => isDeploymentPatch(r) && r.state === 'answered'),
+    before: async () => {
+      const list = await apps.listNamespacedDeployment({ namespace: ns() });
+      assert.equal(list.items.filter((d) => 'nh.dev/state' in (d.metadata?.annotations ?? {})).length, 1, 'exactly one workload carries the dev state');
+    },
+  },
+  {
+    label: 'while waiting for the dev pods, none of them Ready yet',
+    rule: holdWatches,
+    reached: allPatched,
+    before: async () => assert.equal(await readyDevPods(), 0, 'no dev pod is Ready yet'),
+  },
+  {
+    label: 'while waiting for the dev pods, all of them Ready but not yet seen by nh',
+    rule: holdWatches,
+    reached: allPatched,
+    before: async () => void (await waitFor('all 3 dev pods Ready', async () => (await readyDevPods()) === booking.services.length, 120_000, 50)),
+  },
 ];
 
-for (const [label, when] of KILL_POINTS) {
-  test(`SIGKILL of up --detach ${label}: up converges, down restores exactly`, async () => {
-    await killWhen(spawnNh(ns(), ['up', '--detach', '--no-install'], { cwd }), when);
-    await convergesAndRestores(label);
+for (const point of KILL_POINTS) {
+  test(`SIGKILL of up --detach ${point.label}: up converges, down restores exactly`, { timeout: 300_000 }, async () => {
+    await killAt(['up', '--detach', '--no-install'], point);
+    await convergesAndRestores(point.label);
   });
 }
 
-test('SIGKILL of down mid-way: down again restores exactly', async () => {
+test('SIGKILL of down mid-way: down again restores exactly', { timeout: 300_000 }, async () => {
   assert.equal((await runNh(ns(), ['up', '--detach', '--no-install'], { cwd })).code, 0);
-  await killWhen(spawnNh(ns(), ['down'], { cwd }), () => anyDeployment((a) => !('nh.dev/state' in a)));
+  await killAt(['down'], {
+    label: 'with one workload restored and the others\' patches held back',
+    rule: holdAllButTheFirstDeploymentPatch,
+    reached: (requests) => requests.some((r) => isDeploymentPatch(r) && r.state === 'answered'),
+    before: async () => assert.equal(await anyDeployment((a) => !('nh.dev/state' in a)), true, 'a workload is restored'),
+  });
   const down = await runNh(ns(), ['down'], { cwd });
   assert.equal(down.code, 0, down.stdout + down.stderr);
   const after = snapshot();
