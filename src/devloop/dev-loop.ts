@@ -263,12 +263,14 @@ export function readinessCheck(service: ServiceConfig, debug: boolean): Readines
 }
 
 /**
- * The service's forwards (of every container: a forward reaches the pod, whichever container listens), plus
- * the debug port of the container nh runs (same number locally) under --debug.
+ * The service's forwards (of every container: a forward reaches the pod, whichever container listens; dev
+ * mode's first, then `install.portForward` for a local port not taken yet), plus the debug port of the
+ * container nh runs (same number locally) under --debug.
  */
 export function forwardsOf(service: ServiceConfig, debug: boolean): { local: number; remote: number }[] {
   const dev = service.containers[0]?.dev;
   const forwards = service.containers.flatMap((c) => c.dev.portForwards);
+  for (const f of service.install.containers.flatMap((c) => c.portForwards)) if (!forwards.some((g) => g.local === f.local)) forwards.push(f);
   const debugPort = dev?.debug?.remotePort;
   if (debug && debugPort !== undefined && !forwards.some((f) => f.remote === debugPort)) forwards.push({ local: debugPort, remote: debugPort });
   return forwards;

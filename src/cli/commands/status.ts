@@ -2,6 +2,7 @@
 import type { DesiredService } from '../../desired/build.js';
 import type { KubeClient } from '../../kube/client.js';
 import { observeState } from '../../kube/observe.js';
+import { observeApp, type ObservedApp } from '../../kube/observe-app.js';
 import { devPodSelector, isReady } from '../../kube/pods.js';
 import type { KubeObject } from '../../model/kube-object.js';
 import type { ContainerSpec, Workload } from '../../plan/dev-spec.js';
@@ -23,15 +24,33 @@ export interface ServiceStatus {
   readonly image: string | null;
 }
 
+/** The app as its record and the cluster tell: installed, revision, and how many of its resources are there and ready. */
+export interface AppStatus {
+  readonly app: string;
+  readonly status: string;
+  readonly revision: number | null;
+  readonly installedBy: string | null;
+  readonly updatedAt: string | null;
+  readonly lastError: string | null;
+  readonly ready: number;
+  readonly total: number;
+}
+
 export async function runStatus(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
   const format = outputFormat(args);
   const session = await openDevSession(ctx, args, 'up');
   try {
-    const observed = await observeState(session.kube, session.namespace, session.desired, { findRemoved: false });
+    const [observed, app] = await Promise.all([
+      observeState(session.kube, session.namespace, session.desired, { findRemoved: false }),
+      observeApp(session.kube, session.namespace, session.config.name, undefined, { dryRun: false }),
+    ]);
     const statuses = await Promise.all(
       session.desired.services.map((s) => statusOf(session.kube, session.namespace, s, observed.services.get(s.name)?.workload)),
     );
-    ctx.terminal.out(format === 'json' ? JSON.stringify({ namespace: session.namespace, services: statuses }, null, 2) + '\n' : renderStatus(session.namespace, statuses, ctx.style));
+    const appStatus = app.record || session.config.install ? appStatusOf(session.config.name, app) : undefined;
+    ctx.terminal.out(format === 'json'
+      ? JSON.stringify({ namespace: session.namespace, ...(appStatus ? { app: appStatus } : {}), services: statuses }, null, 2) + '\n'
+      : (appStatus ? renderAppStatus(appStatus, ctx.style) : '') + renderStatus(session.namespace, statuses, ctx.style));
     return 0;
   } finally {
     session.kube.close();
@@ -52,6 +71,39 @@ async function statusOf(kube: KubeClient, namespace: string, service: DesiredSer
   const pods = selector ? (await kube.list('Pod', namespace, { labelSelector: selector })).items.filter((p) => !p.metadata.deletionTimestamp) : [];
   const pod = pods.find(isReady) ?? pods[0];
   return { ...base, mode: 'dev', image, owner: read.state.owner, since: read.state.since, pod: pod?.metadata.name ?? null, ready: pod ? isReady(pod) : false };
+}
+
+function appStatusOf(app: string, observed: ObservedApp): AppStatus {
+  const record = observed.record;
+  const items = [...observed.inventory.values()];
+  return {
+    app,
+    status: observed.recordInvalid ? 'record unreadable' : record?.status ?? 'not installed',
+    revision: record?.revision ?? null,
+    installedBy: record?.installedBy ?? null,
+    updatedAt: record?.updatedAt ?? null,
+    lastError: record?.lastError ?? null,
+    ready: items.filter((i) => i.live && resourceReady(i.live)).length,
+    total: items.length,
+  };
+}
+
+/** Workloads count once their replicas are ready; other objects once they exist. */
+function resourceReady(object: KubeObject): boolean {
+  const status = (object['status'] ?? {}) as Record<string, number | undefined>;
+  const replicas = ((object['spec'] as { replicas?: number } | undefined)?.replicas) ?? 1;
+  switch (object.kind) {
+    case 'Deployment': return (status['availableReplicas'] ?? 0) >= replicas;
+    case 'StatefulSet': return (status['readyReplicas'] ?? 0) >= replicas;
+    case 'DaemonSet': return (status['numberReady'] ?? 0) >= (status['desiredNumberScheduled'] ?? 0);
+    default: return true;
+  }
+}
+
+function renderAppStatus(app: AppStatus, style: Style): string {
+  const color = app.status === 'installed' ? style.green : app.status === 'not installed' ? style.dim : style.yellow;
+  const detail = app.revision === null ? '' : `, revision ${app.revision}, ${app.ready}/${app.total} resources ready, by ${app.installedBy} at ${app.updatedAt}`;
+  return `app ${style.bold(app.app)}: ${color(app.status)}${detail}${app.lastError ? `\n  last error: ${app.lastError}` : ''}\n\n`;
 }
 
 function renderStatus(namespace: string, statuses: readonly ServiceStatus[], style: Style): string {

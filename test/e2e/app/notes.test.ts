@@ -72,6 +72,10 @@ test('nh install runs the hook, holds the API until the store is Ready, injects 
   const configMap = JSON.parse(kubectl(['-n', ns(), 'get', 'cm', 'nh-app-notes', '-o', 'json']).stdout) as { data: Record<string, string> };
   const record = JSON.parse(configMap.data['record.json']!) as { status: string; revision: number; inventory: unknown[]; installedBy: string };
   assert.deepEqual([record.status, record.revision, record.inventory.length, record.installedBy], ['installed', 1, 5, 'e2e@test']);
+
+  const status = JSON.parse((await runNh(ns(), ['status', '-o', 'json'], { cwd })).stdout) as { app: { status: string; revision: number; ready: number; total: number }; services: { mode: string }[] };
+  assert.deepEqual([status.app.status, status.app.revision, status.app.ready, status.app.total], ['installed', 1, 5, 5]);
+  assert.deepEqual(status.services.map((s) => s.mode), ['off']);
 });
 
 test('a second plan has nothing to do; nh install refuses to install twice', async () => {

@@ -48,3 +48,13 @@ test('forwards: those of every container, plus the debug port of the first under
   assert.deepEqual(forwardsOf(api!, false), [{ local: 18081, remote: 8080 }, { local: 19090, remote: 9090 }]);
   assert.deepEqual(forwardsOf(api!, true), [{ local: 18081, remote: 8080 }, { local: 19090, remote: 9090 }, { local: 9229, remote: 9229 }]);
 });
+
+test("forwards: install.portForward too, unless dev mode's forwards already take that local port", () => {
+  const [api] = services([
+    'name: api',
+    'containers:',
+    '  - {name: app, install: {portForward: ["18081:9999", "18099:8081"]}, dev: {portForward: ["18081:8080"]}}',
+    '',
+  ].join('\n'));
+  assert.deepEqual(forwardsOf(api!, false), [{ local: 18081, remote: 8080 }, { local: 18099, remote: 8081 }]);
+});
