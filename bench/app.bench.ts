@@ -87,7 +87,7 @@ function fiftyResources(): string {
   writeFileSync(join(dir, '.nocalhost/config.yaml'), 'application:\n  name: fifty\n  manifestType: rawManifestLocal\n  resourcePath: [k8s]\n  services: []\n');
   for (let i = 0; i < 10; i++) {
     writeFileSync(join(dir, 'k8s', `svc-${i}.yaml`), [
-      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: svc-${i}}\nspec:\n  replicas: 0\n  selector: {matchLabels: {app: svc-${i}}}\n  template:\n    metadata: {labels: {app: svc-${i}}}\n    spec: {containers: [{name: app, image: "localhost/nh-dev-min:1", env: [{name: N, value: "${i}"}]}]}\n`,
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: svc-${i}}\nspec:\n  replicas: 0\n  selector: {matchLabels: {app: svc-${i}}}\n  template:\n    metadata: {labels: {app: svc-${i}}}\n    spec: {containers: [{name: app, image: "localhost/nh-dev-min:1", env: [{name: INDEX, value: "${i}"}]}]}\n`,
       `apiVersion: v1\nkind: Service\nmetadata: {name: svc-${i}}\nspec: {selector: {app: svc-${i}}, ports: [{port: 80, targetPort: 8080}]}\n`,
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: svc-${i}-a}\ndata: {a: "${i}"}\n`,
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: svc-${i}-b}\ndata: {b: "${i}"}\n`,

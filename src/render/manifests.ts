@@ -36,7 +36,8 @@ export function parseManifests(file: string, text: string): ParsedManifests {
     }
     return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 };
   };
-  for (const doc of parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false })) {
+  // YAML 1.1, as kubectl reads manifests (sigs.k8s.io/yaml): `on`, `yes`, `N` are booleans there too.
+  for (const doc of parseAllDocuments(text, { version: '1.1', uniqueKeys: true, prettyErrors: false })) {
     if (doc.errors.length) {
       for (const e of doc.errors) {
         problems.push({ ...position(e.pos[0]), severity: 'error', code: 'manifest-yaml', message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,

@@ -29,3 +29,8 @@ test('a duplicate key is a YAML problem at its position', () => {
   const { problems } = parseManifests('d.yaml', 'apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {name: x}\n');
   assert.deepEqual(problems.map((p) => [p.code, p.line, p.col]), [['manifest-yaml', 3, 1]]);
 });
+
+test('manifests are read as YAML 1.1, as kubectl reads them: on, yes and N are booleans', () => {
+  const { objects } = parseManifests('m.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: on, b: N, c: "on"}\n');
+  assert.deepEqual(objects[0]!.object['data'], { a: true, b: false, c: 'on' });
+});
