@@ -107,7 +107,7 @@ function benchPlanFifty(): void {
     for (let i = 0; i < PLAN_RUNS; i++) {
       plan.push(nh(namespace, cwd, ['plan', '--detailed-exitcode']));
       // kubectl diff exits 1 when something differs: nh's labels are not in the files, so it always does.
-      diff.push(kubectl(['-n', namespace, 'diff', '--server-side', '-f', join(cwd, 'k8s')], [0, 1]));
+      diff.push(kubectl(['-n', namespace, 'diff', '--server-side', '--force-conflicts', '-f', join(cwd, 'k8s')], [0, 1]));
     }
     const p = summary(plan);
     const d = summary(diff);
