@@ -6,7 +6,7 @@
  * that may have been applied: running again converges, and `nh uninstall` removes it all.
  */
 import { NhError } from '../errors.js';
-import type { ApiResource, KubeClient } from '../kube/client.js';
+import { CORE, type ApiResource, type KubeClient } from '../kube/client.js';
 import { AppWatch, controllerObserved, jobCondition, jobsComplete, normalizeSelector, podsReady, workloadReady, type Check } from '../kube/app-watch.js';
 import { CONFIG_MAP, mapLimit } from '../kube/observe-app.js';
 import { APP_LABEL, HOOK_LABEL, recordName, recordObject, resourceKey, type AppRecord, type InventoryItem } from '../model/app-record.js';
@@ -33,8 +33,8 @@ export interface AppOutcome {
   readonly error?: NhError;
 }
 
-const JOB: ApiResource = { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true };
-const SERVICE: ApiResource = { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true };
+const JOB = CORE.Job;
+const SERVICE = CORE.Service;
 const POLL_MS = 250;
 const HOOK_LOG_LINES = 30;
 

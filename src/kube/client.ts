@@ -64,6 +64,14 @@ export interface KubeClient {
   applyObject(resource: ApiResource, namespace: string | undefined, body: KubeObject, options: ApplyOptions): Promise<KubeObject>;
   /** Deletes with foreground propagation (dependents first); absent is fine. */
   deleteObject(resource: ApiResource, namespace: string | undefined, name: string): Promise<void>;
+  /** Objects of any kind in a namespace, or in every namespace (undefined) for a cluster-wide read. */
+  listObjects(resource: ApiResource, namespace: string | undefined, options?: ListOptions): Promise<KubeList>;
+  /** A bound, expiring token for a ServiceAccount (TokenRequest); the server may shorten the lifetime. */
+  requestToken(namespace: string, serviceAccount: string, seconds: number): Promise<{ readonly token: string; readonly expires: string }>;
+  /** Who the credentials are (SelfSubjectReview): the user name, e.g. `system:serviceaccount:ns:name`. */
+  whoAmI(): Promise<string>;
+  /** The server address and CA of the kubeconfig in use, for kubeconfigs handed to others. */
+  readonly server: { readonly url: string; readonly certificateAuthorityData: string | undefined };
   /** Frees keep-alive connections so the process can exit. */
   close(): void;
 }
@@ -98,8 +106,24 @@ export function apiResourceName(resource: ApiResource): string {
   return resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
 }
 
+/** Kinds nh writes by their fixed place in the API (no discovery needed). */
+export const CORE = {
+  Namespace: { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+  ConfigMap: { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+  Service: { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true },
+  ServiceAccount: { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
+  ResourceQuota: { group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true },
+  LimitRange: { group: '', version: 'v1', kind: 'LimitRange', plural: 'limitranges', namespaced: true },
+  Job: { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true },
+  Role: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
+  Deployment: { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+  StatefulSet: { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
+} as const satisfies Record<string, ApiResource>;
+
 export function apiResourcePath(resource: ApiResource, namespace: string | undefined, name?: string): string {
   const base = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+  // A namespaced kind without a namespace: every namespace (a cluster-wide list).
   const scope = resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${scope}/${resource.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }

@@ -24,6 +24,8 @@ export interface Connection {
   readonly contextName: string;
   /** The context's namespace, when it names one. */
   readonly namespace: string | undefined;
+  /** The cluster's CA, base64 (kubeconfig `certificate-authority-data`), for kubeconfigs nh writes for others. */
+  readonly certificateAuthorityData: string | undefined;
   /** Fills in TLS material, headers and auth as client-node's KubeConfig.applyToHTTPSOptions does. */
   applyToHTTPSOptions(options: RequestOptions): Promise<void>;
 }
@@ -57,7 +59,10 @@ export async function connect(options: KubeconfigOptions): Promise<Connection> {
   const user = merged.users.get(text(context['user'])) ?? {};
   const namespace = typeof context['namespace'] === 'string' && context['namespace'] ? context['namespace'] : undefined;
   if ('exec' in user || 'auth-provider' in user || 'proxy-url' in cluster) return viaClientNode(files, options, namespace);
-  return { server: cluster['server'], contextName, namespace, applyToHTTPSOptions: async (request) => applyStatic(cluster, user, request) };
+  return {
+    server: cluster['server'], contextName, namespace, certificateAuthorityData: fileOrData(cluster['certificate-authority'], cluster['certificate-authority-data'])?.toString('base64'),
+    applyToHTTPSOptions: async (request) => applyStatic(cluster, user, request),
+  };
 }
 
 /** --kubeconfig, else $KUBECONFIG's files, else ~/.kube/config: those that exist, in that order. */
@@ -151,8 +156,9 @@ async function viaClientNode(files: readonly string[], options: KubeconfigOption
     });
   }
   if (options.context) kc.setCurrentContext(options.context);
-  const server = kc.getCurrentCluster()?.server ?? '';
-  return { server, contextName: kc.getCurrentContext(), namespace, applyToHTTPSOptions: (request) => kc.applyToHTTPSOptions(request) };
+  const cluster = kc.getCurrentCluster();
+  const ca = cluster?.caData ?? (cluster?.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+  return { server: cluster?.server ?? '', contextName: kc.getCurrentContext(), namespace, certificateAuthorityData: ca, applyToHTTPSOptions: (request) => kc.applyToHTTPSOptions(request) };
 }
 
 /** A string field, or '' when it is absent or not a string. */

@@ -46,7 +46,7 @@ interface Response {
 class NodeKubeClient implements KubeClient {
   private readonly agent: http.Agent;
 
-  private readonly server: string;
+  private readonly serverUrl: string;
   readonly contextName: string;
   /** Discovery answers per group/version; a kind's place in the API does not change during a run. */
   private readonly discovery = new Map<string, Promise<readonly ApiResource[] | undefined>>();
@@ -56,9 +56,9 @@ class NodeKubeClient implements KubeClient {
     readonly namespace: string,
     private readonly timeoutMs: number,
   ) {
-    this.server = connection.server;
+    this.serverUrl = connection.server;
     this.contextName = connection.contextName;
-    this.agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.agent = this.serverUrl.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
   }
 
   async get(kind: ResourceKind, namespace: string, name: string): Promise<KubeObject | undefined> {
@@ -155,6 +155,10 @@ class NodeKubeClient implements KubeClient {
     });
   }
 
+  get server(): { url: string; certificateAuthorityData: string | undefined } {
+    return { url: this.serverUrl, certificateAuthorityData: this.connection.certificateAuthorityData };
+  }
+
   async resourceFor(apiVersion: string, kind: string): Promise<ApiResource | undefined> {
     let resources = this.discovery.get(apiVersion);
     if (!resources) {
@@ -183,6 +187,31 @@ class NodeKubeClient implements KubeClient {
   async deleteObject(resource: ApiResource, namespace: string | undefined, name: string): Promise<void> {
     // As a query parameter: Node sends a DELETE body without a length, which would corrupt the keep-alive connection.
     await this.send(operation('delete', resource, namespace, name), 'DELETE', apiResourcePath(resource, namespace, name) + query({ propagationPolicy: 'Foreground' }), { allow404: true });
+  }
+
+  async listObjects(resource: ApiResource, namespace: string | undefined, options: ListOptions = {}): Promise<KubeList> {
+    const op: KubeOperation = { verb: 'list', kind: resource.kind, resource: apiResourceName(resource), namespace: namespace ?? '' };
+    const res = await this.send(op, 'GET', apiResourcePath(resource, namespace) + query({ ...options }));
+    const list = parse<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>(res.body, op);
+    return { items: (list.items ?? []).map((o) => ({ ...o, apiVersion: o.apiVersion ?? apiVersionOf(resource), kind: o.kind ?? resource.kind })), resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  async requestToken(namespace: string, serviceAccount: string, seconds: number): Promise<{ token: string; expires: string }> {
+    const op: KubeOperation = { verb: 'create', kind: 'TokenRequest', resource: 'serviceaccounts/token', namespace, name: serviceAccount };
+    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: seconds } };
+    const res = await this.send(op, 'POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(serviceAccount)}/token`, {
+      body: JSON.stringify(body), contentType: 'application/json',
+    });
+    const status = parse<{ status?: { token?: string; expirationTimestamp?: string } }>(res.body, op).status;
+    return { token: status?.token ?? '', expires: status?.expirationTimestamp ?? '' };
+  }
+
+  async whoAmI(): Promise<string> {
+    const op: KubeOperation = { verb: 'create', kind: 'SelfSubjectReview', resource: 'selfsubjectreviews.authentication.k8s.io', namespace: '' };
+    const res = await this.send(op, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }), contentType: 'application/json',
+    });
+    return parse<{ status?: { userInfo?: { username?: string } } }>(res.body, op).status?.userInfo?.username ?? '';
   }
 
   close(): void {
@@ -221,12 +250,16 @@ class NodeKubeClient implements KubeClient {
   private async open(method: string, path: string, contentType: string | undefined) {
     const options: https.RequestOptions = {};
     await this.connection.applyToHTTPSOptions(options);
-    const url = new URL(this.server.replace(/\/$/, '') + path);
+    const url = new URL(this.serverUrl.replace(/\/$/, '') + path);
     const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}) };
     const requestOptions: https.RequestOptions = { ...options, method, headers, agent: this.agent };
     const transport = url.protocol === 'https:' ? https : http;
     return (onResponse: (res: http.IncomingMessage) => void) => transport.request(url, requestOptions, onResponse);
   }
+}
+
+function apiVersionOf(resource: ApiResource): string {
+  return resource.group ? `${resource.group}/${resource.version}` : resource.version;
 }
 
 function operation(verb: KubeOperation['verb'], resource: ApiResource, namespace: string | undefined, name: string): KubeOperation {

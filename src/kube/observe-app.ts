@@ -9,9 +9,9 @@ import { NhError } from '../errors.js';
 import { readRecord, recordName, resourceKey, type AppRecord } from '../model/app-record.js';
 import { DEV_MODE_LABEL } from '../model/dev-mode.js';
 import type { KubeObject } from '../model/kube-object.js';
-import type { ApiResource, KubeClient } from './client.js';
+import { CORE, type ApiResource, type KubeClient } from './client.js';
 
-export const CONFIG_MAP: ApiResource = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+export const CONFIG_MAP: ApiResource = CORE.ConfigMap;
 
 export interface ObservedResource {
   readonly key: string;

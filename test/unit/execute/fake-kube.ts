@@ -101,6 +101,20 @@ export class FakeKube implements KubeClient {
     throw new Error('FakeKube does not model generic resources');
   }
 
+  async listObjects(): Promise<KubeList> {
+    throw new Error('FakeKube does not model generic resources');
+  }
+
+  async requestToken(): Promise<{ token: string; expires: string }> {
+    throw new Error('FakeKube does not model tokens');
+  }
+
+  async whoAmI(): Promise<string> {
+    return 'fake-admin';
+  }
+
+  readonly server = { url: 'https://fake', certificateAuthorityData: undefined };
+
   private changed(): void {
     for (const listener of [...this.changeListeners]) listener();
   }
