@@ -77,7 +77,7 @@ function benchPlanning(): void {
     })),
   };
   const observe = (workloads: KubeObject[]): ObservedState => ({
-    namespace: 'bench', hpas: [], devWorkloads: workloads.filter((w) => w.metadata.labels?.['nh.dev/mode']),
+    namespace: 'bench', hpas: [], quotas: [], limitRanges: [], devWorkloads: workloads.filter((w) => w.metadata.labels?.['nh.dev/mode']),
     services: new Map(workloads.map((w) => [w.metadata.name, { service: w.metadata.name, workload: w, hpas: [] }])),
   });
   const options: PlanOptions = { mode: 'up', identity: 'bench@nh', now: '2026-11-30T00:00:00.000Z', nhVersion: '0', force: false };

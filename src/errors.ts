@@ -46,7 +46,14 @@ export type ErrorCode =
   | 'NH_WAIT_TIMEOUT'
   | 'NH_APP_RECORD_INVALID'
   | 'NH_APP_NOT_INSTALLED'
-  | 'NH_APP_INSTALLED';
+  | 'NH_APP_INSTALLED'
+  | 'NH_QUOTA_EXCEEDED'
+  // dev spaces (issue 12)
+  | 'NH_SPACE_INVALID'
+  | 'NH_SPACE_EXISTS'
+  | 'NH_SPACE_NOT_FOUND'
+  | 'NH_NOT_A_SPACE'
+  | 'NH_NOT_A_MEMBER';
 
 export interface NhErrorOptions {
   readonly hint?: string;

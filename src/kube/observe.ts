@@ -7,21 +7,26 @@ import { closest } from '../config/suggest.js';
 import { DEV_MODE_LABEL } from '../model/dev-mode.js';
 import type { KubeObject, ResourceKind } from '../model/kube-object.js';
 import { hpaTargets, type ObservedService, type ObservedState } from '../model/observed.js';
-import type { KubeClient } from './client.js';
+import { CORE, type ApiResource, type KubeClient } from './client.js';
+import { isKubeError } from './errors.js';
 
 const DEV_KINDS = ['Deployment', 'StatefulSet'] as const;
 const WORKLOAD_KINDS: readonly ResourceKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
 export async function observeState(kube: KubeClient, namespace: string, desired: Pick<DesiredState, 'services'>, options: { readonly findRemoved: boolean }): Promise<ObservedState> {
   const supported = desired.services.filter((s) => isDevKind(s.workload.kind));
-  const [hpas, devWorkloads, services] = await Promise.all([
+  const [hpas, devWorkloads, services, quotas, limitRanges] = await Promise.all([
     supported.length || options.findRemoved ? listKind(kube, 'HorizontalPodAutoscaler', namespace) : Promise.resolve([]),
     options.findRemoved ? listDevWorkloads(kube, namespace) : Promise.resolve([]),
     Promise.all(supported.map((s) => observeWorkload(kube, namespace, s))),
+    supported.length ? readableList(kube, CORE.ResourceQuota, namespace) : Promise.resolve([]),
+    supported.length ? readableList(kube, CORE.LimitRange, namespace) : Promise.resolve([]),
   ]);
   return {
     namespace,
     hpas,
+    quotas,
+    limitRanges,
     devWorkloads,
     services: new Map(services.map((s) => [s.service, withHpas(s, hpas)])),
   };
@@ -60,6 +65,16 @@ function withHpas(observed: ObservedService, hpas: readonly KubeObject[]): Obser
 
 async function listKind(kube: KubeClient, kind: ResourceKind, namespace: string): Promise<KubeObject[]> {
   return (await kube.list(kind, namespace)).items.map((o) => ({ ...o, kind }));
+}
+
+/** Quotas are checked when nh may read them; without the right, the API server still refuses at admission. */
+async function readableList(kube: KubeClient, resource: ApiResource, namespace: string): Promise<KubeObject[]> {
+  try {
+    return [...(await kube.listObjects(resource, namespace)).items];
+  } catch (error) {
+    if (isKubeError(error, 403)) return [];
+    throw error;
+  }
 }
 
 async function listDevWorkloads(kube: KubeClient, namespace: string): Promise<KubeObject[]> {

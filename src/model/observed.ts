@@ -18,6 +18,9 @@ export interface ObservedState {
   readonly devWorkloads: readonly KubeObject[];
   /** HPAs of the namespace (to restore those of removed services). */
   readonly hpas: readonly KubeObject[];
+  /** ResourceQuotas and LimitRanges of the namespace: a dev pod that cannot fit is refused at plan time. */
+  readonly quotas: readonly KubeObject[];
+  readonly limitRanges: readonly KubeObject[];
 }
 
 /** Whether an HPA's scaleTargetRef is this workload. */

@@ -12,6 +12,7 @@ import { applyDevMode, restoreOriginal, strategyInDevMode } from './dev-spec.js'
 import { readDevState, type DevState } from './dev-state.js';
 import { diffPaths, fieldName, managedPaths, pointer, type WorkloadDiff } from './patch.js';
 import type { Plan, PlannedPatch, ServicePlan } from './types.js';
+import { quotaExcess } from './quota.js';
 
 export interface PlanOptions {
   readonly mode: 'up' | 'down';
@@ -55,12 +56,13 @@ function planService(app: string, service: DesiredService, observed: ObservedSta
     return problem(withOwner, 'conflict', 'NH_CONFLICT', `${kind} \`${name}\` is in dev mode by ${state.owner} since ${state.since}`,
       options.mode === 'up' ? 'pass --force to take it over' : 'pass --force to restore it anyway');
   }
-  return options.mode === 'up' ? planEnter(withOwner, app, service, workload, state, seen.hpas, options) : planLeave(withOwner, kind, workload, state, seen.hpas);
+  return options.mode === 'up' ? planEnter(withOwner, app, service, workload, state, seen.hpas, observed, options) : planLeave(withOwner, kind, workload, state, seen.hpas);
 }
 
 type Base = Pick<ServicePlan, 'service' | 'workload' | 'owner' | 'observedResourceVersion'>;
 
-function planEnter(base: Base, app: string, service: DesiredService, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[], options: PlanOptions): ServicePlan {
+function planEnter(base: Base, app: string, service: DesiredService, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[], quotas: Pick<ObservedState, 'quotas' | 'limitRanges'>, options: PlanOptions): ServicePlan {
+  const { quotas: quotaList, limitRanges } = quotas;
   const { kind } = service.workload;
   let original = workload;
   if (state) {
@@ -85,6 +87,11 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
   const hpaPatches = hpas.map(holdHpa).filter((p): p is PlannedPatch => p !== undefined);
   const fields = [...diff.fields, ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)];
   if (fields.length === 0) return noop(base, 'in dev mode and up to date');
+  const excess = quotaExcess(quotaList, limitRanges, workload, dev.target);
+  if (excess) {
+    return problem(base, 'error', 'NH_QUOTA_EXCEEDED', excess.message,
+      `lower the dev container's resources in the config, or ask for a larger quota (\`kubectl -n ${workload.metadata.namespace ?? '<namespace>'} describe resourcequota ${excess.quota}\`)`);
+  }
   const reason = !state
     ? 'not in dev mode'
     : takeover
@@ -130,20 +137,31 @@ function planLeave(base: Base, kind: string, workload: KubeObject, state: DevSta
  * namespace (another repo of the same developer) keeps its services; so does a state that names no app.
  */
 function planRemoved(desired: DesiredState, observed: ObservedState, options: PlanOptions): ServicePlan[] {
-  const plans: ServicePlan[] = [];
-  for (const workload of observed.devWorkloads) {
+  return observed.devWorkloads.flatMap((workload) => {
     const read = readDevState(workload);
-    if (read.kind !== 'present' || read.state.owner !== options.identity || read.state.app !== desired.app || desired.allServiceNames.includes(read.state.service)) continue;
-    const kind = workload.kind ?? 'Deployment';
-    const hpas = observed.hpas.filter((h) => hpaTargets(h, kind, workload.metadata.name));
-    const base = {
-      service: read.state.service, workload: { kind, name: workload.metadata.name },
-      owner: { identity: read.state.owner, since: read.state.since }, observedResourceVersion: workload.metadata.resourceVersion,
-    };
-    const plan = planLeave(base, kind, workload, read.state, hpas);
-    plans.push(plan.action === 'leave' ? { ...plan, reason: `service \`${read.state.service}\` is no longer in the config` } : plan);
-  }
-  return plans;
+    if (read.kind !== 'present' || read.state.owner !== options.identity || read.state.app !== desired.app || desired.allServiceNames.includes(read.state.service)) return [];
+    return [leaveWorkload(workload, read.state, observed, `service \`${read.state.service}\` is no longer in the config`)];
+  });
+}
+
+/** `nh space reset`: every workload of the namespace in dev mode leaves it, whoever's and whichever app's. */
+export function planLeaveAll(observed: ObservedState, options: PlanOptions): Plan {
+  const services = observed.devWorkloads.flatMap((workload) => {
+    const read = readDevState(workload);
+    return read.kind === 'present' ? [leaveWorkload(workload, read.state, observed, `reset: in dev mode by ${read.state.owner}`)] : [];
+  });
+  return { namespace: observed.namespace, identity: options.identity, createdAt: options.now, services };
+}
+
+function leaveWorkload(workload: KubeObject, state: DevState, observed: ObservedState, reason: string): ServicePlan {
+  const kind = workload.kind ?? 'Deployment';
+  const hpas = observed.hpas.filter((h) => hpaTargets(h, kind, workload.metadata.name));
+  const base = {
+    service: state.service, workload: { kind, name: workload.metadata.name },
+    owner: { identity: state.owner, since: state.since }, observedResourceVersion: workload.metadata.resourceVersion,
+  };
+  const plan = planLeave(base, kind, workload, state, hpas);
+  return plan.action === 'leave' ? { ...plan, reason } : plan;
 }
 
 interface HpaSpec {

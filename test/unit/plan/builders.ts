@@ -65,6 +65,8 @@ export function observedOf(workloads: KubeObject[], extra: Partial<ObservedState
     services: new Map(workloads.map((w) => [w.metadata.name, { service: w.metadata.name, workload: w, hpas: hpas.filter((h) => (h['spec'] as { scaleTargetRef: { name: string } }).scaleTargetRef.name === w.metadata.name) }])),
     devWorkloads: workloads.filter((w) => w.metadata.labels?.['nh.dev/mode']),
     hpas,
+    quotas: [],
+    limitRanges: [],
     ...extra,
   };
 }
