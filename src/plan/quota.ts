@@ -61,7 +61,7 @@ function replicasOf(workload: KubeObject): number {
 }
 
 function scale(amounts: Amounts, factor: number): Amounts {
-  return Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, v * factor])) as Amounts;
+  return Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, v * factor]));
 }
 
 interface Defaults {

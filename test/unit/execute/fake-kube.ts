@@ -1,7 +1,7 @@
 // An in-memory KubeClient: workloads patched with the API server's resourceVersion rule, pods derived from
 // each workload's template (ready, or stuck with a given waiting reason), and watches that report what
 // changed since they started.
-import type { KubeClient, KubeList, ListOptions, WatchOptions } from '../../../src/kube/client.js';
+import type { ApiResource, KubeClient, KubeList, ListOptions, WatchOptions } from '../../../src/kube/client.js';
 import { KubeError } from '../../../src/kube/errors.js';
 import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../../../src/model/kube-object.js';
 import { applyPatch } from '../plan/builders.js';
@@ -101,7 +101,9 @@ export class FakeKube implements KubeClient {
     throw new Error('FakeKube does not model generic resources');
   }
 
-  async listObjects(): Promise<KubeList> {
+  /** The fake namespace has no ResourceQuota or LimitRange; other kinds are not modelled. */
+  async listObjects(resource: ApiResource): Promise<KubeList> {
+    if (resource.kind === 'ResourceQuota' || resource.kind === 'LimitRange') return { items: [], resourceVersion: '1' };
     throw new Error('FakeKube does not model generic resources');
   }
 
