@@ -68,7 +68,7 @@ export interface RunOutcomes {
  * The app step (when given) and then every service at once. The dev-mode plan is made after the app step,
  * from a fresh read, since the workloads it changes may only exist once the app is installed.
  */
-export async function executeRun(steps: { app?: AppStep; devPlan: () => Promise<Plan> }, executeDeps: ExecuteDeps): Promise<RunOutcomes> {
+export async function executeRun(steps: { app?: AppStep; devPlan?: () => Promise<Plan> }, executeDeps: ExecuteDeps): Promise<RunOutcomes> {
   let app: AppOutcome | undefined;
   let plan: Plan | undefined;
   const outcomes = new Map<string, ServiceOutcome>();
@@ -93,10 +93,11 @@ export async function executeRun(steps: { app?: AppStep; devPlan: () => Promise<
     },
     {
       title: 'dev mode',
+      enabled: steps.devPlan !== undefined,
       // A failed install leaves nothing to put in dev mode.
       skip: () => app?.status === 'failed',
       task: async (_ctx, task) => {
-        plan = await steps.devPlan();
+        plan = await steps.devPlan!();
         const deps: RunDeps = { ...executeDeps, watch: new RolloutWatch(executeDeps.kube, plan.namespace) };
         watches.push(deps.watch);
         const services = plan.services;

@@ -99,7 +99,7 @@ async function uninstallWith(ctx: CliContext, args: ParsedCommandLine, session: 
 }
 
 async function runAppOnly(ctx: CliContext, args: ParsedCommandLine, session: DevSession, plan: AppPlan, signal: AbortSignal): Promise<number> {
-  const { app } = await executeRun({ app: appStep(ctx, plan, session, args, signal, []), devPlan: async () => ({ namespace: plan.namespace, identity: ctx.identity, createdAt: ctx.now().toISOString(), services: [] }) }, {
+  const { app } = await executeRun({ app: appStep(ctx, plan, session, args, signal, []) }, {
     kube: session.kube, renderer: rendererFor(ctx), timeoutMs: timeoutOf(args), signal,
     replan: (service) => session.planService(service), planRestore: (service) => session.planService(service, true),
   });

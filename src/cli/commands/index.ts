@@ -113,6 +113,41 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import('./apply.js')).runUninstall,
   },
   {
+    name: 'space',
+    summary: 'dev spaces for a team: a namespace with a quota, members and scoped kubeconfigs (no server)',
+    usage: 'nh space create|kubeconfig|share|unshare|list|show|delete|reset [NAME] [options]',
+    description:
+      'nh space create NAME --owner ID [--cpu 4] [--memory 8Gi] [--pods 30] [--storage 20Gi] [--app CONFIG]\n' +
+      '    a namespace marked as a space, its ResourceQuota and container defaults, Roles with what nh needs in it\n' +
+      '    and nothing outside; --app installs the app into it (ready to develop in one command)\n' +
+      'nh space kubeconfig NAME --member ID [--ttl 720h] [--out FILE]   a kubeconfig scoped to the space (bound,\n' +
+      '    expiring token; file mode 0600); without --out it is printed, the only way nh shows a token\n' +
+      'nh space share NAME --with ID [--role edit|view]   /   nh space unshare NAME --with ID\n' +
+      'nh space list [-o json]   /   nh space show NAME   (a member sees the spaces shared with them)\n' +
+      'nh space delete NAME [--yes]   removes the space and everything in it\n' +
+      'nh space reset NAME [--app CONFIG]   every service leaves dev mode, the app is installed again\n' +
+      'Spaces are labelled namespaces, members are RoleBindings and ServiceAccounts in nh-members: any admin\n' +
+      'machine sees the same state.',
+    flags: [
+      { name: 'owner', type: 'string', value: 'ID', description: 'create: who owns the space (a ServiceAccount name)' },
+      { name: 'member', type: 'string', value: 'ID', description: 'kubeconfig: whose kubeconfig' },
+      { name: 'with', type: 'string', value: 'ID', description: 'share/unshare: the member' },
+      { name: 'role', type: 'string', value: 'edit|view', description: 'share: edit (develop) or view (default edit)' },
+      { name: 'cpu', type: 'string', value: 'CORES', description: 'create: CPU quota (requests and limits; default 4)' },
+      { name: 'memory', type: 'string', value: 'SIZE', description: 'create: memory quota (default 8Gi)' },
+      { name: 'pods', type: 'string', value: 'N', description: 'create: at most this many pods (default 30)' },
+      { name: 'storage', type: 'string', value: 'SIZE', description: 'create: storage requests of claims (default 20Gi)' },
+      { name: 'app', type: 'string', value: 'CONFIG', description: 'create/reset: install this app (a config file or the directory holding .nocalhost/)' },
+      { name: 'ttl', type: 'string', value: 'DURATION', description: 'kubeconfig: token lifetime (default 720h; the server may shorten it)' },
+      { name: 'out', type: 'string', value: 'FILE', description: 'kubeconfig: write it to FILE (mode 0600) instead of printing it' },
+      { name: 'yes', type: 'boolean', description: 'delete: do not ask' },
+      { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long installs and deletions may take (default 5m)' },
+      outputFlag,
+    ],
+    uses: { config: false, cluster: true },
+    load: async () => (await import('./space.js')).runSpace,
+  },
+  {
     name: 'status',
     summary: 'dev mode, owner, pod and readiness of each service',
     usage: 'nh status [SERVICE…] [-o text|json]',
