@@ -54,8 +54,9 @@ export function limitsProblems(limits: { cpu: string; memory: string; pods: stri
     if (value === undefined || value <= 0) problems.push(`--${key} \`${limits[key]}\` is not a Kubernetes quantity (e.g. ${key === 'cpu' ? '4 or 500m' : '8Gi'})`);
   }
   if (!/^[1-9][0-9]*$/.test(limits.pods)) problems.push(`--pods \`${limits.pods}\` is not a whole number above 0`);
-  if ((parseQuantity(limits.cpu) ?? Infinity) < parseQuantity(CONTAINER_DEFAULTS.request.cpu)!) problems.push(`--cpu ${limits.cpu} is below one container's default request (${CONTAINER_DEFAULTS.request.cpu})`);
-  if ((parseQuantity(limits.memory) ?? Infinity) < parseQuantity(CONTAINER_DEFAULTS.request.memory)!) problems.push(`--memory ${limits.memory} is below one container's default request (${CONTAINER_DEFAULTS.request.memory})`);
+  // The quota caps limits too: a space must hold at least one container with the default limits.
+  if ((parseQuantity(limits.cpu) ?? Infinity) < parseQuantity(CONTAINER_DEFAULTS.limit.cpu)!) problems.push(`--cpu ${limits.cpu} is below one container's default limit (${CONTAINER_DEFAULTS.limit.cpu})`);
+  if ((parseQuantity(limits.memory) ?? Infinity) < parseQuantity(CONTAINER_DEFAULTS.limit.memory)!) problems.push(`--memory ${limits.memory} is below one container's default limit (${CONTAINER_DEFAULTS.limit.memory})`);
   return problems;
 }
 
