@@ -130,6 +130,16 @@ test('a space too small for the dev pod is refused at plan time, naming the quot
   assert.equal(kubectl(['-n', small, 'get', 'deploy', 'hungry', '-o', 'jsonpath={.metadata.resourceVersion}']).stdout, before, 'nothing written');
 });
 
+test('reset: every service leaves dev mode, the app recorded at create is installed again', async () => {
+  const r = await admin(['reset', space, '--timeout', '3m']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /3 services: 3 changed\./);
+  assert.match(r.stdout, /uninstalled/);
+  assert.match(r.stdout, /app: installed \(revision 1\)/);
+  assert.equal(kubectl(['-n', space, 'get', 'deploy', '-l', 'nh.dev/mode', '-o', 'name']).stdout.trim(), '');
+  assert.equal(kubectl(['-n', space, 'get', 'deploy', 'booking-api', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']).stdout, 'localhost/booking-api:1.0');
+});
+
 test('delete removes the space and everything of it, members with no space left included', async () => {
   const r = await admin(['delete', space, '--yes', '--timeout', '3m']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
