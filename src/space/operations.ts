@@ -52,6 +52,19 @@ export async function createSpace(kube: KubeClient, input: { name: string; owner
   await apply(kube, CORE.LimitRange, limitRangeObject(input.name));
   for (const role of roleObjects(input.name)) await apply(kube, CORE.Role, role);
   await addMember(kube, input.name, input.owner, 'owner');
+  await quotaCounted(kube, input.name);
+}
+
+/**
+ * Pods are refused while a new quota has no usage yet ("status unknown for quota"), and their controllers then
+ * back off for seconds: the space is ready once the quota controller has counted it.
+ */
+async function quotaCounted(kube: KubeClient, space: string): Promise<void> {
+  for (let tries = 0; tries < 100; tries++) {
+    const quota = await kube.getObject(CORE.ResourceQuota, space, QUOTA_NAME);
+    if ((quota?.['status'] as { used?: unknown } | undefined)?.used) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The member's binding in the space and the space in their ServiceAccount's list; a changed role replaces the binding. */
