@@ -14,6 +14,7 @@ import { observeState } from '../../kube/observe.js';
 import { observeApp } from '../../kube/observe-app.js';
 import { planApp } from '../../plan/app-planner.js';
 import { planLeaveAll } from '../../plan/planner.js';
+import type { ServicePlan } from '../../plan/types.js';
 import { formatQuantity, parseQuantity } from '../../model/quantity.js';
 import { addMember, createSpace, deleteSpace, getSpace, listSpaces, memberToken, removeMember, type SpaceSummary } from '../../space/operations.js';
 import { APP_CONFIG_ANNOTATION, SPACE_DEFAULTS, dnsLabelProblem, limitsProblems, memberKubeconfig } from '../../space/spec.js';
@@ -153,11 +154,13 @@ async function reset(ctx: CliContext, args: ParsedCommandLine, admin: KubeClient
   const abort = new AbortController();
   try {
     const options = { mode: 'down' as const, identity: ctx.identity, now: ctx.now().toISOString(), nhVersion: ctx.version, force: true };
-    const observed = await observeState(kube, space, { services: [] }, { findRemoved: true });
-    const { services } = await executeRun({ devPlan: async () => planLeaveAll(observed, options) }, {
-      kube, renderer: rendererFor(ctx), timeoutMs: timeoutOf(args), signal: abort.signal,
-      replan: async (service) => planLeaveAll(await observeState(kube, space, { services: [] }, { findRemoved: true }), options).services.find((s) => s.service === service)!,
-      planRestore: async (service) => planLeaveAll(await observeState(kube, space, { services: [] }, { findRemoved: true }), options).services.find((s) => s.service === service)!,
+    const observe = () => observeState(kube, space, { services: [] }, { findRemoved: true });
+    // A service no longer in dev mode has nothing left to do: that is what the check after restoring wants to see.
+    const replan = async (service: string): Promise<ServicePlan> => planLeaveAll(await observe(), options).services.find((s) => s.service === service)
+      ?? { service, workload: { kind: 'Deployment', name: service }, action: 'noop', reason: 'not in dev mode', fields: [], volumeClaims: [], hpaPatches: [], workloadPatch: undefined };
+    const initial = planLeaveAll(await observe(), options);
+    const { services } = await executeRun({ devPlan: async () => initial }, {
+      kube, renderer: rendererFor(ctx), timeoutMs: timeoutOf(args), signal: abort.signal, replan, planRestore: replan,
     });
     if (services.length) ctx.terminal.out(renderOutcomes(services, ctx.style));
     const appName = config?.name;
