@@ -8,7 +8,8 @@
 import { NhError } from '../errors.js';
 import { CORE, type ApiResource, type KubeClient } from '../kube/client.js';
 import { AppWatch, controllerObserved, jobCondition, jobsComplete, normalizeSelector, podsReady, workloadReady, type Check } from '../kube/app-watch.js';
-import { CONFIG_MAP, mapLimit } from '../kube/observe-app.js';
+import { CONCURRENCY, CONFIG_MAP } from '../kube/observe-app.js';
+import { mapLimit } from '../util/map-limit.js';
 import { APP_LABEL, HOOK_LABEL, recordName, recordObject, resourceKey, type AppRecord, type InventoryItem } from '../model/app-record.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { ExecEndpoint } from '../kube/exec.js';
@@ -85,7 +86,7 @@ class AppRun {
       for (const tier of [...new Set(now.map((r) => r.tier))].sort((a, b) => a - b)) {
         const batch = now.filter((r) => r.tier === tier);
         this.deps.onProgress(`applying ${batch.map(describe).join(', ')}`);
-        await mapLimit(batch, async (r) => void results.set(r.key, await this.apply(r)));
+        await mapLimit(batch, CONCURRENCY, async (r) => void results.set(r.key, await this.apply(r)));
       }
       await Promise.all(changing.filter((r) => r.waitFor).map(async (r) => {
         await this.waitForDependencies(r);
@@ -210,7 +211,7 @@ class AppRun {
   private async prune(items: readonly Pick<ResourceChange, 'kind' | 'name' | 'namespace' | 'resource'>[]): Promise<void> {
     if (items.length === 0) return;
     this.deps.onProgress(`deleting ${items.map(describe).join(', ')}`);
-    await mapLimit(items, async (r) => {
+    await mapLimit(items, CONCURRENCY, async (r) => {
       await this.deps.kube.deleteObject(r.resource!, r.namespace, r.name);
       await this.gone(r.resource!, r.namespace, r.name);
     });

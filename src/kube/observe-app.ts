@@ -10,6 +10,7 @@ import { readRecord, recordName, resourceKey, type AppRecord } from '../model/ap
 import { DEV_MODE_LABEL } from '../model/dev-mode.js';
 import type { KubeObject } from '../model/kube-object.js';
 import { CORE, type ApiResource, type KubeClient } from './client.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export const CONFIG_MAP: ApiResource = CORE.ConfigMap;
 
@@ -37,13 +38,13 @@ export interface ObservedApp {
 }
 
 /** Concurrent requests: enough to hide latency, few enough not to burst a shared API server. */
-const CONCURRENCY = 8;
+export const CONCURRENCY = 8;
 
 export async function observeApp(kube: KubeClient, namespace: string, app: string, desired: DesiredApp | undefined, options: { dryRun: boolean }): Promise<ObservedApp> {
   const recordObject = await kube.getObject(CONFIG_MAP, namespace, recordName(app));
   const read = recordObject ? readRecord(recordObject) : undefined;
   const record = read && !('invalid' in read) ? read : undefined;
-  const observedDesired = await mapLimit(desired?.resources ?? [], async ({ object }) => {
+  const observedDesired = await mapLimit(desired?.resources ?? [], CONCURRENCY, async ({ object }) => {
     const apiVersion = String(object.apiVersion);
     const resource = await kube.resourceFor(apiVersion, String(object.kind));
     const ns = resource && !resource.namespaced ? undefined : (object.metadata.namespace ?? namespace);
@@ -68,24 +69,11 @@ export async function observeApp(kube: KubeClient, namespace: string, app: strin
   });
   const inventory = new Map<string, ObservedResource>();
   const wanted = new Set(observedDesired.map((o) => o.key));
-  await mapLimit((record?.inventory ?? []).filter((item) => !wanted.has(resourceKey(item))), async (item) => {
+  await mapLimit((record?.inventory ?? []).filter((item) => !wanted.has(resourceKey(item))), CONCURRENCY, async (item) => {
     const resource = await kube.resourceFor(item.apiVersion, item.kind);
     const live = resource ? await kube.getObject(resource, item.namespace, item.name) : undefined;
     inventory.set(resourceKey(item), { key: resourceKey(item), resource, namespace: item.namespace, live });
   });
   for (const o of observedDesired) inventory.set(o.key, o);
   return { namespace, recordObject, record, ...(read && 'invalid' in read ? { recordInvalid: read.invalid } : {}), desired: observedDesired, inventory };
-}
-
-export async function mapLimit<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, limit = CONCURRENCY): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

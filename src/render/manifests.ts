@@ -6,6 +6,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { Problem, SourcePosition } from '../config/problems.js';
 import type { KubeObject } from '../model/kube-object.js';
+import { positionIn } from '../config/source-text.js';
 
 export interface RenderedObject {
   readonly object: KubeObject;
@@ -24,18 +25,8 @@ const MAX_ALIAS_COUNT = 100;
 export function parseManifests(file: string, text: string): ParsedManifests {
   const objects: RenderedObject[] = [];
   const problems: Problem[] = [];
-  const lineStarts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-  const position = (offset: number): SourcePosition => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 };
-  };
+  const source = { path: file, text };
+  const position = (offset: number): SourcePosition => positionIn(source, offset);
   // YAML 1.1, as kubectl reads manifests (sigs.k8s.io/yaml): `on`, `yes`, `N` are booleans there too.
   for (const doc of parseAllDocuments(text, { version: '1.1', uniqueKeys: true, prettyErrors: false })) {
     if (doc.errors.length) {

@@ -11,6 +11,7 @@ import { NhError } from '../errors.js';
 import { pathProblem } from './paths.js';
 import type { SyncRules } from './rules.js';
 import { kindOfMode, type TreeEntry } from './tree.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export interface Unsupported {
   readonly path: string;
@@ -131,15 +132,3 @@ async function hashFile(file: string, buffer: Buffer, open: OpenFile): Promise<s
   }
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
