@@ -26,7 +26,7 @@ export default tseslint.config(
   {
     // Pure layers: no I/O imports. They receive everything (files' text, clock, cluster state) as arguments.
     files: ['src/config/**/*.ts', 'src/plan/**/*.ts', 'src/desired/**/*.ts', 'src/model/**/*.ts',
-      'src/sync/{rules,paths,tar,tree,plan,batch,agent-protocol}.ts'],
+      'src/sync/{rules,paths,tar,tree,plan,batch,agent-protocol}.ts', 'src/render/manifests.ts', 'src/space/spec.ts', 'src/util/**/*.ts'],
     ignores: ['src/config/read-files.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ioModules }] },
   },
