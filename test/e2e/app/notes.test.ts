@@ -31,7 +31,8 @@ test('nh plan on an empty namespace shows every resource to create, the hooks, t
   const plan = JSON.parse(r.stdout) as AppPlanJson;
   assert.equal(plan.app.action, 'install');
   assert.deepEqual(plan.app.resources.map((x) => [x.kind, x.action]).sort(), [['ConfigMap', 'create'], ['Deployment', 'create'], ['Deployment', 'create'], ['Service', 'create'], ['Service', 'create']]);
-  assert.ok(plan.app.resources.find((x) => x.name === 'notes-api' && x.kind === 'Deployment')?.waitsFor);
+  assert.deepEqual(plan.app.resources.find((x) => x.name === 'notes-api' && x.kind === 'Deployment')?.waitsFor,
+    { pods: ['app=notes-store'], jobs: [], tcp: ['notes-store:8080'], http: ['http://notes-store:8080/notes.json'] });
   assert.deepEqual([plan.app.hooks.before, plan.app.hooks.after], [['notes-migrate'], ['notes-smoke']]);
   assert.deepEqual(plan.services.map((s) => [s.service, s.action]), [['notes-api', 'enter']]);
   // Nothing was written: plan is read-only (the dry run persisted nothing).
@@ -121,6 +122,7 @@ test('nh uninstall removes everything nh labelled, and nothing it did not create
   kubectl(['-n', ns(), 'create', 'configmap', 'not-nhs', '--from-literal=a=b']);
   const r = await runNh(ns(), ['uninstall', '--timeout', '2m'], { cwd });
   assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /preDelete hook Job notes-backup: complete/);
   const left = kubectl(['-n', ns(), 'get', 'all,cm,secret,jobs', '-l', 'nh.dev/app=notes', '-o', 'name']).stdout.trim();
   assert.equal(left, '');
   assert.equal(kubectl(['-n', ns(), 'get', 'pods', '-o', 'name']).stdout.trim(), '');

@@ -206,3 +206,16 @@ test('a member who may only edit the namespace is told, before anything is appli
   assert.equal(kubectl(['-n', ns, 'get', 'cm', 'mine', '--ignore-not-found', '-o', 'name']).stdout.trim(), '');
   assert.equal(kubectl(['get', 'clusterrole', 'nh-e2e-too-much', '--ignore-not-found', '-o', 'name']).stdout.trim(), '');
 });
+
+test('a dependency that never becomes ready fails at --timeout, naming what it waited for', async (t) => {
+  const ns = await withNamespace(t, 'app-waits');
+  const cwd = tree({
+    'k8s/app.yaml': idleDeployment('waiter'),
+    '.nocalhost/config.yaml': 'application:\n  name: waits\n  manifestType: rawManifestLocal\n  resourcePath: [k8s]\n  services:\n    - name: waiter\n      dependLabelSelector: {pods: [never-there], jobs: [job-name=nope]}\n',
+  });
+  const r = await runNh(ns, ['install', '--timeout', '4s'], { cwd });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /timed out waiting for pods app=never-there Ready and jobs job-name=nope complete \(before Deployment waiter\): pods app=never-there: none yet/);
+  assert.equal(kubectl(['-n', ns, 'get', 'deploy', 'waiter', '--ignore-not-found', '-o', 'name']).stdout.trim(), '', 'the held workload was never applied');
+  await uninstall(ns, cwd);
+});
