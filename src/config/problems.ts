@@ -1,5 +1,6 @@
 /** A problem found in a config file, located as file:line:col (1-based) so editors can jump to it. */
-export type Severity = 'error' | 'warning';
+/** `info` notes what nh read differently from how it was written (an empty value read as unset); shown under -v. */
+export type Severity = 'error' | 'warning' | 'info';
 
 export interface SourcePosition {
   readonly file: string;

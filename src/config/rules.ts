@@ -250,10 +250,6 @@ const syncSettings: Rule = (ctx) => {
 
 const commands: Rule = (ctx) => {
   for (const { service, dev, path } of devSections(ctx.services)) {
-    for (const name of ['run', 'debug'] as const) {
-      if (dev.command?.[name]?.length === 0) ctx.report(service, [...path, 'command', name], 'error', 'empty-command', `command.${name} is empty`, 'give the command and its arguments, e.g. [npm, start]');
-    }
-    if (dev.readinessCommand?.length === 0) ctx.report(service, [...path, 'readinessCommand'], 'error', 'empty-command', 'readinessCommand is empty', 'give the command and its arguments, e.g. [sh, -c, "test -f /tmp/ready"], or remove it');
     if (dev.hotReload && !dev.command?.run) ctx.report(service, [...path, 'hotReload'], 'warning', 'hot-reload-without-run', 'hotReload is on but there is no command.run to restart', 'add `command.run`');
   }
 };
