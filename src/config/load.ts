@@ -10,7 +10,7 @@ import type { SourcePosition } from './problems.js';
 import { renderTemplate } from './template.js';
 import { parseYaml } from './yaml-document.js';
 import { readForms, type LocatedApplication, type LocatedService } from './forms.js';
-import { checkRules } from './rules.js';
+import { checkRules, objectNameProblem } from './rules.js';
 import { normalizeService } from './normalize.js';
 import { normalizeInstall } from './normalize-install.js';
 import { parseEnvFile } from './env-file.js';
@@ -146,6 +146,11 @@ function loadFile(path: string, inputs: LoadInputs): { problems: Problem[]; serv
   if (!parsed) return { problems };
   const forms = readForms(parsed.value, parsed.locate, inputs.schema);
   problems.push(...forms.problems);
+  // A DNS-1123 label, as Nocalhost required (it was the Helm release name); nh labels the app's objects with it.
+  const badAppName = forms.appName && forms.application ? objectNameProblem(forms.appName, 'label') : undefined;
+  if (badAppName) {
+    problems.push({ ...forms.application!.at(['name']), severity: 'error', code: 'bad-name', message: `application name \`${forms.appName}\` ${badAppName.message}`, hint: badAppName.hint });
+  }
   return { problems, services: { path, display, root: configRoot(path), services: forms.services, appName: forms.appName, application: forms.application } };
 }
 

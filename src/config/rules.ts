@@ -51,6 +51,37 @@ const uniqueServiceNames: Rule = (ctx) => {
   }
 };
 
+/** Kubernetes object names: a workload's is a DNS-1123 subdomain, a container's (and nh's app label) a DNS-1123 label. */
+const NAME_RULES = {
+  subdomain: { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, max: 253, what: 'lower-case letters, digits, `-` and `.`' },
+  label: { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, max: 63, what: 'lower-case letters, digits and `-`' },
+} as const;
+
+/** Why `name` can never name a Kubernetes object, with a name that can; undefined when it is fine. */
+export function objectNameProblem(name: string, kind: keyof typeof NAME_RULES): { message: string; hint: string } | undefined {
+  const rule = NAME_RULES[kind];
+  if (name.length <= rule.max && rule.pattern.test(name)) return undefined;
+  const why = name.length > rule.max ? `is longer than ${rule.max} characters` : `is not a valid Kubernetes name (${rule.what}, starting and ending with a letter or digit)`;
+  const suggestion = name
+    .toLowerCase()
+    .replace(kind === 'label' ? /[^a-z0-9]+/g : /[^a-z0-9.]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .slice(0, rule.max)
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return { message: why, hint: suggestion ? `did you mean \`${suggestion}\`?` : `use ${rule.what} only` };
+}
+
+const objectNames: Rule = (ctx) => {
+  for (const service of ctx.services) {
+    const serviceName = objectNameProblem(service.raw.name, 'subdomain');
+    if (serviceName) ctx.report(service, ['name'], 'error', 'bad-name', `service name \`${service.raw.name}\` ${serviceName.message}`, serviceName.hint);
+    (service.raw.containers ?? []).forEach((c, i) => {
+      const containerName = c.name === undefined ? undefined : objectNameProblem(c.name, 'label');
+      if (containerName) ctx.report(service, ['containers', i, 'name'], 'error', 'bad-name', `container name \`${c.name}\` ${containerName.message}`, containerName.hint);
+    });
+  }
+};
+
 const supportedKinds: Rule = (ctx) => {
   for (const service of ctx.services) {
     const type = service.raw.serviceType?.toLowerCase() ?? 'deployment';
@@ -254,4 +285,4 @@ const commands: Rule = (ctx) => {
   }
 };
 
-const RULES: readonly Rule[] = [uniqueServiceNames, supportedKinds, containerNames, dependencies, ports, paths, globs, quantities, syncSettings, commands];
+const RULES: readonly Rule[] = [uniqueServiceNames, objectNames, supportedKinds, containerNames, dependencies, ports, paths, globs, quantities, syncSettings, commands];
