@@ -25,3 +25,8 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
     (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.message.localeCompare(b.message),
   );
 }
+
+/** A value as quoted in a message: a hostile 1 MB value would otherwise fill the terminal. */
+export function shown(value: string, max = 60): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}

@@ -5,7 +5,7 @@
 import micromatch from 'micromatch';
 import type { LocatedService } from './forms.js';
 import type { ConfigPath } from './yaml-document.js';
-import type { Problem, Severity } from './problems.js';
+import { shown, type Problem, type Severity } from './problems.js';
 import { closest } from './suggest.js';
 import { parsePortForward } from './ports.js';
 
@@ -68,16 +68,16 @@ export function objectNameProblem(name: string, kind: keyof typeof NAME_RULES): 
     .replace(/\.{2,}/g, '.')
     .slice(0, rule.max)
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-  return { message: why, hint: suggestion ? `did you mean \`${suggestion}\`?` : `use ${rule.what} only` };
+  return { message: why, hint: suggestion ? `did you mean \`${shown(suggestion)}\`?` : `use ${rule.what} only` };
 }
 
 const objectNames: Rule = (ctx) => {
   for (const service of ctx.services) {
     const serviceName = objectNameProblem(service.raw.name, 'subdomain');
-    if (serviceName) ctx.report(service, ['name'], 'error', 'bad-name', `service name \`${service.raw.name}\` ${serviceName.message}`, serviceName.hint);
+    if (serviceName) ctx.report(service, ['name'], 'error', 'bad-name', `service name \`${shown(service.raw.name)}\` ${serviceName.message}`, serviceName.hint);
     (service.raw.containers ?? []).forEach((c, i) => {
       const containerName = c.name === undefined ? undefined : objectNameProblem(c.name, 'label');
-      if (containerName) ctx.report(service, ['containers', i, 'name'], 'error', 'bad-name', `container name \`${c.name}\` ${containerName.message}`, containerName.hint);
+      if (containerName) ctx.report(service, ['containers', i, 'name'], 'error', 'bad-name', `container name \`${shown(c.name!)}\` ${containerName.message}`, containerName.hint);
     });
   }
 };
@@ -202,7 +202,8 @@ const paths: Rule = (ctx) => {
       ctx.report(service, [...path, 'workDir'], 'error', 'relative-workdir', `workDir \`${dev.workDir}\` must be an absolute path in the container`, `write it from the root, e.g. /${dev.workDir.replace(/^\.?\/*/, '')}`);
     }
     (dev.persistentVolumeDirs ?? []).forEach((pv, i) => {
-      if (!pv.path.startsWith('/')) ctx.report(service, [...path, 'persistentVolumeDirs', i, 'path'], 'error', 'relative-path', `persistent volume path \`${pv.path}\` must be absolute`, `write it from the root, e.g. /${pv.path.replace(/^\.?\/*/, '')}`);
+      // A missing `path` is already a schema error; the rules see the item as it is.
+      if (pv.path !== undefined && !pv.path.startsWith('/')) ctx.report(service, [...path, 'persistentVolumeDirs', i, 'path'], 'error', 'relative-path', `persistent volume path \`${pv.path}\` must be absolute`, `write it from the root, e.g. /${pv.path.replace(/^\.?\/*/, '')}`);
     });
     const localPath = dev.sync?.localPath;
     if (localPath !== undefined && localPath.startsWith('/')) {

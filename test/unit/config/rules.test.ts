@@ -40,7 +40,7 @@ test('object names: workloads are DNS-1123 subdomains, containers and apps DNS-1
   assert.equal(objectNameProblem('-api.', 'subdomain')?.hint, 'did you mean `api`?');
   assert.equal(objectNameProblem('api.v2', 'label')?.hint, 'did you mean `api-v2`?');
   assert.equal(objectNameProblem('a'.repeat(64), 'label')?.message, 'is longer than 63 characters');
-  assert.equal(objectNameProblem('a'.repeat(64), 'label')?.hint, `did you mean \`${'a'.repeat(63)}\`?`);
+  assert.equal(objectNameProblem('a'.repeat(64), 'label')?.hint, `did you mean \`${'a'.repeat(60)}… (63 characters)\`?`);
   assert.equal(objectNameProblem('a..b', 'subdomain')?.hint, 'did you mean `a.b`?');
   assert.equal(objectNameProblem('_', 'label')?.hint, 'use lower-case letters, digits and `-` only');
 });
