@@ -1,6 +1,8 @@
 /**
  * `nh validate` start-to-exit time on a 20-service config, as a user (or pre-commit) runs it: a fresh
  * process each time. Baseline in the same run: a bare `node` start, which no Node CLI can beat.
+ * Then each hostile file of test/support/hostile-yaml.ts, largest scale within 1 MiB: start-to-exit time and peak
+ * memory (goal < 1 s and < 200 MB each, and a located error, never a crash).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ms, summary } from './support.js';
+import { HOSTILE } from '../test/support/hostile-yaml.js';
 
 const RUNS = 31;
 const nhBin = fileURLToPath(new URL('../../bin/nh.js', import.meta.url));
@@ -46,6 +49,9 @@ function time(args: string[]): number {
   return elapsed;
 }
 
+/** Peak RSS of the child, reported by the child itself as it exits. */
+const REPORT_RSS = `data:text/javascript,process.on('exit', () => process.stderr.write('maxrss=' + process.resourceUsage().maxRSS + '\\n'))`;
+
 const dir = mkdtempSync(join(tmpdir(), 'nh-bench-validate-'));
 try {
   mkdirSync(join(dir, '.nocalhost'));
@@ -63,6 +69,24 @@ try {
   console.log(`nh validate, 20 services, ${RUNS} runs: p50 ${ms(n.p50)}, p95 ${ms(n.p95)}, min ${ms(n.min)}  (goal ≤ 300 ms)`);
   console.log(`bare node start (baseline):      p50 ${ms(b.p50)}, p95 ${ms(b.p95)}`);
   console.log(`nh validate / bare node:         ${(n.p50 / b.p50).toFixed(2)}× at p50; nh's own work ≈ ${ms(n.p50 - b.p50)}`);
+  hostileFiles(dir);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+function hostileFiles(dir: string): void {
+  writeFileSync(join(dir, 'part.yaml'), 'name: x\n');
+  console.log('hostile files (nh validate, start to exit; goal < 1 s, < 200 MB):');
+  for (const { name, make } of HOSTILE) {
+    const text = [3, 2, 1].map(make).find((t) => Buffer.byteLength(t) <= 1024 * 1024)!;
+    const file = join(dir, 'hostile.yaml');
+    writeFileSync(file, text);
+    const start = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, ['--import', REPORT_RSS, nhBin, 'validate', file], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+    const rss = Number(/maxrss=(\d+)/.exec(result.stderr.toString())?.[1] ?? NaN) / 1024;
+    const first = result.stdout.toString().split('\n')[0]!.replace(/^.*?: /, '').slice(0, 70);
+    const crashed = result.status !== 1 || /internal error/.test(result.stderr.toString());
+    console.log(`  ${ms(elapsed).padStart(8)} ${rss.toFixed(0).padStart(4)} MB  ${(text.length / 1024).toFixed(0).padStart(5)} kB  ${name}: ${crashed ? `EXIT ${result.status}` : first}`);
+  }
 }

@@ -3,11 +3,12 @@
  * for its problems. Shapes: one service; a list of services; `configProperties` + `application`;
  * Nocalhost's v1 flat service and v1 application (converted here, with a warning on how to migrate).
  */
-import type { ServiceConfig as RawService, ServiceConfigV1, AppConfigV1, ApplicationConfig as RawApplication } from './raw-config.generated.js';
-import type { ConfigSchema, FormName } from './schema.js';
+import type { ServiceConfig as RawService, ServiceConfigV1, ApplicationConfig as RawApplication } from './raw-config.generated.js';
 import type { ConfigPath, Locator, PathSegment } from './yaml-document.js';
 import type { Problem, SourcePosition } from './problems.js';
 import { findUnusedFields } from './unused-fields.js';
+import { withoutEmptyValues } from './empty-values.js';
+import { describePath, type ConfigSchema, type FormName } from './schema.js';
 
 export interface LocatedService {
   readonly raw: RawService;
@@ -44,20 +45,27 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
   const check = (form: FormName, data: unknown, base: ConfigPath) => {
     const { problems: found, invalidPaths } = schema.check(form, data, base, locate);
     problems.push(...found);
-    const def = schema.definition(form);
-    if (def) problems.push(...findUnusedFields(schema, def, data, base, locate));
+    problems.push(...findUnusedFields(schema, schema.definition(form)!, data, base, locate));
     return { ok: found.length === 0, invalidPaths };
+  };
+  /** Empty values read as unset, each with a note; what is left is what the schema checks. */
+  const emptiedAsUnset = (form: FormName, raw: unknown, base: ConfigPath): unknown => {
+    const { value, emptied } = withoutEmptyValues(schema, schema.definition(form)!, raw);
+    for (const { path, written } of emptied) problems.push(emptyValueNote([...base, ...path], written, locate));
+    return value;
   };
   const services: LocatedService[] = [];
   // A service with structural problems still gets the semantic checks, on what is left once the invalid
   // values are cut out, so the user sees every problem in one run.
-  const addService = (data: unknown, base: ConfigPath) => {
-    if (isObject(data) && !('containers' in data) && V1_SERVICE_KEYS.some((k) => k in data)) {
+  const addService = (raw: unknown, base: ConfigPath) => {
+    const form = isObject(raw) && !('containers' in raw) && V1_SERVICE_KEYS.some((k) => k in raw) ? 'serviceV1' : 'service';
+    const data = emptiedAsUnset(form, raw, base);
+    if (form === 'serviceV1' && isObject(data)) {
       const { ok, invalidPaths } = check('serviceV1', data, base);
       const usable = withoutPaths(data, invalidPaths);
       if (typeof usable['name'] !== 'string') return;
       const converted = convertV1Service(usable as unknown as ServiceConfigV1);
-      if (ok) problems.push(migrationWarning(locate(base), data, converted.keysMoved));
+      if (ok) problems.push(migrationWarning(locate(base), usable, converted.keysMoved));
       services.push({ raw: converted.service, at: (path, target) => locate([...base, ...converted.v1Path(path)], target) });
     } else if (isObject(data)) {
       const { invalidPaths } = check('service', data, base);
@@ -83,36 +91,40 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     return { services, problems };
   }
   if ('application' in value || 'configProperties' in value) {
-    // Services are checked one by one below, so their problems are not reported twice.
-    const app = isObject(value['application']) ? value['application'] : undefined;
+    // Emptied for the whole file, services included; the application is checked without its services, which are
+    // checked one by one below, so their problems are not reported twice.
+    const whole = emptiedAsUnset('appConfig', value, []) as Record<string, unknown>;
+    const app = isObject(whole['application']) ? whole['application'] : undefined;
     const list = app?.['services'];
-    const shallow = { ...value, ...(app ? { application: { ...app, services: [] } } : {}) };
+    const { services: _listed, ...appFields } = app ?? {};
+    const shallow = { ...whole, ...(app ? { application: appFields } : {}) };
     const { invalidPaths } = check('appConfig', shallow, []);
     if (app) {
       const usable = withoutPaths(shallow, invalidPaths)['application'];
-      const { services: _services, ...fields } = isObject(usable) ? usable : {};
-      application = { raw: fields, at: (path, target) => locate(['application', ...path], target) };
+      application = { raw: isObject(usable) ? usable : {}, at: (path, target) => locate(['application', ...path], target) };
     }
     if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['application', 'services', i]));
-    else if (app && list !== undefined) check('appConfig', value, []);
-    if (!isObject(value['configProperties']) || value['configProperties']['version'] === undefined) {
+    else if (list !== undefined) check('appConfig', whole, []);
+    if (!isObject(whole['configProperties']) || whole['configProperties']['version'] === undefined) {
       problems.push({ ...locate([]), severity: 'warning', code: 'no-version', message: 'no `configProperties.version`: Nocalhost reads this file as v1',
         hint: 'add `configProperties: {version: v2}` so Nocalhost and nh read it the same way' });
     }
     return { services, problems, ...nameOf(app), ...(application ? { application } : {}) };
   }
   if ('services' in value && !('containers' in value)) {
-    const v1App = check('appConfigV1', { ...value, services: [] }, []);
-    const { services: _services, name: _name, ...fields } = withoutPaths({ ...value, services: [] }, v1App.invalidPaths);
+    const whole = emptiedAsUnset('appConfigV1', value, []) as Record<string, unknown>;
+    const { services: list, ...appFields } = whole;
+    const v1App = check('appConfigV1', appFields, []);
+    const { name: _name, ...fields } = withoutPaths(appFields, v1App.invalidPaths);
     // v1 kept the application's fields at the top level, under the same names as v2's `application`.
     application = { raw: fields, at: (path, target) => locate(path, target) };
     if (v1App.ok) {
       problems.push({ ...locate([]), severity: 'warning', code: 'v1-config', message: 'this is a v1 application config; nh converted it to v2',
         hint: 'move its keys under `application:` and add `configProperties: {version: v2}`' });
     }
-    const list = (value as AppConfigV1).services;
     if (Array.isArray(list)) list.forEach((item, i) => addService(item, ['services', i]));
-    return { services, problems, ...nameOf(value), application };
+    else if (list !== undefined) check('appConfigV1', whole, []);
+    return { services, problems, ...nameOf(whole), application };
   }
   addService(value, []);
   return { services, problems };
@@ -221,4 +233,17 @@ function migrationWarning(at: SourcePosition, v1: Record<string, unknown>, moved
 
 function describeV2(path: ConfigPath): string {
   return path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '');
+}
+
+function emptyValueNote(path: ConfigPath, written: string, locate: Locator): Problem {
+  const last = path[path.length - 1];
+  const listItem = typeof last === 'number';
+  return {
+    ...locate(path, listItem ? 'value' : 'key'),
+    severity: 'info',
+    code: 'empty-value',
+    message: listItem
+      ? `\`${describePath(path)}\` is empty (null): read as an item with nothing set, as Nocalhost did`
+      : `\`${describePath(path)}\` is empty (${written}): read as not set, as Nocalhost did`,
+  };
 }

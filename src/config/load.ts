@@ -4,13 +4,13 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import type { AppConfig, ServiceConfig } from './model.js';
-import { hasErrors, sortProblems, type Problem } from './problems.js';
+import { hasErrors, shown, sortProblems, type Problem } from './problems.js';
 import { positionIn, type SourceFile } from './source-text.js';
 import type { SourcePosition } from './problems.js';
 import { renderTemplate } from './template.js';
 import { parseYaml } from './yaml-document.js';
 import { readForms, type LocatedApplication, type LocatedService } from './forms.js';
-import { checkRules } from './rules.js';
+import { checkRules, objectNameProblem } from './rules.js';
 import { normalizeService } from './normalize.js';
 import { normalizeInstall } from './normalize-install.js';
 import { parseEnvFile } from './env-file.js';
@@ -62,6 +62,8 @@ export function loadConfig(inputs: LoadInputs): LoadResult {
   const envFiles = new Map<string, Map<string, string>>();
   const readEnvFiles = (root: string, list: readonly { path: string }[] | undefined, at: (fi: number) => SourcePosition) => {
     for (const [fi, { path }] of (list ?? []).entries()) {
+      // A missing `path` is already a schema error.
+      if (path === undefined) continue;
       const absolute = resolve(root, path);
       if (envFiles.has(absolute)) continue;
       const bytes = inputs.files.read(absolute);
@@ -133,6 +135,7 @@ function loadFile(path: string, inputs: LoadInputs): { problems: Problem[]; serv
       const target = resolve(dirname(absolutePaths.get(from.path) ?? path), rel);
       const included = inputs.files.read(target);
       if ('error' in included) return { error: included.error };
+      if (included.length > MAX_CONFIG_BYTES) return { error: `it is ${(included.length / 1e6).toFixed(1)} MB; an included file is at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB` };
       const text = decodeUtf8(included);
       if ('badByte' in text) return { error: 'not UTF-8 text' };
       absolutePaths.set(inputs.files.display(target), target);
@@ -146,6 +149,11 @@ function loadFile(path: string, inputs: LoadInputs): { problems: Problem[]; serv
   if (!parsed) return { problems };
   const forms = readForms(parsed.value, parsed.locate, inputs.schema);
   problems.push(...forms.problems);
+  // A DNS-1123 label, as Nocalhost required (it was the Helm release name); nh labels the app's objects with it.
+  const badAppName = forms.appName && forms.application ? objectNameProblem(forms.appName, 'label') : undefined;
+  if (badAppName) {
+    problems.push({ ...forms.application!.at(['name']), severity: 'error', code: 'bad-name', message: `application name \`${shown(forms.appName!)}\` ${badAppName.message}`, hint: badAppName.hint });
+  }
   return { problems, services: { path, display, root: configRoot(path), services: forms.services, appName: forms.appName, application: forms.application } };
 }
 

@@ -1,5 +1,6 @@
 /** A problem found in a config file, located as file:line:col (1-based) so editors can jump to it. */
-export type Severity = 'error' | 'warning';
+/** `info` notes what nh read differently from how it was written (an empty value read as unset); shown under -v. */
+export type Severity = 'error' | 'warning' | 'info';
 
 export interface SourcePosition {
   readonly file: string;
@@ -23,4 +24,9 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
   return [...problems].sort(
     (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.message.localeCompare(b.message),
   );
+}
+
+/** A value as quoted in a message: a hostile 1 MB value would otherwise fill the terminal. */
+export function shown(value: string, max = 60): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
 }

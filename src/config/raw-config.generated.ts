@@ -92,7 +92,7 @@ export interface ConfigForms {
  */
 export interface ServiceConfig {
   /**
-   * Name of the workload (Deployment, StatefulSet, …) in the namespace.
+   * Name of the workload (Deployment, StatefulSet, …) in the namespace; a Kubernetes object name (lower-case letters, digits, `-` and `.`, at most 253).
    */
   name: string;
   /**
@@ -154,7 +154,7 @@ export interface DependLabelSelector {
  */
 export interface ContainerConfig {
   /**
-   * Name of the container in the pod template. May be left out when the pod has one container.
+   * Name of the container in the pod template (lower-case letters, digits and `-`, at most 63). May be left out when the pod has one container.
    */
   name?: string;
   /**
@@ -392,7 +392,7 @@ export interface ConfigProperties {
  */
 export interface ApplicationConfig {
   /**
-   * Application name. nh records it on every workload it puts in dev mode, so that `nh up` of the whole app takes out of dev mode only the services removed from this app's config, never those of another app in the namespace. Default: the name of the directory holding `.nocalhost/`.
+   * Application name (lower-case letters, digits and `-`, at most 63, as Nocalhost required). nh records it on every workload it puts in dev mode, so that `nh up` of the whole app takes out of dev mode only the services removed from this app's config, never those of another app in the namespace. Default: the name of the directory holding `.nocalhost/`.
    */
   name?: string;
   /**

@@ -5,7 +5,7 @@
 import micromatch from 'micromatch';
 import type { LocatedService } from './forms.js';
 import type { ConfigPath } from './yaml-document.js';
-import type { Problem, Severity } from './problems.js';
+import { shown, type Problem, type Severity } from './problems.js';
 import { closest } from './suggest.js';
 import { parsePortForward } from './ports.js';
 
@@ -48,6 +48,37 @@ const uniqueServiceNames: Rule = (ctx) => {
     } else {
       first.set(service.raw.name, service);
     }
+  }
+};
+
+/** Kubernetes object names: a workload's is a DNS-1123 subdomain, a container's (and nh's app label) a DNS-1123 label. */
+const NAME_RULES = {
+  subdomain: { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, max: 253, what: 'lower-case letters, digits, `-` and `.`' },
+  label: { pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, max: 63, what: 'lower-case letters, digits and `-`' },
+} as const;
+
+/** Why `name` can never name a Kubernetes object, with a name that can; undefined when it is fine. */
+export function objectNameProblem(name: string, kind: keyof typeof NAME_RULES): { message: string; hint: string } | undefined {
+  const rule = NAME_RULES[kind];
+  if (name.length <= rule.max && rule.pattern.test(name)) return undefined;
+  const why = name.length > rule.max ? `is longer than ${rule.max} characters` : `is not a valid Kubernetes name (${rule.what}, starting and ending with a letter or digit)`;
+  const suggestion = name
+    .toLowerCase()
+    .replace(kind === 'label' ? /[^a-z0-9]+/g : /[^a-z0-9.]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .slice(0, rule.max)
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return { message: why, hint: suggestion ? `did you mean \`${shown(suggestion)}\`?` : `use ${rule.what} only` };
+}
+
+const objectNames: Rule = (ctx) => {
+  for (const service of ctx.services) {
+    const serviceName = objectNameProblem(service.raw.name, 'subdomain');
+    if (serviceName) ctx.report(service, ['name'], 'error', 'bad-name', `service name \`${shown(service.raw.name)}\` ${serviceName.message}`, serviceName.hint);
+    (service.raw.containers ?? []).forEach((c, i) => {
+      const containerName = c.name === undefined ? undefined : objectNameProblem(c.name, 'label');
+      if (containerName) ctx.report(service, ['containers', i, 'name'], 'error', 'bad-name', `container name \`${shown(c.name!)}\` ${containerName.message}`, containerName.hint);
+    });
   }
 };
 
@@ -171,7 +202,8 @@ const paths: Rule = (ctx) => {
       ctx.report(service, [...path, 'workDir'], 'error', 'relative-workdir', `workDir \`${dev.workDir}\` must be an absolute path in the container`, `write it from the root, e.g. /${dev.workDir.replace(/^\.?\/*/, '')}`);
     }
     (dev.persistentVolumeDirs ?? []).forEach((pv, i) => {
-      if (!pv.path.startsWith('/')) ctx.report(service, [...path, 'persistentVolumeDirs', i, 'path'], 'error', 'relative-path', `persistent volume path \`${pv.path}\` must be absolute`, `write it from the root, e.g. /${pv.path.replace(/^\.?\/*/, '')}`);
+      // A missing `path` is already a schema error; the rules see the item as it is.
+      if (pv.path !== undefined && !pv.path.startsWith('/')) ctx.report(service, [...path, 'persistentVolumeDirs', i, 'path'], 'error', 'relative-path', `persistent volume path \`${pv.path}\` must be absolute`, `write it from the root, e.g. /${pv.path.replace(/^\.?\/*/, '')}`);
     });
     const localPath = dev.sync?.localPath;
     if (localPath !== undefined && localPath.startsWith('/')) {
@@ -250,12 +282,8 @@ const syncSettings: Rule = (ctx) => {
 
 const commands: Rule = (ctx) => {
   for (const { service, dev, path } of devSections(ctx.services)) {
-    for (const name of ['run', 'debug'] as const) {
-      if (dev.command?.[name]?.length === 0) ctx.report(service, [...path, 'command', name], 'error', 'empty-command', `command.${name} is empty`, 'give the command and its arguments, e.g. [npm, start]');
-    }
-    if (dev.readinessCommand?.length === 0) ctx.report(service, [...path, 'readinessCommand'], 'error', 'empty-command', 'readinessCommand is empty', 'give the command and its arguments, e.g. [sh, -c, "test -f /tmp/ready"], or remove it');
     if (dev.hotReload && !dev.command?.run) ctx.report(service, [...path, 'hotReload'], 'warning', 'hot-reload-without-run', 'hotReload is on but there is no command.run to restart', 'add `command.run`');
   }
 };
 
-const RULES: readonly Rule[] = [uniqueServiceNames, supportedKinds, containerNames, dependencies, ports, paths, globs, quantities, syncSettings, commands];
+const RULES: readonly Rule[] = [uniqueServiceNames, objectNames, supportedKinds, containerNames, dependencies, ports, paths, globs, quantities, syncSettings, commands];

@@ -77,6 +77,11 @@ export class MappedTextBuilder {
 
   constructor(private readonly fallback: SourceFile) {}
 
+  /** Characters appended so far. */
+  get size(): number {
+    return this.length;
+  }
+
   /** Appends text copied from `file` starting at `srcStart`. */
   copy(text: string, file: SourceFile, srcStart: number): this {
     return this.push(text, file, srcStart, true);

@@ -27,18 +27,51 @@ export interface RenderResult {
 const NAME_CHAR = /[A-Za-z0-9_]/;
 const INCLUDE = '_INCLUDE_';
 
-export function renderTemplate(file: SourceFile, inputs: TemplateInputs): RenderResult {
-  const problems: Problem[] = [];
-  const text = render(file, inputs, problems, [file.path]);
-  return { text, problems };
+/**
+ * Bounds on what templating may produce: includes that include a file twice, nested, double the text at each
+ * level (20 levels: a million copies), and a file of `$a1 $a2 …` would give a warning per variable.
+ */
+export const TEMPLATE_LIMITS = { includes: 100, chars: 2 * 1024 * 1024, unsetReported: 100 } as const;
+
+/** Shared by a file and everything it includes. */
+interface RenderState {
+  readonly problems: Problem[];
+  /** Unset variables already reported: each is reported once, at its first use. */
+  readonly unset: Set<string>;
+  includes: number;
 }
 
-function render(file: SourceFile, inputs: TemplateInputs, problems: Problem[], chain: string[]): MappedText {
+export function renderTemplate(file: SourceFile, inputs: TemplateInputs): RenderResult {
+  const state: RenderState = { problems: [], unset: new Set(), includes: 0 };
+  const text = render(file, inputs, state, [file.path]);
+  return { text, problems: state.problems };
+}
+
+function render(file: SourceFile, inputs: TemplateInputs, state: RenderState, chain: string[]): MappedText {
   const src = file.text;
   const out = MappedText.builder(file);
   const problem = (at: number, code: string, severity: Problem['severity'], message: string, hint?: string) =>
-    problems.push({ ...positionIn(file, at), severity, code, message, ...(hint ? { hint } : {}) });
+    state.problems.push({ ...positionIn(file, at), severity, code, message, ...(hint ? { hint } : {}) });
+  const unset = (at: number, name: string, message: string, hint: string) => {
+    if (state.unset.has(name)) return;
+    state.unset.add(name);
+    if (state.unset.size <= TEMPLATE_LIMITS.unsetReported) problem(at, 'template-unset', 'warning', message, hint);
+    else if (state.unset.size === TEMPLATE_LIMITS.unsetReported + 1) {
+      problem(at, 'template-unset', 'warning', `more than ${TEMPLATE_LIMITS.unsetReported} variables are not set; the others are not listed`, 'is this text meant to be templated? Write $$ for a literal $');
+    }
+  };
 
+  // Whether the line of `at` is a full-line comment, worked out once per line, so a long line of `$` stays linear.
+  let line = { start: 0, end: -1, comment: false };
+  const inCommentLine = (at: number) => {
+    if (at > line.end) {
+      const start = src.lastIndexOf('\n', at - 1) + 1;
+      const newline = src.indexOf('\n', at);
+      const end = newline < 0 ? src.length : newline;
+      line = { start, end, comment: /^[ \t]*#/.test(src.slice(start, end)) };
+    }
+    return line.comment;
+  };
   let i = 0;
   let textStart = 0;
   const flushText = (end: number) => {
@@ -48,9 +81,9 @@ function render(file: SourceFile, inputs: TemplateInputs, problems: Problem[], c
   while (i < src.length) {
     const dollar = src.indexOf('$', i);
     if (dollar < 0) break;
-    if (inCommentLine(src, dollar)) {
+    if (inCommentLine(dollar)) {
       // A full-line comment is dropped by YAML anyway; editors' modelines such as `$schema=` stay quiet.
-      i = dollar + 1;
+      i = line.end;
       continue;
     }
     const next = src[dollar + 1];
@@ -70,7 +103,7 @@ function render(file: SourceFile, inputs: TemplateInputs, problems: Problem[], c
       }
       flushText(dollar);
       if (expr.name === INCLUDE) {
-        spliceInclude(file, dollar, expr.word ?? '', inputs, problems, chain, out);
+        spliceInclude(file, dollar, expr.word ?? '', inputs, state, chain, out);
       } else if (!/^[A-Za-z0-9_]+$/.test(expr.name)) {
         problem(dollar, 'template-invalid', 'error', `\`\${${expr.name}${expr.op ?? ''}${expr.word ?? ''}}\` is not a valid expression`,
           'use ${NAME}, ${NAME:-default} (names are letters, digits and _)');
@@ -78,7 +111,7 @@ function render(file: SourceFile, inputs: TemplateInputs, problems: Problem[], c
       } else {
         const value = substitute(expr, inputs.lookup);
         if (value === undefined) {
-          problem(dollar, 'template-unset', 'warning', `\`\${${expr.name}}\` is not set and becomes an empty string`,
+          unset(dollar, expr.name, `\`\${${expr.name}}\` is not set and becomes an empty string`,
             `set ${expr.name} in the environment or configProperties.envFile, give a default with \${${expr.name}:-value}, or write $\${${expr.name}} to keep it literal`);
         }
         out.synthesize(value ?? '', file, dollar);
@@ -97,7 +130,7 @@ function render(file: SourceFile, inputs: TemplateInputs, problems: Problem[], c
       flushText(dollar);
       const value = inputs.lookup(name);
       if (value === undefined) {
-        problem(dollar, 'template-unset', 'warning', `\`$${name}\` is not set and becomes an empty string`,
+        unset(dollar, name, `\`$${name}\` is not set and becomes an empty string`,
           `set ${name} in the environment or configProperties.envFile, or write $$${name} to pass it on literally (e.g. to the container's shell)`);
       }
       out.synthesize(value ?? '', file, dollar);
@@ -108,11 +141,6 @@ function render(file: SourceFile, inputs: TemplateInputs, problems: Problem[], c
   }
   flushText(src.length);
   return out.build();
-}
-
-function inCommentLine(src: string, at: number): boolean {
-  const lineStart = src.lastIndexOf('\n', at - 1) + 1;
-  return /^[ \t]*#/.test(src.slice(lineStart, at));
 }
 
 interface Braced {
@@ -175,12 +203,12 @@ function spliceInclude(
   at: number,
   word: string,
   inputs: TemplateInputs,
-  problems: Problem[],
+  state: RenderState,
   chain: string[],
   out: ReturnType<typeof MappedText.builder>,
 ): void {
   const problem = (code: string, message: string, hint: string) =>
-    problems.push({ ...positionIn(from, at), severity: 'error', code, message, hint });
+    state.problems.push({ ...positionIn(from, at), severity: 'error', code, message, hint });
   const [pathPart = '', ...filters] = word.split('|').map((s) => s.trim());
   let indent = 0;
   let newline = false;
@@ -206,7 +234,15 @@ function spliceInclude(
     problem('include-cycle', `include cycle: ${[...chain, included.path].join(' → ')}`, 'remove one of the includes in that chain');
     return;
   }
-  const rendered = render(included, inputs, problems, [...chain, included.path]);
+  if (++state.includes > TEMPLATE_LIMITS.includes) {
+    problem('include-too-many', `more than ${TEMPLATE_LIMITS.includes} files are included`, 'a file included more than once by files included more than once multiplies; include each file once');
+    return;
+  }
+  const rendered = render(included, inputs, state, [...chain, included.path]);
+  if (out.size + rendered.text.length > TEMPLATE_LIMITS.chars) {
+    problem('include-too-large', `including \`${pathPart}\` makes the config longer than ${TEMPLATE_LIMITS.chars / 1024 / 1024} MiB`, 'a file included more than once by files included more than once multiplies; include each file once');
+    return;
+  }
   const pad = ' '.repeat(indent);
   if (newline) out.synthesize('\n', from, at);
   let atLineStart = true;

@@ -3,7 +3,7 @@
  * reports duplicate keys, tabs and bad indentation as located errors, and so lets each problem point at
  * file:line:col.
  */
-import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { Composer, Parser, isAlias, isMap, isScalar, isSeq, type CST, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import type { Problem, SourcePosition } from './problems.js';
 import type { MappedText } from './source-text.js';
 
@@ -29,8 +29,27 @@ const YAML_HINTS: Record<string, string> = {
   UNEXPECTED_TOKEN: 'check the indentation and the `-` / `:` on this line',
 };
 
+/**
+ * What a config may make the parser and the checks do. Real configs are far below (a 20-service app is ~300
+ * lines, ~1,000 values, 8 levels deep); a hostile file (an alias bomb, 10,000 nested `[`) is stopped with a
+ * located error before it costs time, memory or the stack.
+ */
+export const YAML_LIMITS = { lines: 20_000, depth: 64, values: 20_000 } as const;
+
 export function parseYaml(text: MappedText): { parsed?: ParsedYaml; problems: Problem[] } {
-  const doc = parseDocument(text.text, { uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
+  const tooLarge = (offset: number, message: string, hint: string): { problems: Problem[] } =>
+    ({ problems: [{ ...text.position(offset), severity: 'error', code: 'yaml-too-large', message, hint }] });
+  const lineLimit = offsetOfLine(text.text, YAML_LIMITS.lines + 1);
+  if (lineLimit !== undefined) {
+    return tooLarge(lineLimit, `the config has more than ${YAML_LIMITS.lines.toLocaleString('en')} lines`, 'is this the right file? A dev config is a few hundred lines');
+  }
+  const tokens = [...new Parser().parse(text.text)];
+  const excess = structureExcess(tokens);
+  if (excess) return tooLarge(excess.offset, excess.message, excess.hint);
+  // Duplicate keys are found below in linear time; the library's check is quadratic.
+  const docs = new Composer({ uniqueKeys: false }).compose(tokens, true, text.text.length);
+  const doc = docs.next().value as Document.Parsed;
+  const second = docs.next();
   const problems: Problem[] = doc.errors.map((e) => ({
     ...text.position(e.pos[0]),
     severity: 'error' as const,
@@ -38,8 +57,108 @@ export function parseYaml(text: MappedText): { parsed?: ParsedYaml; problems: Pr
     message: `YAML: ${firstLine(e.message)}`,
     ...(YAML_HINTS[e.code] ? { hint: YAML_HINTS[e.code] } : {}),
   }));
+  if (!second.done) {
+    problems.push({ ...text.position(second.value.range[0]), severity: 'error', code: 'yaml-multiple-docs',
+      message: 'YAML: a second document starts here; a config is one document', hint: 'remove the `---` line, or move the second document to a file of its own' });
+  }
+  problems.push(...duplicateKeys(doc, text));
   if (problems.length > 0) return { problems };
-  return { parsed: { value: doc.toJS({ maxAliasCount: 100 }) as unknown, locate: locator(doc, text) }, problems };
+  const aliases = aliasProblem(doc);
+  if (aliases) return { problems: [{ ...text.position(aliases.offset), severity: 'error', ...aliases.problem }] };
+  // Every alias is resolved and the expanded document is bounded (aliasProblem), so the library's own guard,
+  // which refuses an anchor used more than 100 times, is not needed.
+  return { parsed: { value: doc.toJS({ maxAliasCount: -1 }) as unknown, locate: locator(doc, text) }, problems };
+}
+
+/** Offset where line `line` (1-based) starts, or undefined when the text is shorter. */
+function offsetOfLine(text: string, line: number): number | undefined {
+  let offset = 0;
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf('\n', offset);
+    if (next < 0 || next === text.length - 1) return undefined;
+    offset = next + 1;
+  }
+  return offset;
+}
+
+/** The first place where the syntax tree nests too deep or holds too many values; walked without recursion. */
+function structureExcess(tokens: readonly CST.Token[]): { offset: number; message: string; hint: string } | undefined {
+  const stack: Array<{ token: CST.Token; depth: number }> = tokens.flatMap((t) => (t.type === 'document' && t.value ? [{ token: t.value, depth: 0 }] : []));
+  let values = 0;
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (depth > YAML_LIMITS.depth) {
+      return { offset: token.offset, message: `the config nests more than ${YAML_LIMITS.depth} levels deep`, hint: 'a dev config nests about 8 levels; check for unclosed `[` or `{`' };
+    }
+    if (++values > YAML_LIMITS.values) {
+      return { offset: token.offset, message: `the config holds more than ${YAML_LIMITS.values.toLocaleString('en')} values`, hint: 'is this the right file? A dev config holds a few hundred values' };
+    }
+    if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      for (const item of token.items) {
+        if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+        if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Duplicate keys, found with one set per mapping (the library's `uniqueKeys` compares every pair: minutes for 50,000 keys). */
+function duplicateKeys(doc: Document.Parsed, text: MappedText): Problem[] {
+  const problems: Problem[] = [];
+  const visit = (node: unknown) => {
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : undefined;
+        if (key !== undefined && seen.has(key)) {
+          problems.push({ ...text.position((pair.key as YamlNode).range?.[0] ?? 0), severity: 'error', code: 'yaml-duplicate-key', message: 'YAML: Map keys must be unique', hint: YAML_HINTS['DUPLICATE_KEY']! });
+        }
+        seen.add(key);
+        visit(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) visit(item);
+    }
+  };
+  visit(doc.contents);
+  return problems;
+}
+
+/**
+ * Aliases are checked before the document becomes data: each must follow its anchor and lie outside it (else the
+ * data would be circular), and all of them together may not expand the document beyond YAML_LIMITS.values
+ * ("billion laughs": nine aliases of nine aliases of … is 9^9 values from a few lines).
+ */
+function aliasProblem(doc: Document.Parsed): { offset: number; problem: Pick<Problem, 'code' | 'message' | 'hint'> } | undefined {
+  const anchors = new Map<string, number | 'open'>();
+  let found: ReturnType<typeof aliasProblem>;
+  let total = 0;
+  /** Values the node stands for once its aliases are expanded; undefined once a problem is found. */
+  const size = (node: unknown): number | undefined => {
+    if (found) return undefined;
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      const offset = node.range?.[0] ?? 0;
+      if (target === undefined) {
+        found = { offset, problem: { code: 'yaml-unknown-alias', message: `YAML: alias \`*${node.source}\` has no anchor \`&${node.source}\` before it`, hint: 'define the anchor first; an alias repeats a value written above it' } };
+      } else if (target === 'open') {
+        found = { offset, problem: { code: 'yaml-circular-alias', message: `YAML: alias \`*${node.source}\` is inside the value anchored \`&${node.source}\`, which would contain itself`, hint: 'an alias can repeat only a value that is complete above it' } };
+      } else if ((total += target) > YAML_LIMITS.values) {
+        found = { offset, problem: { code: 'yaml-too-large', message: `the aliases expand the config to more than ${YAML_LIMITS.values.toLocaleString('en')} values`, hint: 'is this an alias bomb? A dev config repeats a few values with aliases, not thousands' } };
+      }
+      return found ? undefined : target as number;
+    }
+    const anchor = (node as { anchor?: string } | null)?.anchor;
+    if (anchor) anchors.set(anchor, 'open');
+    let n = 1;
+    if (isMap(node)) for (const pair of node.items) n += (size(pair.key) ?? 0) + (size(pair.value) ?? 0);
+    else if (isSeq(node)) for (const item of node.items) n += size(item) ?? 0;
+    if (anchor) anchors.set(anchor, n);
+    return n;
+  };
+  size(doc.contents);
+  return found;
 }
 
 function firstLine(message: string): string {
@@ -48,6 +167,17 @@ function firstLine(message: string): string {
 }
 
 function locator(doc: Document, text: MappedText): Locator {
+  // Each mapping's keys indexed once: a problem per key of a 10,000-key mapping must not cost 10,000² steps.
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, key: string) => {
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+      indexes.set(map, index);
+    }
+    return index.get(key);
+  };
   return (path, target = 'value') => {
     let node: unknown = doc.contents;
     let keyNode: YamlNode | undefined;
@@ -55,7 +185,7 @@ function locator(doc: Document, text: MappedText): Locator {
     for (const segment of path) {
       keyNode = undefined;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = pairOf(node, String(segment));
         if (!pair) break;
         keyNode = pair.key as YamlNode;
         node = pair.value;

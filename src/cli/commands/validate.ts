@@ -1,7 +1,7 @@
 /** `nh validate`: checks config files without a cluster. Exit 0 valid, 1 invalid. */
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { listOption, stringOption, type ParsedCommandLine } from '../args.js';
+import { flag, listOption, stringOption, type ParsedCommandLine } from '../args.js';
 import type { CliContext } from '../context.js';
 import { ConfigSchema } from '../../config/schema.js';
 import { loadConfig, type LoadResult } from '../../config/load.js';
@@ -24,7 +24,7 @@ export async function runValidate(ctx: CliContext, args: ParsedCommandLine): Pro
     return valid ? 0 : 1;
   }
   for (const { paths, result } of results) {
-    const text = renderProblems(result.problems, ctx.style);
+    const text = renderProblems(result.problems, ctx.style, { verbose: flag(args.options, 'verbose') });
     if (text) ctx.terminal.out(text);
     ctx.terminal.out(summarize(paths.map((p) => ctx.files.display(p)), result, ctx.style) + '\n');
   }

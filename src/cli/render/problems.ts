@@ -3,10 +3,18 @@ import type { Problem } from '../../config/problems.js';
 import type { LoadResult } from '../../config/load.js';
 import type { Style } from '../terminal.js';
 
-export function renderProblems(problems: readonly Problem[], style: Style): string {
+const LABELS: Record<Problem['severity'], (style: Style) => string> = {
+  error: (style) => style.red('error'),
+  warning: (style) => style.yellow('warning'),
+  info: (style) => style.dim('info'),
+};
+
+/** `info` notes are shown only when `verbose` (-v): they say how nh read a value, not that anything is wrong. */
+export function renderProblems(problems: readonly Problem[], style: Style, { verbose = false } = {}): string {
   return problems
+    .filter((p) => verbose || p.severity !== 'info')
     .map((p) => {
-      const label = p.severity === 'error' ? style.red('error') : style.yellow('warning');
+      const label = LABELS[p.severity](style);
       const hint = p.hint ? `\n  ${style.dim('hint:')} ${p.hint}` : '';
       return `${style.bold(`${p.file}:${p.line}:${p.col}`)}: ${label}: ${p.message}${hint}\n`;
     })

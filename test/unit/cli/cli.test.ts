@@ -77,6 +77,24 @@ test('a 5 MB file is refused at 1:1 without parsing', () => {
   }
 });
 
+test('empty values Nocalhost wrote are valid; the info notes about them show under -v and in JSON', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-cli-'));
+  try {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'name: web\ncontainers:\n  - dev:\n      workDir: ""\n      resources:\n');
+    const quiet = nh(['validate', file]);
+    assert.equal(quiet.code, 0, quiet.stdout);
+    assert.doesNotMatch(quiet.stdout, /info/);
+    const verbose = nh(['validate', '-v', file]);
+    assert.match(verbose.stdout, /config\.yaml:4:7: info: `containers\[0\]\.dev\.workDir` is empty \(""\): read as not set, as Nocalhost did\n/);
+    assert.match(verbose.stdout, /config\.yaml:5:7: info: `containers\[0\]\.dev\.resources` is empty \(null\)/);
+    const json = JSON.parse(nh(['validate', '--format', 'json', file]).stdout) as { apps: Array<{ valid: boolean; problems: Array<{ severity: string; line: number }> }> };
+    assert.deepEqual(json.apps[0]!.problems.map((p) => [p.severity, p.line]), [['info', 3], ['info', 4], ['info', 5]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('usage errors exit 2', () => {
   assert.equal(nh(['validate', '--format', 'xml']).code, 2);
   assert.equal(nh(['validate', '--bogus']).code, 2);

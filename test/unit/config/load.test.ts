@@ -145,3 +145,81 @@ test('a file too large to be a config is refused before parsing', () => {
   assert.deepEqual(result.problems.map((p) => [p.code, p.line, p.col]), [['too-large', 1, 1]]);
   assert.match(result.problems[0]!.message, /5\.2 MB/);
 });
+
+test('empty values (null, "", 0 for a port, [], {}) are read as unset, exactly as if the key were absent', () => {
+  const empty = loadOk(
+    [
+      'configProperties: {version: v2, envFile: ""}',
+      'application:',
+      '  name: ""',
+      '  manifestType: ""',
+      '  env: null',
+      '  helmVals: null',
+      '  services:',
+      '    - name: api',
+      '      serviceType: ""',
+      '      dependsOn: []',
+      '      dependLabelSelector:',
+      '      containers:',
+      '        - name: api',
+      '          hub: null',
+      '          install: {env: [], portForward: []}',
+      '          dev:',
+      '            image: node:20',
+      '            workDir: ""',
+      '            shell: ""',
+      '            resources:',
+      '            command: {run: null, debug: [], build: []}',
+      '            debug: {remoteDebugPort: 0, language: ""}',
+      '            sync: {type: "", mode: "", filePattern: [], ignoreFilePattern: [], localPath: ""}',
+      '            env: null',
+      '            envFrom: {envFile: null}',
+      '            portForward: []',
+      '            imagePullPolicy: ""',
+      '            sidecarImage: ""',
+      '            patches: null',
+      '            hotReload: false',
+    ].join('\n'),
+  );
+  const absent = loadOk('configProperties: {version: v2}\napplication:\n  services:\n    - name: api\n      containers:\n        - name: api\n          dev: {image: node:20, hotReload: false}\n');
+  assert.deepEqual(empty.config, absent.config);
+  // Nothing to warn about: each is an info note at the key that was written.
+  assert.deepEqual(empty.problems.filter((p) => p.severity !== 'info'), []);
+  const notes = new Map(empty.problems.map((p) => [`${p.line}:${p.col}`, p.message]));
+  assert.equal(notes.get('18:13'), '`application.services[0].containers[0].dev.workDir` is empty (""): read as not set, as Nocalhost did');
+  assert.equal(notes.get('22:21'), '`application.services[0].containers[0].dev.debug.remoteDebugPort` is empty (0): read as not set, as Nocalhost did');
+  assert.equal(notes.get('14:11'), '`application.services[0].containers[0].hub` is empty (null): read as not set, as Nocalhost did');
+  assert.ok(empty.problems.every((p) => p.code === 'empty-value'));
+});
+
+test('only zero values of the field\'s own type are unset: wrong values are still errors, where they are', () => {
+  const result = load(
+    'name: api\ncontainers:\n  - dev:\n      debug: {remoteDebugPort: -1}\n      portForward: [0]\n      command: {run: [npm, null]}\n      workDir: " "\n      hotReload: ""\n',
+  );
+  assert.equal(result.ok, false);
+  assert.deepEqual(result.problems.filter((p) => p.severity === 'error').map((p) => [p.code, p.line, p.col]), [
+    ['out-of-range', 4, 32],
+    ['bad-port', 5, 21],
+    ['wrong-type', 6, 28],
+    ['relative-workdir', 7, 16],
+    ['wrong-type', 8, 18],
+  ]);
+});
+
+test('a null item of a list of mappings is an item with nothing set; later items keep their positions', () => {
+  const { config, problems } = loadOk('name: api\ncontainers:\n  -\n');
+  assert.deepEqual(config.services[0]!.containers.map((c) => [c.name, c.dev.workDir]), [[undefined, DEFAULTS.workDir]]);
+  assert.deepEqual(problems.map((p) => [p.severity, p.code, p.line]), [['info', 'empty-value', 3]]);
+  const two = load('name: api\ncontainers:\n  -\n  - name: side\n    dev: {workDir: side}\n');
+  assert.deepEqual(two.problems.filter((p) => p.severity === 'error').map((p) => [p.code, p.line, p.col]), [['container-unnamed', 3, 4], ['relative-workdir', 5, 20]]);
+  // An emptied required key is missing, reported at its item.
+  const bad = load('name: api\ncontainers:\n  - dev:\n      env: [{name: A}, {name: "", value: x}]\n');
+  assert.deepEqual(bad.problems.filter((p) => p.severity === 'error').map((p) => [p.code, p.line, p.col]), [['missing-key', 4, 24]]);
+});
+
+test('v1 services and applications read empty values as unset too', () => {
+  const { config } = loadOk('name: shop\nmanifestType: ""\nservices:\n  - name: api\n    devContainerImage: node:20\n    workDir: ""\n    devPorts: []\n    runCommand: null\n');
+  const dev = config.services[0]!.containers[0]!.dev;
+  assert.deepEqual([dev.image, dev.workDir, dev.portForwards, dev.command.run], ['node:20', DEFAULTS.workDir, [], undefined]);
+  assert.equal(config.install, undefined);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findCycles, globProblem, isQuantity } from '../../../src/config/rules.js';
+import { findCycles, globProblem, isQuantity, objectNameProblem } from '../../../src/config/rules.js';
 import { parsePortForward } from '../../../src/config/ports.js';
 import { closest } from '../../../src/config/suggest.js';
 
@@ -31,4 +31,16 @@ test('did you mean', () => {
   assert.equal(closest('contaners', ['containers', 'name']), 'containers');
   assert.equal(closest('always', ['Always', 'Never']), 'Always');
   assert.equal(closest('zzz', ['image', 'shell']), undefined);
+});
+
+test('object names: workloads are DNS-1123 subdomains, containers and apps DNS-1123 labels, each with a name that works', () => {
+  for (const ok of ['api', 'booking-api', 'a.b-c', 'x1', 'a'.repeat(253)]) assert.equal(objectNameProblem(ok, 'subdomain'), undefined, ok);
+  for (const ok of ['api', 'api-2', 'a'.repeat(63)]) assert.equal(objectNameProblem(ok, 'label'), undefined, ok);
+  assert.equal(objectNameProblem('Booking_API', 'subdomain')?.hint, 'did you mean `booking-api`?');
+  assert.equal(objectNameProblem('-api.', 'subdomain')?.hint, 'did you mean `api`?');
+  assert.equal(objectNameProblem('api.v2', 'label')?.hint, 'did you mean `api-v2`?');
+  assert.equal(objectNameProblem('a'.repeat(64), 'label')?.message, 'is longer than 63 characters');
+  assert.equal(objectNameProblem('a'.repeat(64), 'label')?.hint, `did you mean \`${'a'.repeat(60)}… (63 characters)\`?`);
+  assert.equal(objectNameProblem('a..b', 'subdomain')?.hint, 'did you mean `a.b`?');
+  assert.equal(objectNameProblem('_', 'label')?.hint, 'use lower-case letters, digits and `-` only');
 });

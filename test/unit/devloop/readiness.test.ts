@@ -31,10 +31,9 @@ test('with neither, the dependency is ready once its process runs', () => {
   assert.deepEqual(readinessCheck(worker!, false), { kind: 'process' });
 });
 
-test('an empty readinessCommand is a config error', () => {
-  const result = loadConfig({ paths: [CONFIG], env: {}, schema: ConfigSchema.load(), files: memoryFiles({ [CONFIG]: 'name: db\ncontainers:\n  - dev: {readinessCommand: []}\n' }) });
-  assert.equal(result.ok, false);
-  assert.deepEqual(result.problems.map((p) => [p.code, p.line]), [['empty-command', 3]]);
+test('an empty readinessCommand is read as unset (as nhctl read empty lists): the default check', () => {
+  const [db] = services('name: db\ncontainers:\n  - dev: {readinessCommand: [], portForward: ["15432:5432"]}\n');
+  assert.deepEqual(readinessCheck(db!, false), { kind: 'port', port: 5432 });
 });
 
 test('forwards: those of every container, plus the debug port of the first under --debug', () => {
