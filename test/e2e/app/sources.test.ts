@@ -200,7 +200,7 @@ test('a member who may only edit the namespace is told, before anything is appli
     const r = await runNh(ns, [command], { cwd, kubeconfig });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, /k8s\/a\.yaml:6:1: ClusterRole `nh-e2e-too-much`: not allowed to \w+ clusterroles\.rbac\.authorization\.k8s\.io \(cluster-scoped\)/);
-    assert.match(r.stdout + r.stderr, /k8s\/a\.yaml:12:1: ConfigMap `elsewhere`: not allowed to \w+ configmaps in namespace `kube-system`/);
+    assert.match(r.stdout + r.stderr, /k8s\/a\.yaml:11:1: ConfigMap `elsewhere`: not allowed to \w+ configmaps in namespace `kube-system`/);
     assert.match(r.stdout + r.stderr, /kubectl auth can-i/);
   }
   assert.equal(kubectl(['-n', ns, 'get', 'cm', 'mine', '--ignore-not-found', '-o', 'name']).stdout.trim(), '');
