@@ -173,7 +173,7 @@ test('bad input: a clear error, a non-zero exit, no stack trace, nothing changed
   assertUnchanged(...booking.services);
 });
 
-test('quota: a dev pod the namespace quota refuses is reported and the service restored', async () => {
+test('quota: a dev pod the namespace quota would refuse is refused at plan time, nothing changed', async () => {
   kubectl(['-n', ns(), 'apply', '-f', '-'], {
     input: JSON.stringify({
       apiVersion: 'v1', kind: 'List', items: [
@@ -186,7 +186,8 @@ test('quota: a dev pod the namespace quota refuses is reported and the service r
     const project = projectWith(config([{ name: 'booking-api', extra: ', resources: {requests: {cpu: 500m}}' }]));
     const r = await runNh(ns(), ['up', '--detach', '--timeout', '60s'], { cwd: project });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /booking-api: failed and was restored to its original: cannot create the dev pod: .*exceeded quota: small/);
+    // The plan reads the quota: refused before anything is written, naming the quota and the amounts.
+    assert.match(r.stdout, /booking-api: entering dev mode would exceed ResourceQuota `small`: requests\.cpu would be \d+m of 300m \(the dev pod asks 500m/);
     assertUnchanged('booking-api');
   } finally {
     kubectl(['-n', ns(), 'delete', 'resourcequota', 'small']);
