@@ -4,7 +4,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidFileOf, runCommandLine, stopCommandLine } from '../../../src/devloop/process-supervisor.js';
+import { pidFileOf, ProcessSupervisor, runCommandLine, stopCommandLine, type ProcessState } from '../../../src/devloop/process-supervisor.js';
+import { ExecError, type ExecChannel, type ExecResult } from '../../../src/kube/exec.js';
+import type { PodTracker } from '../../../src/kube/pod-tracker.js';
+import type { OpenExec } from '../../../src/kube/run-command.js';
 
 test('the command reaches exec word for word, never through a shell parse', () => {
   const line = runCommandLine('/tmp/p.pid', '/app', ['node', '-e', 'console.log("a b; $HOME")']);
@@ -91,4 +94,77 @@ test('a command that ends by itself ends the exec with its output and code while
   assert.equal(code, 3);
   assert.equal(out, 'hi\nread: nothing\n', 'the command reads /dev/null, not the exec\'s stdin');
   child.stdin.end();
+});
+
+/** A fake container behind a fake exec: each run is a channel the test ends; stops answer from `stopAnswers`. */
+function fakeContainer(stopAnswers: (Error | 'stopped' | 'none')[]) {
+  const runs: { resolve: (r: ExecResult) => void; reject: (e: Error) => void }[] = [];
+  const exec: OpenExec = async (_endpoint, _target, command, options) => {
+    const kind = command[3];
+    let settle!: { resolve: (r: ExecResult) => void; reject: (e: Error) => void };
+    const done = new Promise<ExecResult>((resolve, reject) => (settle = { resolve, reject }));
+    done.catch(() => undefined);
+    const channel: ExecChannel = { protocol: 'v5.channel.k8s.io', done, write: async () => undefined, closeStdin: () => undefined, terminate: () => settle.reject(new ExecError('terminated', 'NH_EXEC_LOST')), resize: () => undefined };
+    if (kind === 'nh-stop') {
+      const answer = stopAnswers.shift() ?? 'none';
+      if (answer instanceof Error) throw answer;
+      options.onStdout(Buffer.from(`${answer}\n`));
+      settle.resolve({ exitCode: 0, message: undefined });
+      // The group is gone: its run exec ends as the kubelet ends it.
+      for (const run of runs) run.resolve({ exitCode: 143, message: undefined });
+    } else {
+      runs.push(settle);
+    }
+    return channel;
+  };
+  return { exec, runs };
+}
+
+const pod = { name: 'p1', uid: 'u1' };
+const tracker = { namespace: 'ns', current: () => pod } as unknown as PodTracker;
+const endpoint = { server: 'https://x', applyToHTTPSOptions: async () => undefined };
+
+function supervised(exec: OpenExec) {
+  const states: ProcessState[] = [];
+  const notices: string[] = [];
+  const supervisor = new ProcessSupervisor({
+    service: 'api', container: 'c', workDir: '/app', command: ['node', 'server.js'], endpoint, pods: tracker, openExec: exec,
+    onOutput: () => undefined, onState: (s) => states.push(s), onNotice: (m) => notices.push(m), reconnect: { initialMs: 5, maxMs: 10 },
+  });
+  return { supervisor, states, notices };
+}
+
+async function until(what: string, holds: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !holds(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(holds(), what);
+}
+
+test('an exec cut without an exit status is a lost connection, not a crash: nh reconnects and starts the command again', async () => {
+  const lost = new ExecError('exec in ns/p1 ended without an exit status (socket closed, code 1006)', 'NH_EXEC_LOST');
+  const unreachable = new ExecError('exec in ns/p1 failed: connect ECONNREFUSED', 'NH_EXEC_LOST');
+  // First stop: before the first start (nothing runs); then the API server is away twice; then the process is found gone.
+  const container = fakeContainer(['none', unreachable, unreachable, 'none']);
+  const { supervisor, states, notices } = supervised(container.exec);
+  const signal = new AbortController().signal;
+  await supervisor.restart(signal);
+  assert.equal(states.at(-1)?.kind, 'running');
+  container.runs[0]!.reject(lost);
+  await until('running again', () => container.runs.length === 2 && states.at(-1)?.kind === 'running');
+  assert.ok(!states.some((s) => s.kind === 'crashed'), `never crashed: ${JSON.stringify(states)}`);
+  assert.ok(states.some((s) => s.kind === 'reconnecting'));
+  assert.deepEqual(notices, ['the connection to the container is back; the process had stopped with it: started it again']);
+  await supervisor.stop();
+});
+
+test('after a lost connection a process that still runs is stopped before the command starts again; a real exit is still a crash', async () => {
+  const container = fakeContainer(['none', 'stopped']);
+  const { supervisor, states, notices } = supervised(container.exec);
+  await supervisor.restart(new AbortController().signal);
+  container.runs[0]!.reject(new ExecError('exec in ns/p1: no answer to pings for 6 s', 'NH_EXEC_LOST'));
+  await until('running again', () => container.runs.length === 2 && states.at(-1)?.kind === 'running');
+  assert.match(notices[0] ?? '', /still ran.*restarted it/);
+  container.runs[1]!.resolve({ exitCode: 2, message: undefined });
+  await until('crashed', () => states.at(-1)?.kind === 'crashed');
+  assert.deepEqual(states.at(-1), { kind: 'crashed', exitCode: 2, message: undefined });
+  await supervisor.stop();
 });

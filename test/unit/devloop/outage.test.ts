@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OutageTracker, outageCause } from '../../../src/devloop/outage.js';
+import { ExecError } from '../../../src/kube/exec.js';
+import { toKubeError } from '../../../src/kube/errors.js';
+import { NhError } from '../../../src/errors.js';
+
+const refused = toKubeError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:16443'), { code: 'ECONNREFUSED' }), { verb: 'list', kind: 'Pod', namespace: 'ns' });
+
+test('failures tell whom nh cannot reach and why; other failures are not an outage', () => {
+  assert.deepEqual(outageCause(refused), { what: 'the API server', cause: 'connection refused' });
+  const execRefused = new ExecError('exec in ns/p failed: connect ECONNREFUSED', 'NH_EXEC_LOST', Object.assign(new Error('x'), { code: 'ECONNREFUSED' }));
+  assert.deepEqual(outageCause(execRefused), { what: 'the API server', cause: 'connection refused' });
+  assert.deepEqual(outageCause(new ExecError('exec in ns/p: no answer to pings for 6 s', 'NH_EXEC_LOST')), { what: 'the API server', cause: 'no answer' });
+  const kubelet = new ExecError('exec in ns/p refused (HTTP 500): error dialing backend: dial tcp 127.0.0.1:20250: connect: connection refused', 'NH_EXEC_REFUSED', undefined, undefined, 500);
+  assert.deepEqual(outageCause(kubelet), { what: 'the kubelet', cause: 'connection refused' });
+  assert.equal(outageCause(new ExecError('exec in ns/p refused (HTTP 403): forbidden', 'NH_EXEC_REFUSED', undefined, undefined, 403)), undefined);
+  assert.equal(outageCause(new NhError('NH_SYNC_NO_POD', 'no ready dev pod')), undefined);
+  assert.equal(outageCause(new Error('ECONNREFUSED')), undefined, 'only typed errors are judged');
+});
+
+test('an outage starts with the first part that loses the cluster and ends with the last one back', () => {
+  let clock = 1_000;
+  const tracker = new OutageTracker(() => clock);
+  assert.equal(tracker.failed('pods:api', new NhError('NH_SYNC_NO_POD', 'no pod')), false);
+  assert.equal(tracker.current(), undefined);
+  assert.equal(tracker.failed('pods:api', refused), true);
+  clock = 2_000;
+  tracker.failed('sync:api', refused);
+  tracker.failed('pods:api', refused);
+  assert.deepEqual(tracker.current(), { what: 'the API server', cause: 'connection refused', since: 1_000 });
+  assert.equal(tracker.recovered('pods:api'), undefined, 'sync is still out');
+  assert.equal(tracker.recovered('process:api'), undefined, 'a part that never failed ends nothing');
+  assert.deepEqual(tracker.recovered('sync:api'), { what: 'the API server', cause: 'connection refused', since: 1_000 });
+  assert.equal(tracker.current(), undefined);
+});
