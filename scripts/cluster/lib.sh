@@ -81,9 +81,18 @@ nh_start() {  # NAME BINARY ARGS... : start a daemon in its own session, logging
   log "starting $name"
   mkdir -p "$NH_LOGS" "$NH_PIDS"
   echo "==== $(date -u +%FT%TZ) start $name" >> "$NH_LOGS/$name.log"
-  # 9>&- : the daemon must not inherit the up/down lock
-  setsid "$bin" "$@" >> "$NH_LOGS/$name.log" 2>&1 < /dev/null 9>&- &
+  # Only stdin/out/err: a daemon that inherited a lock's descriptor (the up/down lock, a test's
+  # `flock -x /tmp/nh-cluster.lock`) would hold that lock for as long as it runs.
+  ( nh_close_fds; exec setsid "$bin" "$@" >> "$NH_LOGS/$name.log" 2>&1 < /dev/null ) &
   echo "$! $(readlink -f "$bin")" > "$NH_PIDS/$name.pid"
+}
+
+nh_close_fds() {  # closes every descriptor of this shell above 2
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
 }
 
 nh_wait_for() {  # NAME TIMEOUT_S CMD... : poll until CMD succeeds; fail with the component's log tail
