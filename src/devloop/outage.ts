@@ -39,12 +39,15 @@ export function outageCause(error: unknown): Omit<Outage, 'since'> | undefined {
     case 'NH_KUBE_ERROR':
       return typeof status === 'number' && status >= 500 ? { what: 'the API server', cause: `HTTP ${status}` } : undefined;
     case 'NH_EXEC_LOST':
-      return { what: 'the API server', cause: code ? (CAUSES[code] ?? code) : /no answer/.test(error.message) ? 'no answer' : 'connection lost' };
+      // A socket that closed is what happened, not what nh waits for: the next try tells that.
+      if (code) return { what: 'the API server', cause: CAUSES[code] ?? code };
+      return /no answer|timed out/.test(error.message) ? { what: 'the API server', cause: 'no answer' } : undefined;
     case 'NH_EXEC_REFUSED':
       if (typeof status !== 'number' || status < 500) return undefined;
-      return /dialing backend|kubelet/i.test(error.message)
-        ? { what: 'the kubelet', cause: /connection refused/i.test(error.message) ? 'connection refused' : `HTTP ${status}` }
-        : { what: 'the API server', cause: `HTTP ${status}` };
+      // The API server's words for a kubelet it cannot reach, and a kubelet's for a runtime it cannot reach.
+      if (/error sending request|dialing backend/i.test(error.message)) return { what: 'the kubelet', cause: /connection refused/i.test(error.message) ? 'connection refused' : `HTTP ${status}` };
+      if (/rpc error|containerd|runtime/i.test(error.message)) return { what: 'the container runtime', cause: /Unavailable/.test(error.message) ? 'unavailable' : `HTTP ${status}` };
+      return { what: 'the API server', cause: `HTTP ${status}` };
     default:
       return undefined;
   }
@@ -70,15 +73,28 @@ export class OutageTracker {
     if (!cause) return false;
     this.failing.set(part, cause);
     this.outage ??= { ...cause, since: this.now() };
+    this.followFailingParts();
     return true;
   }
 
   /** A part reached the cluster again; returns the outage that ended with it, if it was the last one out. */
   recovered(part: string): Outage | undefined {
-    if (!this.failing.delete(part) || this.failing.size > 0) return undefined;
+    if (!this.failing.delete(part)) return undefined;
+    if (this.failing.size > 0) {
+      this.followFailingParts();
+      return undefined;
+    }
     const ended = this.outage;
     this.outage = undefined;
     return ended;
+  }
+
+  /** The API server back but the kubelet not: the line names what is still missing, from now. */
+  private followFailingParts(): void {
+    const shown = this.outage;
+    if (!shown || [...this.failing.values()].some((c) => c.what === shown.what && c.cause === shown.cause)) return;
+    const next = this.failing.values().next().value!;
+    this.outage = { ...next, since: this.now() };
   }
 
   current(): Outage | undefined {

@@ -56,18 +56,30 @@ export function pidFileOf(service: string): string {
  * `sh -c` that records its pid and becomes the command in workDir. $1 = pid file, $2 = workDir, the rest
  * the command: no word of the command is ever parsed by a shell. A watchdog in the same group holds the
  * exec's stdin, which nh never writes to: when nh dies (even SIGKILL) the kubelet closes it, and the
- * watchdog signals the whole group, so no process outlives the nh that started it. The command itself
- * reads /dev/null, as it did without stdin.
+ * watchdog signals the whole group, so no process outlives the nh that started it. Before it does, it leaves
+ * a mark (cutMarkOf): the exec's end then tells of the cut connection, not of the process. The command
+ * itself reads /dev/null, as it did without stdin.
  */
 export function runCommandLine(pidFile: string, workDir: string, command: readonly string[]): string[] {
   const script = [
-    'echo $$ > "$1" || exit 126; cd "$2" || exit 126; shift 2',
+    'p=$1; rm -f "$p.cut"; echo $$ > "$p" || exit 126; cd "$2" || exit 126; shift 2',
     // A background job's stdin is /dev/null: keep the exec's stdin on fd 3 for the watchdog.
     'exec 3<&0',
-    '{ cat <&3 >/dev/null 2>&1; kill -TERM -$$ 2>/dev/null; } >/dev/null 2>&1 &',
+    // The mark only while the command still runs: its own exit also closes stdin, just after.
+    '{ cat <&3 >/dev/null 2>&1; kill -0 $$ 2>/dev/null && : > "$p.cut"; kill -TERM -$$ 2>/dev/null; } >/dev/null 2>&1 &',
     'exec "$@" </dev/null 3<&-',
   ].join('\n');
   return ['sh', '-c', script, 'nh-run', pidFile, workDir, ...command];
+}
+
+/** Left by the watchdog when the exec's stdin closed while the process ran: the connection was cut. */
+export function cutMarkOf(pidFile: string): string {
+  return `${pidFile}.cut`;
+}
+
+/** `sh -c` that prints `cut` when the watchdog stopped the last run (see runCommandLine), else `exited`. */
+export function cutCheckLine(pidFile: string): string[] {
+  return ['sh', '-c', 'if [ -e "$1" ]; then echo cut; else echo exited; fi', 'nh-check', cutMarkOf(pidFile)];
 }
 
 /**
@@ -99,7 +111,7 @@ interface Running {
 }
 
 /** What the stop command found: a group it stopped, none, or no answer from the container. */
-type StopOutcome = 'stopped' | 'none' | 'unreachable';
+type StopOutcome = { readonly kind: 'stopped' | 'none' } | { readonly kind: 'unreachable'; readonly error: Error };
 
 /** True when an exec failed on the way to the container (API server, kubelet, network), not in it. */
 export function isConnectionLoss(error: unknown): boolean {
@@ -193,7 +205,31 @@ export class ProcessSupervisor {
     if (running.stopping) return;
     if (this.options.pods.current()?.uid !== running.pod.uid) this.options.onState({ kind: 'waiting', reason: 'the pod was replaced' });
     else if (lost && isConnectionLoss(lost)) this.connectionLost(running.pod, lost);
-    else if (exitCode === 0) this.options.onState({ kind: 'exited', exitCode });
+    else if (lost) this.reportExit(exitCode, message);
+    else void this.judgeExit(running.pod, exitCode, message);
+  }
+
+  /**
+   * An exit status does not prove the process ended by itself: a kubelet going away ends the exec with
+   * one too, after closing its stdin made the watchdog stop the group. The watchdog's mark tells.
+   */
+  private async judgeExit(pod: TrackedPod, exitCode: number, message: string | undefined): Promise<void> {
+    let cut: boolean;
+    try {
+      cut = (await runToEnd(this.options.endpoint, this.target(pod), cutCheckLine(this.pidFile), this.exec)).stdout.trim() === 'cut';
+    } catch (error) {
+      if (!isConnectionLoss(error)) return this.reportExit(exitCode, message);
+      if (!this.running) this.connectionLost(pod, error as Error);
+      return;
+    }
+    // A restart meanwhile has its own process to report on.
+    if (this.running) return;
+    if (cut) this.connectionLost(pod, new ExecError('the exec of the process was cut (its stdin closed)', 'NH_EXEC_LOST'));
+    else this.reportExit(exitCode, message);
+  }
+
+  private reportExit(exitCode: number, message: string | undefined): void {
+    if (exitCode === 0) this.options.onState({ kind: 'exited', exitCode });
     else this.options.onState({ kind: 'crashed', exitCode, message });
   }
 
@@ -222,9 +258,12 @@ export class ProcessSupervisor {
         }
         // The stop answers whether the container is reachable, and ends a process the cut left running.
         const stop = await this.stopOn(pod);
-        if (stop === 'unreachable') return false;
+        if (stop.kind === 'unreachable') {
+          this.options.onState({ kind: 'reconnecting', error: stop.error });
+          return false;
+        }
         this.options.onNotice?.(
-          stop === 'stopped'
+          stop.kind === 'stopped'
             ? 'the connection to the container is back; the process still ran, without nh following its output: restarted it'
             : 'the connection to the container is back; the process had stopped with it: started it again',
         );
@@ -242,10 +281,10 @@ export class ProcessSupervisor {
     let outcome: StopOutcome;
     try {
       const result = await runToEnd(this.options.endpoint, this.target(pod), stopCommandLine(this.pidFile, this.options.graceSeconds ?? 1), this.exec);
-      outcome = result.stdout.trim() === 'stopped' ? 'stopped' : 'none';
-    } catch {
+      outcome = { kind: result.stdout.trim() === 'stopped' ? 'stopped' : 'none' };
+    } catch (error) {
       // The pod is gone or unreachable: so is the process, as far as this nh can tell.
-      outcome = 'unreachable';
+      outcome = { kind: 'unreachable', error: error as Error };
     }
     if (running) {
       // The run channel ends once the group is gone; a dead pod may never say so.

@@ -75,6 +75,7 @@ const CLOSE = 255;
 
 interface Status {
   readonly status?: string;
+  readonly code?: number;
   readonly message?: string;
   readonly reason?: string;
   readonly details?: { readonly causes?: readonly { readonly reason?: string; readonly message?: string }[] };
@@ -87,6 +88,14 @@ export function execUrl(server: string, target: ExecTarget, command: readonly st
   for (const word of command) query.append('command', word);
   const base = server.replace(/\/+$/, '').replace(/^http/, 'ws');
   return `${base}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.pod)}/exec?${query.toString()}`;
+}
+
+/**
+ * A failure on the way to the process, reported after the upgrade: the kubelet or the container runtime
+ * unreachable (`Internal error occurred: error sending request: … connection refused`), HTTP 5xx, no exit code.
+ */
+export function isServerFailure(status: Status): boolean {
+  return status.status === 'Failure' && (status.code ?? 0) >= 500 && !status.details?.causes?.some((c) => c.reason === 'ExitCode');
 }
 
 /** The exit code a channel-3 status carries: 0 on Success, the ExitCode cause on NonZeroExitCode, else -1. */
@@ -179,7 +188,9 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
       else if (channel === STDERR) options.onStderr?.(payload);
       else if (channel === STATUS) {
         try {
-          status = exitCodeOf(JSON.parse(payload.toString('utf8')) as Status);
+          const parsed = JSON.parse(payload.toString('utf8')) as Status;
+          if (isServerFailure(parsed)) fail(new ExecError(`exec in ${where} failed: ${parsed.message ?? parsed.code}`, 'NH_EXEC_REFUSED', undefined, undefined, parsed.code));
+          else status = exitCodeOf(parsed);
         } catch (error) {
           fail(new ExecError(`exec in ${where}: unreadable status`, 'NH_EXEC_LOST', error));
         }

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidFileOf, ProcessSupervisor, runCommandLine, stopCommandLine, type ProcessState } from '../../../src/devloop/process-supervisor.js';
+import { cutCheckLine, pidFileOf, ProcessSupervisor, runCommandLine, stopCommandLine, type ProcessState } from '../../../src/devloop/process-supervisor.js';
 import { ExecError, type ExecChannel, type ExecResult } from '../../../src/kube/exec.js';
 import type { PodTracker } from '../../../src/kube/pod-tracker.js';
 import type { OpenExec } from '../../../src/kube/run-command.js';
@@ -96,8 +96,11 @@ test('a command that ends by itself ends the exec with its output and code while
   child.stdin.end();
 });
 
-/** A fake container behind a fake exec: each run is a channel the test ends; stops answer from `stopAnswers`. */
-function fakeContainer(stopAnswers: (Error | 'stopped' | 'none')[]) {
+/**
+ * A fake container behind a fake exec: each run is a channel the test ends; stops answer from `stopAnswers`,
+ * checks of the watchdog's mark from `checkAnswers` (default: the process exited by itself).
+ */
+function fakeContainer(stopAnswers: (Error | 'stopped' | 'none')[], checkAnswers: (Error | 'cut' | 'exited')[] = []) {
   const runs: { resolve: (r: ExecResult) => void; reject: (e: Error) => void }[] = [];
   const exec: OpenExec = async (_endpoint, _target, command, options) => {
     const kind = command[3];
@@ -105,7 +108,12 @@ function fakeContainer(stopAnswers: (Error | 'stopped' | 'none')[]) {
     const done = new Promise<ExecResult>((resolve, reject) => (settle = { resolve, reject }));
     done.catch(() => undefined);
     const channel: ExecChannel = { protocol: 'v5.channel.k8s.io', done, write: async () => undefined, closeStdin: () => undefined, terminate: () => settle.reject(new ExecError('terminated', 'NH_EXEC_LOST')), resize: () => undefined };
-    if (kind === 'nh-stop') {
+    if (kind === 'nh-check') {
+      const answer = checkAnswers.shift() ?? 'exited';
+      if (answer instanceof Error) throw answer;
+      options.onStdout(Buffer.from(`${answer}\n`));
+      settle.resolve({ exitCode: 0, message: undefined });
+    } else if (kind === 'nh-stop') {
       const answer = stopAnswers.shift() ?? 'none';
       if (answer instanceof Error) throw answer;
       options.onStdout(Buffer.from(`${answer}\n`));
@@ -167,4 +175,38 @@ test('after a lost connection a process that still runs is stopped before the co
   await until('crashed', () => states.at(-1)?.kind === 'crashed');
   assert.deepEqual(states.at(-1), { kind: 'crashed', exitCode: 2, message: undefined });
   await supervisor.stop();
+});
+
+test('an exit status after the watchdog stopped the process (the kubelet closed its stdin) is a lost connection too', async () => {
+  const kubeletDown = new ExecError('exec in ns/p1 refused (HTTP 500): error dialing backend: dial tcp 127.0.0.1:20250: connect: connection refused', 'NH_EXEC_REFUSED', undefined, undefined, 500);
+  // The first check cannot reach the container (the kubelet is away); the stop after it finds nothing left.
+  const container = fakeContainer(['none', kubeletDown, 'none'], [kubeletDown]);
+  const { supervisor, states } = supervised(container.exec);
+  await supervisor.restart(new AbortController().signal);
+  container.runs[0]!.resolve({ exitCode: 0, message: undefined });
+  await until('running again', () => container.runs.length === 2 && states.at(-1)?.kind === 'running');
+  assert.ok(!states.some((s) => s.kind === 'exited' || s.kind === 'crashed'), JSON.stringify(states));
+  // Once the mark says the process ended by itself, its exit is reported as such.
+  container.runs[1]!.resolve({ exitCode: 0, message: undefined });
+  await until('exited', () => states.at(-1)?.kind === 'exited');
+  await supervisor.stop();
+});
+
+test('the watchdog leaves its mark when the exec\'s stdin closes; the next run clears it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-sup-'));
+  const pidFile = join(dir, 'run.pid');
+  const [cmd, ...args] = runCommandLine(pidFile, dir, ['sleep', '30']);
+  const child = spawn('setsid', ['-w', cmd!, ...args], { stdio: ['pipe', 'ignore', 'inherit'] });
+  await pidOf(pidFile);
+  child.stdin.end();
+  await new Promise((resolve) => child.on('close', resolve));
+  const [checkCmd, ...checkArgs] = cutCheckLine(pidFile);
+  assert.equal(spawnSync(checkCmd!, checkArgs, { encoding: 'utf8' }).stdout.trim(), 'cut');
+  // A command that exits by itself: the exec's stdin closes only after it (the kubelet reports the exit first).
+  const [again, ...againArgs] = runCommandLine(pidFile, dir, ['true']);
+  const second = spawn('setsid', ['-w', again!, ...againArgs], { stdio: ['pipe', 'ignore', 'inherit'] });
+  await new Promise((resolve) => second.on('exit', resolve));
+  second.stdin.end();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(spawnSync(checkCmd!, checkArgs, { encoding: 'utf8' }).stdout.trim(), 'exited');
 });

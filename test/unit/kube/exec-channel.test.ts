@@ -178,3 +178,17 @@ test('after nh itself was frozen (SIGSTOP, a sleeping laptop) a live connection 
     await fake.close();
   }
 });
+
+test('a 5xx status after the upgrade (the kubelet or the runtime unreachable) is a refusal, not an exit of the process', async () => {
+  const fake = await fakeServer((ws) => {
+    const message = 'Internal error occurred: error sending request: Post "https://vm:20250/exec/ns/p/c": dial tcp 127.0.0.1:20250: connect: connection refused';
+    ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ kind: 'Status', status: 'Failure', message, reason: 'InternalError', code: 500 }))]));
+    ws.close();
+  });
+  try {
+    const channel = await openExec(fake.endpoint, target, ['true'], { stdin: false, onStdout: () => undefined });
+    await assert.rejects(channel.done, (e: Error & { code?: string; status?: number }) => e.code === 'NH_EXEC_REFUSED' && e.status === 500 && /connection refused/.test(e.message));
+  } finally {
+    await fake.close();
+  }
+});
