@@ -76,12 +76,17 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
   const lostCluster = (part: string, error: unknown): boolean => {
     const before = outage.current();
     if (!outage.failed(part, error)) return false;
-    if (!before) publish();
+    if (outage.current() !== before) publish();
     return true;
   };
   const reachedCluster = (part: string) => {
+    const before = outage.current();
     const ended = outage.recovered(part);
-    if (!ended) return;
+    if (!ended) {
+      // Still out, but maybe for another reason now (the API server back, the kubelet not).
+      if (outage.current() !== before) publish();
+      return;
+    }
     notice(options, '', 'info', `${ended.what} answers again (waited ${((now() - ended.since) / 1000).toFixed(1)} s)`);
     publish();
   };
@@ -167,7 +172,11 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           if (process.kind === 'restarting') for (const forward of forwards) forward.hold();
           else if (process.kind === 'running' || process.kind === 'crashed' || process.kind === 'waiting' || process.kind === 'reconnecting') for (const forward of forwards) forward.release();
           if (process.kind === 'reconnecting') lostCluster(`process:${name}`, process.error);
-          if (process.kind === 'running') reachedCluster(`process:${name}`);
+          if (process.kind === 'running') {
+            // Also when the supervisor started it again by itself (after a lost connection): later batches reload it.
+            started.add(name);
+            reachedCluster(`process:${name}`);
+          }
           if (process.kind === 'crashed') notice(options, name, 'error', `the process exited with code ${process.exitCode}${process.message ? ` (${process.message})` : ''}; nh restarts it on the next change`);
           setProcess(process);
         },
@@ -187,7 +196,6 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
       }
       if (signal.aborted) return undefined;
       const startedAt = await supervisor.restart(signal);
-      if (startedAt !== undefined) started.add(name);
       return startedAt;
     };
 
