@@ -101,7 +101,11 @@ export class BookingSession {
 
   /** Waits (generously: a deadline for a failing test, not a measurement) until the edit is served. */
   async served(marker: string, timeoutMs = 120_000): Promise<number> {
-    await waitFor(`"${marker}" served`, () => this.serves(marker), timeoutMs, 50);
+    try {
+      await waitFor(`"${marker}" served`, () => this.serves(marker), timeoutMs, 50);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; nh's last output:\n${this.out.split('\n').slice(-80).join('\n')}`);
+    }
     return Date.now();
   }
 
