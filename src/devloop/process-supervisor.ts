@@ -124,6 +124,7 @@ export class ProcessSupervisor {
   /** Set while the connection is lost: the pod the process ran on. */
   private lostOn: TrackedPod | undefined;
   private signal: AbortSignal | undefined;
+  private stopped = false;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly exec: OpenExec;
   private readonly pidFile: string;
@@ -135,10 +136,17 @@ export class ProcessSupervisor {
 
   /**
    * Stops whatever runs (this nh's process, or one an earlier nh left behind) and starts the command on
-   * the current pod. Resolves with when the new process started, or undefined when there is no pod.
+   * the current pod, or on the next ready one (the pod may be unready for a moment, e.g. while the API
+   * server restarts). Resolves with when the new process started, or undefined when the signal aborts.
    */
-  restart(signal: AbortSignal): Promise<number | undefined> {
+  async restart(signal: AbortSignal): Promise<number | undefined> {
     this.signal = signal;
+    if (!this.options.pods.current()) {
+      this.options.onState({ kind: 'waiting', reason: 'no ready pod' });
+      // Outside the queue: stop() must not wait behind this.
+      const ready = await this.options.pods.nextPod(signal).catch(() => undefined);
+      if (!ready || this.stopped) return undefined;
+    }
     return this.serialize(async () => {
       const pod = this.options.pods.current();
       if (!pod) {
@@ -154,8 +162,9 @@ export class ProcessSupervisor {
 
   /** Stops the process group and waits for it; safe to call when nothing runs. */
   stop(): Promise<void> {
-    // No reconnect may start the process again after this.
+    // No reconnect or waiting restart may start the process again after this.
     this.lostOn = undefined;
+    this.stopped = true;
     return this.serialize(async () => {
       const pod = this.running?.pod ?? this.options.pods.current();
       if (pod) await this.stopOn(pod);

@@ -179,3 +179,19 @@ test('the watchdog leaves its mark when the exec\'s stdin closes; the next run c
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(spawnSync(checkCmd!, checkArgs, { encoding: 'utf8' }).stdout.trim(), 'exited');
 });
+
+test('a restart while the pod is not ready waits for it to be ready again, then starts the command', async () => {
+  const container = fakeContainer([]);
+  let ready: ((p: typeof pod) => void) | undefined;
+  let current: typeof pod | undefined = undefined;
+  const flaky = { namespace: 'ns', current: () => current, nextPod: () => new Promise((resolve) => (ready = resolve)) } as unknown as PodTracker;
+  const states: ProcessState[] = [];
+  const supervisor = new ProcessSupervisor({ service: 'api', container: 'c', workDir: '/app', command: ['node'], endpoint, pods: flaky, openExec: container.exec, onOutput: () => undefined, onState: (s) => states.push(s) });
+  const started = supervisor.restart(new AbortController().signal);
+  await until('waiting for a pod', () => states.at(-1)?.kind === 'waiting' && ready !== undefined);
+  current = pod;
+  ready!(pod);
+  assert.notEqual(await started, undefined);
+  assert.equal(container.runs.length, 1);
+  await supervisor.stop();
+});
