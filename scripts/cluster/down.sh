@@ -12,24 +12,10 @@ nh_lock
 PURGE=0; [ "${1:-}" = --purge ] && PURGE=1
 T0=$(date +%s)
 
-alive() { [ -d "/proc/$1" ] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
-stop() {  # [-t TIMEOUT_S] NAME... : SIGTERM all, wait, then SIGKILL -- only the pids from our pid files
-  local to=15 name pid pids="" i=0
-  if [ "$1" = -t ]; then to=$2; shift 2; fi
-  for name in "$@"; do
-    if pid=$(nh_pid "$name"); then log "stopping $name (pid $pid)"; kill -TERM "$pid" 2>/dev/null || true; pids="$pids $pid"; fi
-  done
-  for pid in $pids; do
-    while alive "$pid" && [ "$i" -lt $((to * 10)) ]; do sleep 0.1; i=$((i + 1)); done
-    if alive "$pid"; then log "pid $pid did not exit after ${to}s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.3; fi
-  done
-  for name in "$@"; do rm -f "$NH_PIDS/$name.pid"; done
-}
-
 # 1. kubelet first, so it does not restart pods while we tear them down
-stop -t 20 kubelet kube-proxy kube-scheduler kube-controller-manager
+nh_stop -t 20 kubelet kube-proxy kube-scheduler kube-controller-manager
 # kube-proxy's and the kubelet's iptables chains (KUBE-*): only when no other (live) kube-proxy/kubelet runs
-foreign_running() { local p; for p in $(pgrep -x "$1" 2>/dev/null); do alive "$p" && return 0; done; return 1; }
+foreign_running() { local p; for p in $(pgrep -x "$1" 2>/dev/null); do nh_alive "$p" && return 0; done; return 1; }
 del_chain() {  # TABLE CHAIN: delete the rules that jump to it, then the chain
   local t=$1 c=$2 r
   iptables-save -t "$t" 2>/dev/null | grep "^:$c " >/dev/null || return 0
@@ -61,7 +47,7 @@ if nh_running containerd && [ -x "$NH_BIN/crictl" ]; then
     "${CRICTL[@]}" rmp -f $pods >/dev/null 2>&1 || true
   fi
 fi
-stop -t 20 containerd
+nh_stop -t 20 containerd
 
 # 3. shims of OUR containerd that outlived it (their cmdline names our socket)
 shims=$(nh_shim_pids || true)
@@ -80,8 +66,8 @@ for f in /sys/fs/cgroup/pids/kubepods/cgroup.procs /sys/fs/cgroup/pids/kubepods/
   for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
 done
 
-stop kube-apiserver
-stop etcd
+nh_stop kube-apiserver
+nh_stop etcd
 
 # 4. mounts under our dirs (pod volumes, sandbox shm, overlay rootfs), deepest first
 mounts=$(awk -v a="$NH_CLUSTER_ROOT/" -v b="$NH_CLUSTER_RUN/" 'index($2,a)==1 || index($2,b)==1 {print $2}' /proc/self/mounts | sort -r)
@@ -107,6 +93,7 @@ if command -v iptables-save >/dev/null; then
   done
 fi
 while iptables -D FORWARD "${NH_EGRESS_RULE[@]}" 2>/dev/null; do :; done
+nh_unblock_apiserver
 rm -rf "${NH_CLUSTER_ROOT:?}/cni-ipam" /var/lib/cni/results/"$NH_CNI_NET"-*
 # netns files containerd made for pods and that were not removed (no pod left on our bridge)
 if [ -d /var/run/netns ]; then
@@ -133,7 +120,7 @@ for c in $NH_COMPONENTS; do nh_running "$c" && left="$left $c"; done
 shims=$(nh_shim_pids || true)
 [ -z "$shims" ] || left="$left shims($(echo $shims))"
 if ip link show "$NH_BRIDGE" >/dev/null 2>&1; then left="$left bridge:$NH_BRIDGE"; fi
-if iptables-save 2>/dev/null | grep -F -e "$tag" -e nh-cluster-no-egress >/dev/null; then left="$left iptables-rules"; fi
+if iptables-save 2>/dev/null | grep -F -e "$tag" -e nh-cluster-no-egress -e "$NH_BLOCK_CHAIN" >/dev/null; then left="$left iptables-rules"; fi
 if [ -x "$NH_BIN/kube-proxy" ] && iptables-save -t nat 2>/dev/null | grep -e '^:KUBE-SERVICES' -e '^:KUBE-SVC-' >/dev/null \
    && ! foreign_running kube-proxy; then left="$left kube-proxy-rules"; fi
 if [ -n "$left" ]; then die "still present after down:$left"; fi

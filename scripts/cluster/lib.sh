@@ -73,6 +73,50 @@ nh_pid() {  # NAME -> prints pid if running
 }
 nh_running() { nh_pid "$1" >/dev/null; }
 
+nh_alive() { [ -d "/proc/$1" ] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
+
+nh_start() {  # NAME BINARY ARGS... : start a daemon in its own session, logging to $NH_LOGS/NAME.log
+  local name=$1 bin=$2; shift 2
+  if nh_running "$name"; then log "$name already running (pid $(nh_pid "$name"))"; return 0; fi
+  log "starting $name"
+  mkdir -p "$NH_LOGS" "$NH_PIDS"
+  echo "==== $(date -u +%FT%TZ) start $name" >> "$NH_LOGS/$name.log"
+  # Only stdin/out/err: a daemon that inherited a lock's descriptor (the up/down lock, a test's
+  # `flock -x /tmp/nh-cluster.lock`) would hold that lock for as long as it runs.
+  ( nh_close_fds; exec setsid "$bin" "$@" >> "$NH_LOGS/$name.log" 2>&1 < /dev/null ) &
+  echo "$! $(readlink -f "$bin")" > "$NH_PIDS/$name.pid"
+}
+
+nh_close_fds() {  # closes every descriptor of this shell above 2
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
+nh_wait_for() {  # NAME TIMEOUT_S CMD... : poll until CMD succeeds; fail with the component's log tail
+  local name=$1 to=$2 i=0; shift 2
+  until "$@" >/dev/null 2>&1; do
+    if ! nh_running "$name"; then tail -n 25 "$NH_LOGS/$name.log" >&2; die "$name exited (log: $NH_LOGS/$name.log)"; fi
+    i=$((i + 1)); [ "$i" -le $((to * 4)) ] || { tail -n 25 "$NH_LOGS/$name.log" >&2; die "$name not ready after ${to}s (log: $NH_LOGS/$name.log)"; }
+    sleep 0.25
+  done
+}
+
+nh_stop() {  # [-t TIMEOUT_S] NAME... : SIGTERM all, wait, then SIGKILL -- only the pids from our pid files
+  local to=15 name pid pids="" i=0
+  if [ "$1" = -t ]; then to=$2; shift 2; fi
+  for name in "$@"; do
+    if pid=$(nh_pid "$name"); then log "stopping $name (pid $pid)"; kill -TERM "$pid" 2>/dev/null || true; pids="$pids $pid"; fi
+  done
+  for pid in $pids; do
+    while nh_alive "$pid" && [ "$i" -lt $((to * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+    if nh_alive "$pid"; then log "pid $pid did not exit after ${to}s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.3; fi
+  done
+  for name in "$@"; do rm -f "$NH_PIDS/$name.pid"; done
+}
+
 # pids of containerd-shim processes whose command line names OUR containerd socket
 nh_shim_pids() {
   local p cl
@@ -100,3 +144,18 @@ nh_lock() {
 # Pods get no egress beyond this machine: forwarded traffic from the pod range to anything but the pod range is
 # dropped (pod <-> host and pod <-> pod traffic does not pass FORWARD to another interface).
 NH_EGRESS_RULE=(-s "$NH_POD_CIDR" ! -d "$NH_POD_CIDR" -m comment --comment "nh-cluster-no-egress" -j DROP)
+
+# A network fault for tests: packets to the API server port dropped (not refused), in a chain of our own that
+# INPUT and OUTPUT jump to, so removing it leaves every other rule alone.
+NH_BLOCK_CHAIN=nh-cluster-block-apiserver
+nh_block_apiserver() {
+  iptables -N "$NH_BLOCK_CHAIN" 2>/dev/null || iptables -F "$NH_BLOCK_CHAIN"
+  iptables -A "$NH_BLOCK_CHAIN" -p tcp -d 127.0.0.1 --dport "$NH_APISERVER_PORT" -j DROP
+  iptables -A "$NH_BLOCK_CHAIN" -p tcp -s 127.0.0.1 --sport "$NH_APISERVER_PORT" -j DROP
+  iptables -C INPUT -j "$NH_BLOCK_CHAIN" 2>/dev/null || iptables -I INPUT -j "$NH_BLOCK_CHAIN"
+}
+nh_unblock_apiserver() {
+  iptables -S "$NH_BLOCK_CHAIN" >/dev/null 2>&1 || return 0
+  while iptables -D INPUT -j "$NH_BLOCK_CHAIN" 2>/dev/null; do :; done
+  iptables -F "$NH_BLOCK_CHAIN" && iptables -X "$NH_BLOCK_CHAIN"
+}

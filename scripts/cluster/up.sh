@@ -87,95 +87,32 @@ render "$HERE/templates/kubelet.yaml" "$NH_CONF/kubelet.yaml"
 echo "nameserver 127.0.0.1" > "$NH_CONF/resolv.conf"   # pods: no DNS add-on, never the VM's resolver
 
 # ---------------------------------------------------------------- 4. processes
-start() {  # NAME BINARY ARGS...
-  local name=$1 bin=$2; shift 2
-  if nh_running "$name"; then log "$name already running (pid $(nh_pid "$name"))"; return 0; fi
-  log "starting $name"
-  echo "==== $(date -u +%FT%TZ) start $name" >> "$NH_LOGS/$name.log"
-  # 9>&- : the daemon must not inherit the up/down lock
-  setsid "$bin" "$@" >> "$NH_LOGS/$name.log" 2>&1 < /dev/null 9>&- &
-  echo "$! $(readlink -f "$bin")" > "$NH_PIDS/$name.pid"
-}
-wait_for() {  # NAME TIMEOUT_S CMD... : poll until CMD succeeds; fail with the component's log tail
-  local name=$1 to=$2 i=0; shift 2
-  until "$@" >/dev/null 2>&1; do
-    if ! nh_running "$name"; then tail -n 25 "$NH_LOGS/$name.log" >&2; die "$name exited (log: $NH_LOGS/$name.log)"; fi
-    i=$((i + 1)); [ "$i" -le $((to * 4)) ] || { tail -n 25 "$NH_LOGS/$name.log" >&2; die "$name not ready after ${to}s (log: $NH_LOGS/$name.log)"; }
-    sleep 0.25
-  done
-}
-
+# shellcheck source=components.sh
+. "$HERE/components.sh"
 iptables -C FORWARD "${NH_EGRESS_RULE[@]}" 2>/dev/null || iptables -I FORWARD "${NH_EGRESS_RULE[@]}" \
   || log "WARNING: could not add the FORWARD rule that keeps pods off the outside network"
-start containerd "$(command -v containerd)" --config "$NH_CONF/containerd.toml"
-wait_for containerd 30 ctr -a "$NH_CTR_SOCK" version
+nh_unblock_apiserver   # a packet-drop fault left behind by an interrupted test (component.sh block)
+start_component containerd
 log "containerd ready ($(elapsed))"
 
 bash "$HERE/images.sh"
 
-start etcd "$NH_BIN/etcd" --name nh --data-dir "$NH_CLUSTER_ROOT/etcd" \
-  --listen-client-urls "http://127.0.0.1:$NH_ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$NH_ETCD_PORT" \
-  --listen-peer-urls "http://127.0.0.1:$NH_ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$NH_ETCD_PEER_PORT" \
-  --initial-cluster "nh=http://127.0.0.1:$NH_ETCD_PEER_PORT" --listen-metrics-urls "http://127.0.0.1:$NH_ETCD_METRICS_PORT" \
-  --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level=warn
-wait_for etcd 30 curl -fsS "http://127.0.0.1:$NH_ETCD_PORT/health"
+start_component etcd
 log "etcd ready ($(elapsed))"
-
-P=$NH_PKI
-start kube-apiserver "$NH_BIN/kube-apiserver" \
-  --etcd-servers="http://127.0.0.1:$NH_ETCD_PORT" \
-  --bind-address=127.0.0.1 --secure-port="$NH_APISERVER_PORT" \
-  --advertise-address=127.0.0.1 --endpoint-reconciler-type=none \
-  --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" --client-ca-file="$P/ca.crt" \
-  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-  --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
-  --service-cluster-ip-range="$NH_SERVICE_CIDR" \
-  --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction --allow-privileged=true \
-  --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" --kubelet-client-key="$P/apiserver-kubelet-client.key" \
-  --kubelet-preferred-address-types=Hostname,InternalIP \
-  --profiling=false --v=1
-wait_for kube-apiserver 60 "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" get --raw /readyz
+start_component kube-apiserver
 log "kube-apiserver ready ($(elapsed))"
 
-# A dev cluster changes many workloads at once (nh up of a whole app): the controller-manager's defaults
-# (20 API requests/s, 5 deployment syncs at a time) queue that work behind its own rate limiter.
-start kube-controller-manager "$NH_BIN/kube-controller-manager" \
-  --kubeconfig="$P/kube-controller-manager.kubeconfig" \
-  --authentication-kubeconfig="$P/kube-controller-manager.kubeconfig" \
-  --authorization-kubeconfig="$P/kube-controller-manager.kubeconfig" \
-  --bind-address=127.0.0.1 --secure-port="$NH_KCM_PORT" --leader-elect=false \
-  --root-ca-file="$P/ca.crt" --cluster-name=nh-cluster \
-  --service-account-private-key-file="$P/sa.key" --use-service-account-credentials=true \
-  --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
-  --service-cluster-ip-range="$NH_SERVICE_CIDR" --profiling=false --v=1 \
-  --kube-api-qps=100 --kube-api-burst=200 \
-  --concurrent-deployment-syncs=20 --concurrent-replicaset-syncs=20 --concurrent-statefulset-syncs=20
-start kube-scheduler "$NH_BIN/kube-scheduler" \
-  --kubeconfig="$P/kube-scheduler.kubeconfig" \
-  --authentication-kubeconfig="$P/kube-scheduler.kubeconfig" --authorization-kubeconfig="$P/kube-scheduler.kubeconfig" \
-  --bind-address=127.0.0.1 --secure-port="$NH_SCHED_PORT" --leader-elect=false --profiling=false --v=1
+launch_kube-controller-manager
+launch_kube-scheduler
 KUBELET_STARTED=$(date -u -d @$(( $(date +%s) - 1 )) +%Y-%m-%dT%H:%M:%SZ)
 nh_running kubelet && KUBELET_STARTED=""
-start kubelet "$NH_BIN/kubelet" --config="$NH_CONF/kubelet.yaml" --kubeconfig="$P/kubelet.kubeconfig" \
-  --root-dir="$NH_CLUSTER_ROOT/kubelet" --cert-dir="$NH_CLUSTER_ROOT/kubelet/pki" --v=1
+launch_kubelet
+[ "$NH_KUBE_PROXY" = 1 ] && launch_kube-proxy
 
-if [ "$NH_KUBE_PROXY" = 1 ]; then
-  # Service ClusterIPs: iptables mode; masquerade-all so replies between pods on the same bridge come back
-  # through the host without br_netfilter; NodePorts only on the bridge's own address (reachable from this
-  # machine and its pods, nothing else); no conntrack sysctl changes.
-  POD_GW=$(echo "$NH_POD_CIDR" | awk -F'[./]' '{print $1"."$2"."$3"."$4+1}')
-  start kube-proxy "$NH_BIN/kube-proxy" --kubeconfig="$P/kube-proxy.kubeconfig" --hostname-override="$NH_NODE" \
-    --proxy-mode=iptables --cluster-cidr="$NH_POD_CIDR" --masquerade-all=true \
-    --bind-address=127.0.0.1 --healthz-bind-address="127.0.0.1:$NH_PROXY_HEALTHZ_PORT" \
-    --metrics-bind-address="127.0.0.1:$NH_PROXY_METRICS_PORT" --nodeport-addresses="$POD_GW/32" \
-    --iptables-localhost-nodeports=false --conntrack-max-per-core=0 \
-    --conntrack-tcp-timeout-established=0 --conntrack-tcp-timeout-close-wait=0 --v=1
-fi
-
-wait_for kube-controller-manager 30 curl -fsSk "https://127.0.0.1:$NH_KCM_PORT/healthz"
-wait_for kube-scheduler 30 curl -fsSk "https://127.0.0.1:$NH_SCHED_PORT/healthz"
-wait_for kubelet 60 curl -fsS "http://127.0.0.1:$NH_KUBELET_HEALTHZ_PORT/healthz"
-[ "$NH_KUBE_PROXY" = 1 ] && wait_for kube-proxy 60 curl -fsS "http://127.0.0.1:$NH_PROXY_HEALTHZ_PORT/healthz"
+await_kube-controller-manager
+await_kube-scheduler
+await_kubelet
+[ "$NH_KUBE_PROXY" = 1 ] && await_kube-proxy
 log "controller-manager, scheduler, kubelet$([ "$NH_KUBE_PROXY" = 1 ] && echo ', kube-proxy') healthy ($(elapsed))"
 
 node_ready() {  # Ready=True, and the node lease renewed by the kubelet we just started (not stale state)
@@ -186,8 +123,8 @@ node_ready() {  # Ready=True, and the node lease renewed by the kubelet we just 
   renew=$(nh_kubectl -n kube-node-lease get lease "$NH_NODE" -o 'jsonpath={.spec.renewTime}' 2>/dev/null) || return 1
   [[ ! "$renew" < "$KUBELET_STARTED" ]]
 }
-wait_for kubelet 120 node_ready
+nh_wait_for kubelet 120 node_ready
 # pods can only be created once the ServiceAccount controller has made 'default' in the namespace
-wait_for kube-controller-manager 60 nh_kubectl -n default get serviceaccount default
+nh_wait_for kube-controller-manager 60 nh_kubectl -n default get serviceaccount default
 log "node $NH_NODE Ready; cluster up in $(elapsed)  (logs: $NH_LOGS)"
 echo "$NH_KUBECONFIG"

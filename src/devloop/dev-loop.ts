@@ -23,12 +23,14 @@ import type { SyncEvent } from '../sync/session.js';
 import { LineSplitter } from './lines.js';
 import { waitsFor } from './order.js';
 import { runToEnd, type OpenExec } from '../kube/run-command.js';
+import { OutageTracker, type Outage } from './outage.js';
 import { ProcessSupervisor, type ProcessState } from './process-supervisor.js';
 import type { ServiceStatus, SyncState } from './status-line.js';
 
 export type DevLoopEvent =
   | { readonly type: 'output'; readonly service: string; readonly stream: 'stdout' | 'stderr'; readonly line: string }
-  | { readonly type: 'status'; readonly services: readonly ServiceStatus[] }
+  /** waitingFor: what nh waits for while the cluster is out of reach (one line, not an error per retry). */
+  | { readonly type: 'status'; readonly services: readonly ServiceStatus[]; readonly waitingFor: Outage | undefined }
   | {
       readonly type: 'reload';
       readonly service: string;
@@ -57,6 +59,8 @@ export interface DevLoopOptions {
 }
 
 const DEPENDENCY_POLL_MS = 300;
+/** The same warning from the same part is shown at most this often. */
+const REPEAT_NOTICE_MS = 60_000;
 
 /** Starts every forward first (a taken local port fails here, before anything runs), then the loop. */
 export async function runDevLoop(services: readonly DevLoopService[], options: DevLoopOptions): Promise<void> {
@@ -66,7 +70,35 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
   // Every tunnel, forward, sync and probe listens to it: dozens of listeners are expected.
   setMaxListeners(0, signal);
   const states = new Map<string, { sync: SyncState; process: ServiceStatus['process']; forwards: Map<number, ForwardState> }>();
-  const publish = () => options.onEvent({ type: 'status', services: services.map((s) => statusOf(s.config.name)) });
+  const outage = new OutageTracker(now);
+  const publish = () => options.onEvent({ type: 'status', services: services.map((s) => statusOf(s.config.name)), waitingFor: outage.current() });
+  /** Records a failure to reach the cluster (true), or says it is another kind of failure (false). */
+  const lostCluster = (part: string, error: unknown): boolean => {
+    const before = outage.current();
+    if (!outage.failed(part, error)) return false;
+    if (outage.current() !== before) publish();
+    return true;
+  };
+  const reachedCluster = (part: string) => {
+    const before = outage.current();
+    const ended = outage.recovered(part);
+    if (!ended) {
+      // Still out, but maybe for another reason now (the API server back, the kubelet not).
+      if (outage.current() !== before) publish();
+      return;
+    }
+    notice(options, '', 'info', `${ended.what} answers again (waited ${((now() - ended.since) / 1000).toFixed(1)} s)`);
+    publish();
+  };
+  const lastWarned = new Map<string, number>();
+  /** A warning a retry loop may raise again and again: shown once a minute at most. */
+  const warnOnce = (service: string, message: string) => {
+    const key = `${service}\n${message}`;
+    const at = lastWarned.get(key);
+    if (at !== undefined && now() - at < REPEAT_NOTICE_MS) return;
+    lastWarned.set(key, now());
+    notice(options, service, 'warn', message);
+  };
   const statusOf = (name: string): ServiceStatus => {
     const state = states.get(name)!;
     return { name, sync: state.sync, process: state.process, forwards: [...state.forwards].map(([local, forward]) => ({ local, state: forward })) };
@@ -81,7 +113,13 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
       forwards: new Map(),
     });
   }
-  const tasks: Promise<unknown>[] = services.map((s) => s.pods.run(signal, (error) => notice(options, s.config.name, 'warn', `watching pods: ${(error as Error).message}`)));
+  const tasks: Promise<unknown>[] = services.map((s) =>
+    s.pods.run(
+      signal,
+      (error) => lostCluster(`pods:${s.config.name}`, error) || warnOnce(s.config.name, `watching pods: ${(error as Error).message}`),
+      () => reachedCluster(`pods:${s.config.name}`),
+    ),
+  );
 
   const forwards: PortForward[] = [];
   const forwardsByService = new Map<string, PortForward[]>();
@@ -127,11 +165,18 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
         onOutput: (stream, data) => {
           for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });
         },
+        onNotice: (message) => notice(options, name, 'info', message),
         onState: (process: ProcessState) => {
           // Open connections keep a graceful server from exiting: close them, and hold new ones until it runs again.
           const forwards = forwardsByService.get(name) ?? [];
           if (process.kind === 'restarting') for (const forward of forwards) forward.hold();
-          else if (process.kind === 'running' || process.kind === 'crashed' || process.kind === 'waiting') for (const forward of forwards) forward.release();
+          else if (process.kind === 'running' || process.kind === 'crashed' || process.kind === 'waiting' || process.kind === 'reconnecting') for (const forward of forwards) forward.release();
+          if (process.kind === 'reconnecting') lostCluster(`process:${name}`, process.error);
+          if (process.kind === 'running') {
+            // Also when the supervisor started it again by itself (after a lost connection): later batches reload it.
+            started.add(name);
+            reachedCluster(`process:${name}`);
+          }
           if (process.kind === 'crashed') notice(options, name, 'error', `the process exited with code ${process.exitCode}${process.message ? ` (${process.message})` : ''}; nh restarts it on the next change`);
           setProcess(process);
         },
@@ -151,7 +196,6 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
       }
       if (signal.aborted) return undefined;
       const startedAt = await supervisor.restart(signal);
-      if (startedAt !== undefined) started.add(name);
       return startedAt;
     };
 
@@ -172,17 +216,24 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           return;
         }
         case 'pod-lost':
-          state.sync = 'no pod';
+          state.sync = lostCluster(`sync:${name}`, event.error) ? 'reconnecting' : 'no pod';
           started.delete(name);
           publish();
           return;
+        case 'reconnect-failed':
+          if (lostCluster(`sync:${name}`, event.error) && state.sync !== 'reconnecting') {
+            state.sync = 'reconnecting';
+            publish();
+          }
+          return;
         case 'pod-back':
           state.sync = 'syncing';
+          reachedCluster(`sync:${name}`);
           publish();
           return;
         case 'error':
           state.sync = 'error';
-          notice(options, name, 'warn', `sync: ${event.error.message}${event.retryInMs ? ` (retrying in ${Math.round(event.retryInMs / 100) / 10} s)` : ''}`);
+          if (!lostCluster(`sync:${name}`, event.error)) warnOnce(name, `sync: ${event.error.message}`);
           publish();
           return;
         case 'skipped':

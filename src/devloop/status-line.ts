@@ -3,9 +3,10 @@
  * `web ● running :18080 ok  api ◌ waiting for booking-inventory  inventory ✖ crashed (exit 2)`.
  */
 import type { ForwardState } from '../forward/port-forward.js';
+import type { Outage } from './outage.js';
 import type { ProcessState } from './process-supervisor.js';
 
-export type SyncState = 'starting' | 'synced' | 'syncing' | 'no pod' | 'error';
+export type SyncState = 'starting' | 'synced' | 'syncing' | 'no pod' | 'reconnecting' | 'error';
 
 export interface ServiceStatus {
   readonly name: string;
@@ -37,6 +38,8 @@ export function describeProcess(process: ServiceStatus['process']): { mark: 'ok'
       return { mark: 'idle', text: 'exited (0)' };
     case 'crashed':
       return { mark: 'bad', text: `crashed (exit ${process.exitCode})` };
+    case 'reconnecting':
+      return { mark: 'busy', text: 'connection to the container lost, reconnecting' };
     case 'stopped':
       return { mark: 'idle', text: 'stopped' };
     case 'no-command':
@@ -59,8 +62,13 @@ function forwardText(forward: ServiceStatus['forwards'][number]): { bad: boolean
 
 const MARKS = { ok: '●', busy: '◐', bad: '✖', idle: '○' } as const;
 
-/** The status line, cut to `width` columns (escape codes do not count). */
-export function renderStatusLine(services: readonly ServiceStatus[], style: StatusStyle, width: number): string {
+/** `waiting for the API server (connection refused) since 12:01:03`; `clock` is the outage's start as the user reads time. */
+export function describeOutage(outage: Outage, clock: string): string {
+  return `waiting for ${outage.what} (${outage.cause}) since ${clock}`;
+}
+
+/** The status line, cut to `width` columns (escape codes do not count); what nh waits for comes first. */
+export function renderStatusLine(services: readonly ServiceStatus[], style: StatusStyle, width: number, waiting?: string): string {
   const segments = services.map((service) => {
     const process = describeProcess(service.process);
     const color = process.mark === 'ok' ? style.green : process.mark === 'bad' ? style.red : process.mark === 'busy' ? style.yellow : style.dim;
@@ -68,7 +76,7 @@ export function renderStatusLine(services: readonly ServiceStatus[], style: Stat
     const forwards = service.forwards.map(forwardText).map((f) => (f.bad ? style.red(f.text) : style.dim(f.text)));
     return [`${color(MARKS[process.mark])} ${service.name} ${process.text}${sync}`, ...forwards].join(' ');
   });
-  return truncate(segments.join('  '), width);
+  return truncate([...(waiting ? [style.yellow(`⧗ ${waiting}`)] : []), ...segments].join('  '), width);
 }
 
 /** Cuts visible text to `width` columns, keeping escape sequences whole (and resetting them when cut). */

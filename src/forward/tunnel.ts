@@ -10,7 +10,7 @@
 import type { RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { WebSocket as WsSocket } from 'ws';
-import type { ExecEndpoint } from '../kube/exec.js';
+import { HANDSHAKE_TIMEOUT_MS, type ExecEndpoint } from '../kube/exec.js';
 import { statusMessageSuffix } from '../kube/status-message.js';
 
 export interface TunnelTarget {
@@ -164,7 +164,7 @@ async function openTunnelSocket(endpoint: ExecEndpoint, target: TunnelTarget): P
   const { WebSocket } = await import('ws');
   const requestOptions: RequestOptions = {};
   await endpoint.applyToHTTPSOptions(requestOptions);
-  return new WebSocket(portForwardUrl(endpoint.server, target), ['v4.channel.k8s.io'], { ...requestOptions, perMessageDeflate: false });
+  return new WebSocket(portForwardUrl(endpoint.server, target), ['v4.channel.k8s.io'], { ...requestOptions, perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
 }
 
 interface TunnelEvents {

@@ -33,7 +33,7 @@ export interface ExecOptions {
   readonly signal?: AbortSignal;
   /** Bytes queued in the socket above which write() waits (default 4 MiB). */
   readonly highWaterBytes?: number;
-  /** Ping period; no pong within three periods ends the channel (default 10 s). */
+  /** Ping period; no pong within three periods ends the channel (default 2 s). */
   readonly keepaliveMs?: number;
 }
 
@@ -58,6 +58,14 @@ export interface ExecChannel {
 }
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+/**
+ * Short, so a connection whose packets are dropped (Wi-Fi gone, a dead route) is given up within seconds
+ * and a fresh one is tried: waiting on the old one costs the TCP retransmission backoff after the network
+ * is back (≈ 10 s after a 30 s outage).
+ */
+const DEFAULT_KEEPALIVE_MS = 2_000;
+/** A connect and upgrade that takes longer is given up and tried again (its SYNs back off too). */
+export const HANDSHAKE_TIMEOUT_MS = 5_000;
 const STDIN = 0;
 const STDOUT = 1;
 const STDERR = 2;
@@ -67,6 +75,7 @@ const CLOSE = 255;
 
 interface Status {
   readonly status?: string;
+  readonly code?: number;
   readonly message?: string;
   readonly reason?: string;
   readonly details?: { readonly causes?: readonly { readonly reason?: string; readonly message?: string }[] };
@@ -79,6 +88,14 @@ export function execUrl(server: string, target: ExecTarget, command: readonly st
   for (const word of command) query.append('command', word);
   const base = server.replace(/\/+$/, '').replace(/^http/, 'ws');
   return `${base}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.pod)}/exec?${query.toString()}`;
+}
+
+/**
+ * A failure on the way to the process, reported after the upgrade: the kubelet or the container runtime
+ * unreachable (`Internal error occurred: error sending request: … connection refused`), HTTP 5xx, no exit code.
+ */
+export function isServerFailure(status: Status): boolean {
+  return status.status === 'Failure' && (status.code ?? 0) >= 500 && !status.details?.causes?.some((c) => c.reason === 'ExitCode');
 }
 
 /** The exit code a channel-3 status carries: 0 on Success, the ExitCode cause on NonZeroExitCode, else -1. */
@@ -95,12 +112,13 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
   const requestOptions: RequestOptions = {};
   await endpoint.applyToHTTPSOptions(requestOptions);
   const highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
-  const keepaliveMs = options.keepaliveMs ?? 10_000;
+  const keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
   const url = execUrl(endpoint.server, target, command, options.stdin, options.tty);
   const where = `${target.namespace}/${target.pod}${target.container ? `/${target.container}` : ''}`;
   const ws: WsSocket = new WebSocket(url, [...PROTOCOLS], {
     ...requestOptions,
     perMessageDeflate: false,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     // An all-zero mask lets ws skip XOR-ing every byte sent. Masking guards browsers against proxy cache
     // poisoning; this connection is TLS to the API server, and the server accepts any key.
     generateMask: (mask: Buffer) => mask.fill(0),
@@ -115,6 +133,7 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
     done.catch(() => undefined);
     let failure: Error | undefined;
     let lastPong = Date.now();
+    let lastTick = Date.now();
     let drainWaiters: (() => void)[] = [];
 
     const fail = (error: Error) => {
@@ -129,7 +148,12 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
     if (options.signal?.aborted) onAbort();
 
     const keepalive = setInterval(() => {
-      if (Date.now() - lastPong > 3 * keepaliveMs) {
+      const now = Date.now();
+      // A late tick means nh itself did not run (SIGSTOP, a sleeping laptop, a blocked loop): the missing
+      // pongs say nothing about the connection, so it gets three fresh periods to answer.
+      if (now - lastTick > 2 * keepaliveMs) lastPong = now;
+      lastTick = now;
+      if (now - lastPong > 3 * keepaliveMs) {
         fail(new ExecError(`exec in ${where}: no answer to pings for ${(3 * keepaliveMs) / 1000} s`, 'NH_EXEC_LOST'));
         ws.terminate();
         return;
@@ -164,7 +188,9 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
       else if (channel === STDERR) options.onStderr?.(payload);
       else if (channel === STATUS) {
         try {
-          status = exitCodeOf(JSON.parse(payload.toString('utf8')) as Status);
+          const parsed = JSON.parse(payload.toString('utf8')) as Status;
+          if (isServerFailure(parsed)) fail(new ExecError(`exec in ${where} failed: ${parsed.message ?? parsed.code}`, 'NH_EXEC_REFUSED', undefined, undefined, parsed.code));
+          else status = exitCodeOf(parsed);
         } catch (error) {
           fail(new ExecError(`exec in ${where}: unreadable status`, 'NH_EXEC_LOST', error));
         }
@@ -217,7 +243,14 @@ export async function openExec(endpoint: ExecEndpoint, target: ExecTarget, comma
 }
 
 export class ExecError extends NhError {
-  constructor(message: string, code: 'NH_EXEC_LOST' | 'NH_EXEC_ABORTED' | 'NH_EXEC_REFUSED', cause?: unknown, hint?: string) {
+  constructor(
+    message: string,
+    code: 'NH_EXEC_LOST' | 'NH_EXEC_ABORTED' | 'NH_EXEC_REFUSED',
+    cause?: unknown,
+    hint?: string,
+    /** The HTTP status of a refused upgrade. */
+    readonly status?: number,
+  ) {
     super(code, message, { cause, hint: hint ?? 'check that the pod is running: `kubectl get pod`; nh reconnects when it is back' });
     this.name = 'ExecError';
   }
@@ -236,5 +269,5 @@ function upgradeError(where: string, statusCode: number, body: string): ExecErro
       : statusCode === 404
         ? 'the pod is gone; nh looks for the new one when it reconnects'
         : undefined;
-  return new ExecError(`exec in ${where} refused (HTTP ${statusCode})${message ? `: ${message}` : ''}`, 'NH_EXEC_REFUSED', undefined, hint);
+  return new ExecError(`exec in ${where} refused (HTTP ${statusCode})${message ? `: ${message}` : ''}`, 'NH_EXEC_REFUSED', undefined, hint, statusCode);
 }

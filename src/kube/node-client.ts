@@ -24,6 +24,14 @@ export interface KubeClientOptions {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A connection that is not up by then is given up, so the caller's retry sends a fresh SYN: the kernel's
+ * own SYN retries back off (1, 3, 7, 15 s…), and one sent into a dropped network would otherwise keep a
+ * request waiting long after the network is back.
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
+/** Idle keep-alive connections are closed after this: one idle through a network outage would hold the next request. */
+const IDLE_CONNECTION_MS = 4_000;
 /** Owner of the fields nh applies (server-side apply), as `kubectl get --show-managed-fields` shows it. */
 const FIELD_MANAGER = 'nh';
 
@@ -58,7 +66,7 @@ class NodeKubeClient implements KubeClient {
   ) {
     this.serverUrl = connection.server;
     this.contextName = connection.contextName;
-    this.agent = this.serverUrl.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.agent = this.serverUrl.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 32, timeout: IDLE_CONNECTION_MS }) : new http.Agent({ keepAlive: true, maxSockets: 32, timeout: IDLE_CONNECTION_MS });
   }
 
   async get(kind: ResourceKind, namespace: string, name: string): Promise<KubeObject | undefined> {
@@ -254,12 +262,23 @@ class NodeKubeClient implements KubeClient {
     const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}) };
     const requestOptions: https.RequestOptions = { ...options, method, headers, agent: this.agent };
     const transport = url.protocol === 'https:' ? https : http;
-    return (onResponse: (res: http.IncomingMessage) => void) => transport.request(url, requestOptions, onResponse);
+    return (onResponse: (res: http.IncomingMessage) => void) => limitConnectTime(transport.request(url, requestOptions, onResponse));
   }
 }
 
 function apiVersionOf(resource: ApiResource): string {
   return resource.group ? `${resource.group}/${resource.version}` : resource.version;
+}
+
+function limitConnectTime(req: http.ClientRequest): http.ClientRequest {
+  req.once('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+    timer.unref();
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  });
+  return req;
 }
 
 function operation(verb: KubeOperation['verb'], resource: ApiResource, namespace: string | undefined, name: string): KubeOperation {

@@ -57,9 +57,9 @@ export class PodTracker {
     });
   }
 
-  /** Lists and watches until the signal aborts; errors are retried, never thrown. */
-  run(signal: AbortSignal, onError: (error: unknown) => void = () => undefined): Promise<void> {
-    return this.mirror.run(signal, onError);
+  /** Lists and watches until the signal aborts; errors are retried, never thrown (see Reflector.run). */
+  run(signal: AbortSignal, onError: (error: unknown) => void = () => undefined, onRecovered: () => void = () => undefined): Promise<void> {
+    return this.mirror.run(signal, onError, onRecovered);
   }
 
   private choose(): void {

@@ -9,7 +9,8 @@ import type { KubeClient, ListOptions } from './client.js';
 
 const WATCH_SECONDS = 240;
 const FIRST_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 2_000;
+/** Low: after an outage the cluster is back within this of its return, however long it was away. */
+const MAX_BACKOFF_MS = 1_000;
 /** A watch that ends sooner than this without an event was cut short, not timed out by the server. */
 const SHORT_WATCH_MS = 1_000;
 
@@ -39,9 +40,13 @@ export class Reflector {
     return [...this.store.values()];
   }
 
-  /** Lists and watches until the signal aborts; errors go to onError and are retried, never thrown. */
-  async run(signal: AbortSignal, onError: (error: unknown) => void = () => undefined): Promise<void> {
+  /**
+   * Lists and watches until the signal aborts; errors go to onError and are retried, never thrown.
+   * onRecovered is called when a list succeeds after an error.
+   */
+  async run(signal: AbortSignal, onError: (error: unknown) => void = () => undefined, onRecovered: () => void = () => undefined): Promise<void> {
     let backoff = FIRST_BACKOFF_MS;
+    let failing = false;
     // Where the next watch starts; undefined means list first.
     let resourceVersion: string | undefined;
     while (!signal.aborted) {
@@ -53,6 +58,9 @@ export class Reflector {
           this.listed = true;
           this.onChange();
           resourceVersion = list.resourceVersion;
+          backoff = FIRST_BACKOFF_MS;
+          if (failing) onRecovered();
+          failing = false;
         }
         // A watch the server ends normally resumes where it stopped; an expired one (410 Gone) lists again.
         const started = Date.now();
@@ -68,6 +76,7 @@ export class Reflector {
       } catch (error) {
         if (signal.aborted) return;
         resourceVersion = undefined;
+        failing = true;
         onError(error);
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);

@@ -34,6 +34,8 @@ export type SyncEvent =
   | { readonly type: 'unreadable'; readonly service: string; readonly path: string; readonly error: UnreadableFileError }
   | { readonly type: 'error'; readonly service: string; readonly error: Error; readonly retryInMs: number }
   | { readonly type: 'pod-lost'; readonly service: string; readonly error: Error }
+  /** Another failed try to reach the container after pod-lost (which said it once): what it waits for now. */
+  | { readonly type: 'reconnect-failed'; readonly service: string; readonly error: Error }
   | { readonly type: 'pod-back'; readonly service: string };
 
 export interface SyncSessionOptions {
@@ -127,7 +129,8 @@ export class SyncSession {
     });
     this.emit({ type: 'ready', service: this.options.service, watcherReadyMs: this.now() - watchStart });
 
-    const backoff = this.options.backoff ?? { initialMs: 250, maxMs: 5_000 };
+    // Capped low: once the cluster is back, the next try comes within a second, however long it was away.
+    const backoff = this.options.backoff ?? { initialMs: 250, maxMs: 1_000 };
     let delay = backoff.initialMs;
     let agent: SyncAgent | undefined;
     let agentLost = false;
@@ -140,7 +143,7 @@ export class SyncSession {
             agent = await this.options.connect(signal);
           } catch (error) {
             if (signal.aborted) break;
-            if (!podLost) this.emit({ type: 'pod-lost', service: this.options.service, error: asError(error) });
+            this.emit({ type: podLost ? 'reconnect-failed' : 'pod-lost', service: this.options.service, error: asError(error) });
             podLost = true;
             await sleep(delay);
             delay = Math.min(delay * 2, backoff.maxMs);

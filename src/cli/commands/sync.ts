@@ -94,6 +94,8 @@ function report(ctx: CliContext, event: SyncEvent, mode: { verbose: boolean; wat
         ctx.terminal.err(`${style.yellow('!')} ${name} lost its dev container (${event.error.message}); edits are kept and sent when it is back\n`);
       }
       return;
+    case 'reconnect-failed':
+      return; // pod-lost said it once
     case 'pod-back':
       ctx.terminal.err(`${style.green('✔')} ${name} dev container is back; catching up\n`);
       return;

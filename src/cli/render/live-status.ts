@@ -5,7 +5,8 @@
  * are printed as plain lines, only when they change.
  */
 import type { DevLoopEvent } from '../../devloop/dev-loop.js';
-import { describeProcess, renderStatusLine, type ServiceStatus } from '../../devloop/status-line.js';
+import type { Outage } from '../../devloop/outage.js';
+import { describeOutage, describeProcess, renderStatusLine, type ServiceStatus } from '../../devloop/status-line.js';
 import type { Style, Terminal } from '../terminal.js';
 
 /** Distinct 256-color-free ANSI colors for prefixes: cyan, magenta, blue, yellow, green, bright variants. */
@@ -18,6 +19,7 @@ export function prefixColor(index: number): number {
 export class LiveStatus {
   private statusLine = '';
   private lastPlain = new Map<string, string>();
+  private lastOutage: Outage | undefined;
 
   constructor(
     private readonly terminal: Terminal,
@@ -48,7 +50,7 @@ export class LiveStatus {
         return this.line(`${who}${mark} ${event.message}`);
       }
       case 'status':
-        return this.status(event.services);
+        return this.status(event.services, event.waitingFor);
     }
   }
 
@@ -67,12 +69,16 @@ export class LiveStatus {
     this.statusLine = '';
   }
 
-  private status(services: readonly ServiceStatus[]): void {
+  private status(services: readonly ServiceStatus[], outage: Outage | undefined): void {
+    const waiting = outage && describeOutage(outage, new Date(outage.since).toTimeString().slice(0, 8));
     if (this.terminal.interactive) {
-      this.statusLine = renderStatusLine(services, this.style, Math.max(40, this.columns() ?? 120));
+      this.statusLine = renderStatusLine(services, this.style, Math.max(40, this.columns() ?? 120), waiting);
       this.terminal.out(`\r\u001b[2K${this.statusLine}`);
       return;
     }
+    // Once per outage: the retries behind it are not news.
+    if (waiting && outage !== this.lastOutage) this.terminal.out(`${this.style.yellow('⧗')} ${waiting}\n`);
+    this.lastOutage = outage;
     for (const service of services) {
       const forwards = service.forwards.map((f) => `:${f.local} ${f.state.kind}`).join(', ');
       const text = `${describeProcess(service.process).text}, sync ${service.sync}${forwards ? `, ${forwards}` : ''}`;

@@ -6,10 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
-import { idleDeployment, projectWith, spawnNh } from '../support/nh.js';
+import { freePort, idleDeployment, projectWith, spawnNh } from '../support/nh.js';
 
 const namespace = useNamespace('devloop');
 
@@ -24,14 +23,6 @@ const server = http.createServer((req, res) => res.end(BODY));
 setTimeout(() => server.listen(8080, () => console.log('listening ' + BODY)), ${options.delayMs ?? 0});
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 function config(ports: { front: number; store: number; debug: number }): string {

@@ -1,6 +1,7 @@
 // Running the built nh CLI against the test cluster, and comparing cluster objects while ignoring the
 // fields the API server and controllers manage.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,4 +100,13 @@ export function limitedKubeconfig(namespace: string, serviceAccount: string): st
     contexts: [{ name: serviceAccount, context: { cluster: 'local', user: serviceAccount, namespace } }],
   }));
   return path;
+}
+
+/** A local port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

@@ -14,7 +14,7 @@ const running: ServiceStatus[] = [{ name: 'api', sync: 'synced', process: { kind
 test('on a terminal a log line erases the status line, then the status line is drawn again below it', () => {
   const term = terminal(true);
   const live = new LiveStatus(term, styleFor(false), ['api', 'inventory'], () => 80);
-  live.handle({ type: 'status', services: running });
+  live.handle({ type: 'status', services: running, waitingFor: undefined });
   live.handle({ type: 'output', service: 'api', stream: 'stdout', line: 'hello' });
   assert.deepEqual(term.written, ['\r\u001b[2K● api running :18081', '\r\u001b[2Kapi       │ hello\n● api running :18081']);
   live.clear();
@@ -24,9 +24,27 @@ test('on a terminal a log line erases the status line, then the status line is d
 test('without a terminal: plain lines, and a status line only when a service changes', () => {
   const term = terminal(false);
   const live = new LiveStatus(term, styleFor(false), ['api'], () => undefined);
-  live.handle({ type: 'status', services: running });
-  live.handle({ type: 'status', services: running });
+  live.handle({ type: 'status', services: running, waitingFor: undefined });
+  live.handle({ type: 'status', services: running, waitingFor: undefined });
   live.handle({ type: 'reload', service: 'api', files: 2, saveToSyncedMs: 17, syncedToRestartedMs: 201 });
   assert.deepEqual(term.written, ['api │ status: running, sync synced, :18081 ok\n', 'api │ ↻ 2 files: saved→synced 17 ms, synced→restarted 201 ms\n']);
   assert.ok(term.written.every((t) => !t.includes('\u001b')));
+});
+
+test('while the cluster is out of reach one line says what nh waits for, however many retries fail behind it', () => {
+  const since = new Date(2026, 11, 1, 12, 1, 3).getTime();
+  const outage = { what: 'the API server', cause: 'connection refused', since };
+  const reconnecting: ServiceStatus[] = [{ ...running[0]!, sync: 'reconnecting', process: { kind: 'reconnecting', error: new Error('cut') } }];
+  const plain = terminal(false);
+  const live = new LiveStatus(plain, styleFor(false), ['api'], () => undefined);
+  for (let i = 0; i < 5; i++) live.handle({ type: 'status', services: reconnecting, waitingFor: outage });
+  live.handle({ type: 'status', services: running, waitingFor: undefined });
+  assert.deepEqual(plain.written, [
+    '⧗ waiting for the API server (connection refused) since 12:01:03\n',
+    'api │ status: connection to the container lost, reconnecting, sync reconnecting, :18081 ok\n',
+    'api │ status: running, sync synced, :18081 ok\n',
+  ]);
+  const tty = terminal(true);
+  new LiveStatus(tty, styleFor(false), ['api'], () => 200).handle({ type: 'status', services: reconnecting, waitingFor: outage });
+  assert.ok(tty.written[0]!.startsWith('\r\u001b[2K⧗ waiting for the API server (connection refused) since 12:01:03  ◐ api connection to the container lost'), tty.written[0]);
 });

@@ -12,10 +12,10 @@ interface Fake {
   close(): Promise<void>;
 }
 
-/** A fake API server: `onSocket` plays the container for each exec; `offer` picks the subprotocol; `refuse` answers 403. */
-async function fakeServer(onSocket: (ws: WebSocket, url: URL) => void, offer = 'v5.channel.k8s.io', refuse = false): Promise<Fake> {
+/** A fake API server: `onSocket` plays the container for each exec; `offer` picks the subprotocol; `refuse` answers 403; `autoPong` off leaves pings unanswered. */
+async function fakeServer(onSocket: (ws: WebSocket, url: URL) => void, offer = 'v5.channel.k8s.io', refuse = false, autoPong = true): Promise<Fake> {
   const server: Server = createServer();
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has(offer) ? offer : false) });
+  const wss = new WebSocketServer({ noServer: true, autoPong, handleProtocols: (protocols) => (protocols.has(offer) ? offer : false) });
   server.on('upgrade', (req, socket, head) => {
     if (refuse) {
       const body = JSON.stringify({ kind: 'Status', message: 'pods "p" is forbidden: cannot create pods/exec' });
@@ -146,6 +146,48 @@ test('a refused upgrade is an NhError with the API server message and a hint', a
       assert.match(e.hint ?? '', /pods\/exec/);
       return true;
     });
+  } finally {
+    await fake.close();
+  }
+});
+
+test('a connection that stops answering pings ends the channel as lost', async () => {
+  // The network drops every packet: no pong ever comes back.
+  const fake = await fakeServer(() => undefined, 'v5.channel.k8s.io', false, false);
+  try {
+    const channel = await openExec(fake.endpoint, target, ['sleep'], { stdin: true, onStdout: () => undefined, keepaliveMs: 30 });
+    await assert.rejects(channel.done, /no answer to pings/);
+  } finally {
+    await fake.close();
+  }
+});
+
+test('after nh itself was frozen (SIGSTOP, a sleeping laptop) a live connection is kept, not given up', async () => {
+  const fake = await fakeServer(() => undefined);
+  try {
+    const channel = await openExec(fake.endpoint, target, ['sleep'], { stdin: true, onStdout: () => undefined, keepaliveMs: 30 });
+    let settled = false;
+    channel.done.then(() => (settled = true), () => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Ten periods without running a timer, as after SIGSTOP/SIGCONT.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(settled, false, 'the channel is still open');
+    channel.terminate();
+  } finally {
+    await fake.close();
+  }
+});
+
+test('a 5xx status after the upgrade (the kubelet or the runtime unreachable) is a refusal, not an exit of the process', async () => {
+  const fake = await fakeServer((ws) => {
+    const message = 'Internal error occurred: error sending request: Post "https://vm:20250/exec/ns/p/c": dial tcp 127.0.0.1:20250: connect: connection refused';
+    ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ kind: 'Status', status: 'Failure', message, reason: 'InternalError', code: 500 }))]));
+    ws.close();
+  });
+  try {
+    const channel = await openExec(fake.endpoint, target, ['true'], { stdin: false, onStdout: () => undefined });
+    await assert.rejects(channel.done, (e: Error & { code?: string; status?: number }) => e.code === 'NH_EXEC_REFUSED' && e.status === 500 && /connection refused/.test(e.message));
   } finally {
     await fake.close();
   }

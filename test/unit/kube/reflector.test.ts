@@ -53,3 +53,31 @@ test('watches that end at once without events back off instead of looping', asyn
   assert.ok(client.watches.length <= 5, `${client.watches.length} watches in 1 s`);
   assert.equal(client.lists, 1);
 });
+
+test('through an outage the list is retried at most about a second apart, and its end is reported once', async () => {
+  const attempts: number[] = [];
+  let down = true;
+  let recovered = 0;
+  const errors: unknown[] = [];
+  const kube = {
+    namespace: 'team', contextName: 'fake',
+    list: async () => {
+      attempts.push(Date.now());
+      if (down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      return { items: [], resourceVersion: '1' };
+    },
+    watch: (_kind: string, _ns: string, _options: WatchOptions, _onEvent: unknown, signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
+  } as unknown as KubeClient;
+  const stop = new AbortController();
+  const running = new Reflector(kube, 'Pod', 'team', {}, () => undefined).run(stop.signal, (e) => errors.push(e), () => recovered++);
+  await new Promise((r) => setTimeout(r, 4_000));
+  down = false;
+  await new Promise((r) => setTimeout(r, 1_300));
+  stop.abort();
+  await running;
+  const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+  // The wait is capped low: however long the outage, the first try after it is soon.
+  assert.ok(Math.max(...gaps) < 1_500, `gaps between tries: ${gaps.join(', ')} ms`);
+  assert.equal(recovered, 1);
+  assert.equal(errors.length, attempts.length - 1);
+});

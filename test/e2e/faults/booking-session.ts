@@ -1,0 +1,216 @@
+// A running `nh up` on a copy of examples/booking (its own namespace and free local ports) for the fault
+// tests and benchmark: edit booking-api, see the edit served through nh's forward, read nh's output,
+// memory and open files, and stop or block cluster components with scripts/cluster/component.sh.
+// The cluster is shared: whoever stops a component holds `flock -x /tmp/nh-cluster.lock` (see README there).
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../support/paths.js';
+import { after, before, test } from 'node:test';
+import { booking, kubectl, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
+import { freePort, runNh, spawnNh } from '../support/nh.js';
+import type { RunResult } from '../support/cluster.js';
+
+const componentScript = join(repoRoot, 'scripts/cluster/component.sh');
+
+/** Runs component.sh (stop|start NAME, block, unblock); throws when it fails. */
+export function component(...args: string[]): void {
+  const r = spawnSync('bash', [componentScript, ...args], { encoding: 'utf8', env: { ...process.env }, timeout: 180_000 });
+  if (r.status !== 0) throw new Error(`component.sh ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+/** Starts whatever a fault may have left stopped or blocked: for finally blocks. */
+export function restoreCluster(apiserverArgs?: string): void {
+  spawnSync('bash', [componentScript, 'unblock'], { stdio: 'ignore' });
+  for (const name of ['etcd', 'kube-apiserver', 'containerd', 'kubelet']) {
+    spawnSync('bash', [componentScript, 'start', name], { stdio: 'ignore', env: { ...process.env, NH_APISERVER_EXTRA_ARGS: apiserverArgs ?? '' } });
+  }
+}
+
+export async function body(port: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3_000) });
+    return await res.text();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Resources {
+  readonly rssKiB: number;
+  readonly fds: number;
+}
+
+export class BookingSession {
+  private out = '';
+  private edits = 0;
+
+  private constructor(
+    readonly namespace: string,
+    readonly project: string,
+    readonly apiPort: number,
+    readonly nh: ChildProcess,
+  ) {
+    nh.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    nh.stderr!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+  }
+
+  /** Deploys the app with kubectl, starts `nh up --no-install` on a copy of the example and waits until all three serve. */
+  static async start(namespace: string): Promise<BookingSession> {
+    kubectl(['-n', namespace, 'apply', '-f', booking.manifests]);
+    for (const name of booking.services) await waitForDeployment(namespace, name, 180_000);
+    const project = mkdtempSync(join(tmpdir(), 'nh-faults-'));
+    cpSync(join(repoRoot, 'examples/booking'), project, { recursive: true });
+    const ports = { web: await freePort(), api: await freePort(), inventory: await freePort() };
+    const configPath = join(project, '.nocalhost', 'config.yaml');
+    writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('"18080:8080"', `"${ports.web}:8080"`).replace('"18081:8080"', `"${ports.api}:8080"`).replace('"18082:8080"', `"${ports.inventory}:8080"`));
+    const session = new BookingSession(namespace, project, ports.api, spawnNh(namespace, ['up', '--no-install', '--timeout', '4m'], { cwd: project }));
+    for (const port of Object.values(ports)) {
+      await waitFor(`127.0.0.1:${port} to serve`, async () => session.nh.exitCode === null ? (await body(port)) !== undefined : Promise.reject(new Error(`nh exited:\n${session.out}`)), 300_000, 500);
+    }
+    return session;
+  }
+
+  /** Everything nh printed so far. */
+  output(): string {
+    return this.out;
+  }
+
+  /** A place in the output, for outputSince. */
+  mark(): number {
+    return this.out.length;
+  }
+
+  outputSince(mark: number): string {
+    return this.out.slice(mark);
+  }
+
+  /** Changes the name booking-api answers with; returns the text to look for. */
+  edit(): string {
+    const marker = `booking-api edit ${++this.edits} ${Date.now()}`;
+    const file = join(this.project, 'api', 'server.js');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^const SERVICE = .*$/m, `const SERVICE = '${marker}';`));
+    return marker;
+  }
+
+  async serves(marker: string): Promise<boolean> {
+    return (await body(this.apiPort))?.includes(marker) ?? false;
+  }
+
+  /** Waits (generously: a deadline for a failing test, not a measurement) until the edit is served. */
+  async served(marker: string, timeoutMs = 120_000): Promise<number> {
+    try {
+      await waitFor(`"${marker}" served`, () => this.serves(marker), timeoutMs, 50);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; nh's last output:\n${this.out.split('\n').slice(-80).join('\n')}`);
+    }
+    return Date.now();
+  }
+
+  /**
+   * Syncs `files` .js files of 200 KiB into api/ and removes them again: the heap nh grows for a large batch
+   * stays with it, so a baseline taken after this compares like with like after a fault with a large batch.
+   */
+  async syncBulk(files: number): Promise<void> {
+    const dir = join(this.project, 'api', 'warm-up');
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < files; i++) writeFileSync(join(dir, `chunk-${i}.js`), `// ${i}\n${'x'.repeat(200 * 1024)}\n`);
+    await this.served(this.edit());
+    rmSync(dir, { recursive: true });
+    await this.served(this.edit());
+  }
+
+  /** nh's resident memory and open file descriptors. */
+  resources(): Resources {
+    const status = readFileSync(`/proc/${this.nh.pid}/status`, 'utf8');
+    const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    return { rssKiB: rss, fds: readdirSync(`/proc/${this.nh.pid}/fd`).length };
+  }
+
+  /** `nh sync --check` of every service: exit 0 when no file differs. */
+  syncCheck(): Promise<RunResult> {
+    return runNh(this.namespace, ['sync', '--check'], { cwd: this.project });
+  }
+
+  /** Ctrl-C, and waits for nh to exit. */
+  async stop(): Promise<void> {
+    if (this.nh.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.nh.once('exit', resolve));
+    this.nh.kill('SIGINT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    if (this.nh.exitCode === null) this.nh.kill('SIGKILL');
+  }
+}
+
+/** The ready dev pod of booking-api that is not being deleted, or undefined. */
+export function readyApiPod(namespace: string): string | undefined {
+  const pods = JSON.parse(kubectl(['-n', namespace, 'get', 'pods', '-l', 'app=booking-api,nh.dev/mode=dev', '-o', 'json']).stdout) as {
+    items: { metadata: { name: string; deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } }[];
+  };
+  return pods.items.find((p) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))?.metadata.name;
+}
+
+/** Evicts a pod through the Eviction API, as the node or a drain does. */
+export function evict(namespace: string, pod: string): void {
+  kubectl(['create', '--raw', `/api/v1/namespaces/${namespace}/pods/${pod}/eviction`, '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace } }),
+  });
+}
+
+/** After a settle, nh's open files and memory are back near `baseline` (no leak per fault). */
+export async function assertResourcesBack(session: BookingSession, baseline: Resources): Promise<void> {
+  await sleep(5_000);
+  const now = session.resources();
+  console.log(`before the faults: ${JSON.stringify(baseline)}, after: ${JSON.stringify(now)}`);
+  assert.ok(now.fds <= baseline.fds + 8, `open files: ${baseline.fds} → ${now.fds}`);
+  assert.ok(now.rssKiB <= baseline.rssKiB * 1.5, `RSS: ${baseline.rssKiB} → ${now.rssKiB} KiB`);
+}
+
+/** The lines that occur more than `times` times in `text` (a retry printed over and over). */
+export function repeatedLines(text: string, times: number): string[] {
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n').filter((l) => l.trim())) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return [...counts].filter(([, n]) => n > times).map(([line, n]) => `${n}× ${line}`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface FaultSuite {
+  /** False, or why the file is skipped (it would stop cluster components without NH_FAULTS=1). */
+  readonly skip: string | false;
+  readonly session: () => BookingSession;
+  /** nh's resources once it served, before the first fault. */
+  readonly baseline: () => Resources;
+}
+
+/**
+ * The frame of a fault test file: its namespace, a first test that starts the session (after a bulk sync of
+ * `warmUpFiles` files, when the file's faults sync large batches), and, for files that touch the cluster's
+ * components, the NH_FAULTS=1 guard and a restore of the cluster before and after.
+ */
+export function faultSuite(prefix: string, options: { stopsComponents: boolean; warmUpFiles?: number; restore?: () => void }): FaultSuite {
+  const skip = !options.stopsComponents || process.env['NH_FAULTS'] === '1' ? false : 'stops or blocks cluster components: run with NH_FAULTS=1 under flock -x /tmp/nh-cluster.lock';
+  const namespace = useNamespace(prefix);
+  let session: BookingSession | undefined;
+  let baseline: Resources | undefined;
+  const restore = () => {
+    if (options.stopsComponents && !skip) (options.restore ?? restoreCluster)();
+  };
+  before(restore);
+  after(async () => {
+    await session?.stop();
+    restore();
+  });
+  test('nh up serves the booking app', { skip }, async () => {
+    session = await BookingSession.start(namespace());
+    await session.served(session.edit());
+    if (options.warmUpFiles) await session.syncBulk(options.warmUpFiles);
+    await sleep(3_000);
+    baseline = session.resources();
+  });
+  return { skip, session: () => session!, baseline: () => baseline! };
+}

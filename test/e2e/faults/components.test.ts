@@ -1,0 +1,46 @@
+// Cluster components stopped under a running `nh up` of the booking example, each with an edit made while it
+// is away: the API server for 10 s, etcd for 5 s, the kubelet for 10 s, containerd for 5 s. After each, nh
+// recovers by itself, said what it waited for, serves the edit, and `nh sync --check` finds no drift; at the
+// end nh's memory and open files are back near where they started. Behaviour is asserted, never time
+// (bench/faults.bench.ts measures the recovery). Stops shared cluster components, so it runs only with
+// NH_FAULTS=1, under `flock -x /tmp/nh-cluster.lock` (README: Fault tests).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertResourcesBack, component, faultSuite, repeatedLines, sleep } from './booking-session.js';
+
+const suite = faultSuite('faults-components', { stopsComponents: true });
+const skip = suite.skip;
+
+const faults = [
+  { name: 'kube-apiserver', seconds: 10, waitsFor: /⧗ waiting for the API server \(connection refused\) since \d\d:\d\d:\d\d/ },
+  // The API server serves exec and the pod watch from its cache: nh has nothing to wait for.
+  { name: 'etcd', seconds: 5, waitsFor: undefined },
+  { name: 'kubelet', seconds: 10, waitsFor: /⧗ waiting for the kubelet \(connection refused\) since \d\d:\d\d:\d\d/ },
+  { name: 'containerd', seconds: 5, waitsFor: /⧗ waiting for the container runtime \(unavailable\) since \d\d:\d\d:\d\d/ },
+];
+for (const fault of faults) {
+  test(`${fault.name} stopped for ${fault.seconds} s: nh recovers, the edit made meanwhile is served, no drift`, { skip }, async () => {
+    const s = suite.session();
+    const mark = s.mark();
+    let marker = '';
+    try {
+      component('stop', fault.name);
+      await sleep(1_000);
+      marker = s.edit();
+      await sleep(fault.seconds * 1_000 - 1_000);
+    } finally {
+      component('start', fault.name);
+    }
+    await s.served(marker);
+    await sleep(2_000);
+    const out = s.outputSince(mark);
+    console.log(`--- output during and after ${fault.name}:\n${out}`);
+    if (fault.waitsFor) assert.match(out, fault.waitsFor);
+    assert.doesNotMatch(out, /│ status: (crashed|exited)/, 'no app crashed or exited');
+    assert.deepEqual(repeatedLines(out, 3), [], 'no line printed over and over');
+    const check = await s.syncCheck();
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+  });
+}
+
+test('nh\'s memory and open files are back near where they were', { skip }, () => assertResourcesBack(suite.session(), suite.baseline()));

@@ -1,0 +1,61 @@
+// The dev loop with a fake pod tracker, sync and container (no cluster): what it does around a lost connection.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServiceConfig } from '../../../src/config/model.js';
+import { runDevLoop, type DevLoopEvent } from '../../../src/devloop/dev-loop.js';
+import { ExecError } from '../../../src/kube/exec.js';
+import type { PodTracker } from '../../../src/kube/pod-tracker.js';
+import type { SyncEvent } from '../../../src/sync/session.js';
+import { fakeContainer } from './fake-container.js';
+
+const pod = { name: 'p1', uid: 'u1' };
+const pods = {
+  namespace: 'ns',
+  current: () => pod,
+  onChange: () => () => undefined,
+  nextPod: async () => pod,
+  run: (signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
+} as unknown as PodTracker;
+const config = {
+  name: 'api',
+  dependsOn: [],
+  install: { containers: [] },
+  containers: [{ name: 'c', dev: { workDir: '/app', hotReload: true, command: { run: ['node', 'server.js'] }, portForwards: [] } }],
+} as unknown as ServiceConfig;
+
+async function until(what: string, holds: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !holds(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(holds(), what);
+}
+
+test('after the process was started again on a lost connection, the next synced change reloads it', async () => {
+  const container = fakeContainer([]);
+  let emit: ((event: SyncEvent) => void) | undefined;
+  const events: DevLoopEvent[] = [];
+  const stop = new AbortController();
+  const batch = (initial: boolean): SyncEvent => ({ type: 'batch', service: 'api', initial, written: 1, deleted: 0, bytes: 1, savedAt: 0, writtenAt: 0 });
+  const loop = runDevLoop([{ config, pods, sync: async (onEvent, signal) => {
+    emit = onEvent;
+    await new Promise((resolve) => signal.addEventListener('abort', resolve));
+  } }], { endpoint: { server: 'https://x', applyToHTTPSOptions: async () => undefined }, debug: false, signal: stop.signal, onEvent: (e) => events.push(e), openExec: container.exec });
+  try {
+    await until('the sync started', () => emit !== undefined);
+    const sync = emit!;
+    sync(batch(true));
+    await until('first run', () => container.runs.length === 1);
+    // The API server goes away: the process's exec and the sync agent are cut together.
+    const cut = new ExecError('exec in ns/p1 ended without an exit status (socket closed, code 1006)', 'NH_EXEC_LOST');
+    sync({ type: 'pod-lost', service: 'api', error: cut });
+    container.runs[0]!.reject(cut);
+    await until('started again after the reconnect', () => container.runs.length === 2);
+    await new Promise((r) => setTimeout(r, 20));
+    // An edit after the recovery reaches the process.
+    sync({ type: 'pod-back', service: 'api' });
+    sync(batch(false));
+    await until('reloaded for the edit', () => container.runs.length === 3);
+  } finally {
+    stop.abort();
+    await loop;
+  }
+  assert.ok(!events.some((e) => e.type === 'status' && e.services.some((s) => s.process.kind === 'crashed')));
+});
