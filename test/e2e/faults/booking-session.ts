@@ -168,10 +168,13 @@ export async function assertResourcesBack(session: BookingSession, baseline: Res
   assert.ok(now.rssKiB <= baseline.rssKiB * 1.5, `RSS: ${baseline.rssKiB} → ${now.rssKiB} KiB`);
 }
 
-/** The lines that occur more than `times` times in `text` (a retry printed over and over). */
+/**
+ * The lines that occur more than `times` times in `text` (a retry printed over and over). Status lines are
+ * printed only when a service's status changes: each edit's restart legitimately repeats them.
+ */
 export function repeatedLines(text: string, times: number): string[] {
   const counts = new Map<string, number>();
-  for (const line of text.split('\n').filter((l) => l.trim())) counts.set(line, (counts.get(line) ?? 0) + 1);
+  for (const line of text.split('\n').filter((l) => l.trim() && !/│ status: /.test(l))) counts.set(line, (counts.get(line) ?? 0) + 1);
   return [...counts].filter(([, n]) => n > times).map(([line, n]) => `${n}× ${line}`);
 }
 
