@@ -52,6 +52,11 @@ export function listOption(options: OptionValues, name: string): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
 }
 
+/** The cluster flags (--kubeconfig, --context, -n) as the kube client and exec endpoint take them. */
+export function clusterOptions(options: OptionValues): { kubeconfig: string | undefined; context: string | undefined; namespace: string | undefined } {
+  return { kubeconfig: stringOption(options, 'kubeconfig'), context: stringOption(options, 'context'), namespace: stringOption(options, 'namespace') };
+}
+
 export function flag(options: OptionValues, name: string): boolean {
   return options[name] === true;
 }

@@ -8,7 +8,7 @@
 import { NhError } from '../errors.js';
 import { CORE, type ApiResource, type KubeClient } from '../kube/client.js';
 import { AppWatch, controllerObserved, jobCondition, jobsComplete, normalizeSelector, podsReady, workloadReady, type Check } from '../kube/app-watch.js';
-import { CONCURRENCY, CONFIG_MAP } from '../kube/observe-app.js';
+import { CONCURRENCY } from '../kube/observe-app.js';
 import { mapLimit } from '../util/map-limit.js';
 import { APP_LABEL, HOOK_LABEL, recordName, recordObject, resourceKey, type AppRecord, type InventoryItem } from '../model/app-record.js';
 import type { KubeObject } from '../model/kube-object.js';
@@ -34,8 +34,6 @@ export interface AppOutcome {
   readonly error?: NhError;
 }
 
-const JOB = CORE.Job;
-const SERVICE = CORE.Service;
 const POLL_MS = 250;
 const HOOK_LOG_LINES = 30;
 
@@ -117,8 +115,8 @@ class AppRun {
       for (const job of plan.hooks.after) await this.runHook(job, 'postDelete');
       // The hook Jobs of earlier runs are kept for their logs until the app goes.
       const hooks = await this.deps.kube.list('Job', plan.namespace, { labelSelector: `${APP_LABEL}=${plan.app},${HOOK_LABEL}` });
-      await this.prune(hooks.items.map((j) => ({ kind: 'Job', name: j.metadata.name, namespace: plan.namespace, resource: JOB })));
-      await this.deps.kube.deleteObject(CONFIG_MAP, plan.namespace, recordName(plan.app));
+      await this.prune(hooks.items.map((j) => ({ kind: 'Job', name: j.metadata.name, namespace: plan.namespace, resource: CORE.Job })));
+      await this.deps.kube.deleteObject(CORE.ConfigMap, plan.namespace, recordName(plan.app));
       const kept = plan.resources.filter((r) => r.action === 'keep').length;
       return { status: 'done', summary: `uninstalled: ${plan.resources.length - kept} deleted${kept ? `, ${kept} left in place (not created by nh)` : ''}` };
     } catch (error) {
@@ -129,7 +127,7 @@ class AppRun {
   }
 
   private async writeRecord(record: AppRecord): Promise<void> {
-    const written = await this.deps.kube.applyObject(CONFIG_MAP, this.plan.namespace, recordObject(record, this.plan.namespace, this.recordVersion), { dryRun: false });
+    const written = await this.deps.kube.applyObject(CORE.ConfigMap, this.plan.namespace, recordObject(record, this.plan.namespace, this.recordVersion), { dryRun: false });
     this.recordVersion = written.metadata.resourceVersion;
   }
 
@@ -171,7 +169,7 @@ class AppRun {
     const deadline = Date.now() + timeoutMs;
     let why = 'not checked yet';
     for (;;) {
-      const service = await kube.getObject(SERVICE, this.plan.namespace, address.service);
+      const service = await kube.getObject(CORE.Service, this.plan.namespace, address.service);
       const selector = Object.entries(((service?.['spec'] as { selector?: Record<string, string> } | undefined)?.selector) ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
       const pod = selector ? this.watch.objects('Pod', selector)?.find(isReady) : undefined;
       const port = service && pod ? targetPort(service, address.port, pod) : undefined;
@@ -235,11 +233,11 @@ class AppRun {
     const ns = this.plan.namespace;
     const name = job.metadata.name;
     onProgress(`${phase} hook Job ${name}: starting`);
-    if (await kube.getObject(JOB, ns, name)) {
-      await kube.deleteObject(JOB, ns, name);
-      await this.gone(JOB, ns, name);
+    if (await kube.getObject(CORE.Job, ns, name)) {
+      await kube.deleteObject(CORE.Job, ns, name);
+      await this.gone(CORE.Job, ns, name);
     }
-    await kube.applyObject(JOB, ns, { ...job, metadata: { ...job.metadata, namespace: ns } }, { dryRun: false });
+    await kube.applyObject(CORE.Job, ns, { ...job, metadata: { ...job.metadata, namespace: ns } }, { dryRun: false });
     await this.watch.until(() => {
       const seen = this.watch.objects('Job', HOOK_LABEL)?.find((j) => j.metadata.name === name);
       if (!seen) return seen === undefined && this.watch.objects('Job', HOOK_LABEL) ? { done: false, why: `${phase} hook Job ${name}: created` } : undefined;

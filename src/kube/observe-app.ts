@@ -12,8 +12,6 @@ import type { KubeObject } from '../model/kube-object.js';
 import { CORE, type ApiResource, type KubeClient } from './client.js';
 import { mapLimit } from '../util/map-limit.js';
 
-export const CONFIG_MAP: ApiResource = CORE.ConfigMap;
-
 export interface ObservedResource {
   readonly key: string;
   /** undefined: the cluster does not serve this kind (a CRD not installed). */
@@ -41,7 +39,7 @@ export interface ObservedApp {
 export const CONCURRENCY = 8;
 
 export async function observeApp(kube: KubeClient, namespace: string, app: string, desired: DesiredApp | undefined, options: { dryRun: boolean }): Promise<ObservedApp> {
-  const recordObject = await kube.getObject(CONFIG_MAP, namespace, recordName(app));
+  const recordObject = await kube.getObject(CORE.ConfigMap, namespace, recordName(app));
   const read = recordObject ? readRecord(recordObject) : undefined;
   const record = read && !('invalid' in read) ? read : undefined;
   const observedDesired = await mapLimit(desired?.resources ?? [], CONCURRENCY, async ({ object }) => {

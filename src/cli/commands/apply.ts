@@ -6,7 +6,7 @@ import { executeAppPlan, type AppOutcome } from '../../execute/run-app.js';
 import { executeRun, type AppStep } from '../../execute/run-plan.js';
 import { NhError } from '../../errors.js';
 import type { AppPlan } from '../../plan/app-types.js';
-import { flag, stringOption, type ParsedCommandLine } from '../args.js';
+import { clusterOptions, flag, type ParsedCommandLine } from '../args.js';
 import type { CliContext } from '../context.js';
 import { renderAppOutcome, renderOutcomes } from '../render/outcomes.js';
 import { renderAppPlanProblems } from '../render/plan.js';
@@ -106,10 +106,6 @@ async function runAppOnly(ctx: CliContext, args: ParsedCommandLine, session: Dev
   return reportApp(ctx, app);
 }
 
-function clusterOptions(args: ParsedCommandLine) {
-  return { kubeconfig: stringOption(args.options, 'kubeconfig'), context: stringOption(args.options, 'context'), namespace: stringOption(args.options, 'namespace') };
-}
-
 function appStep(ctx: CliContext, plan: AppPlan, session: DevSession, args: ParsedCommandLine, signal: AbortSignal, devWorkloads: readonly string[]): AppStep {
   return {
     title: `app ${plan.app}: ${plan.action} — ${plan.reason}`,
@@ -117,7 +113,7 @@ function appStep(ctx: CliContext, plan: AppPlan, session: DevSession, args: Pars
     run: (onProgress) => executeAppPlan(plan, {
       kube: session.kube, timeoutMs: timeoutOf(args), signal, onProgress,
       skipReady: new Set(plan.hooks.after.length ? [] : devWorkloads),
-      endpoint: () => ctx.execEndpoint(clusterOptions(args)),
+      endpoint: () => ctx.execEndpoint(clusterOptions(args.options)),
     }),
   };
 }

@@ -11,7 +11,7 @@ import type { AppPlan } from '../../plan/app-types.js';
 import type { AppConfig } from '../../config/model.js';
 import type { ObservedState } from '../../model/observed.js';
 import { UsageError } from '../../errors.js';
-import { flag, stringOption, type ParsedCommandLine } from '../args.js';
+import { clusterOptions, flag, stringOption, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
@@ -37,11 +37,7 @@ export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 export async function openDevSession(ctx: CliContext, args: ParsedCommandLine, mode: PlanOptions['mode']): Promise<DevSession> {
   const config = loadAppConfig(ctx, args.options);
   const desired = buildDesiredState(config, args.positionals);
-  const kube = await ctx.kube({
-    kubeconfig: stringOption(args.options, 'kubeconfig'),
-    context: stringOption(args.options, 'context'),
-    namespace: stringOption(args.options, 'namespace'),
-  });
+  const kube = await ctx.kube(clusterOptions(args.options));
   const namespace = kube.namespace;
   const options: PlanOptions = { mode, identity: ctx.identity, now: ctx.now().toISOString(), nhVersion: ctx.version, force: flag(args.options, 'force') };
   return {

@@ -8,7 +8,7 @@ import type { ServiceConfig } from '../../config/model.js';
 import { NhError, UsageError } from '../../errors.js';
 import { openExec } from '../../kube/exec.js';
 import { findDevPod } from '../../kube/pods.js';
-import { stringOption, type ParsedCommandLine } from '../args.js';
+import { clusterOptions, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
 import type { CliContext } from '../context.js';
 
@@ -29,8 +29,8 @@ export async function runExec(ctx: CliContext, args: ParsedCommandLine): Promise
   const config = loadAppConfig(ctx, args.options);
   const service: ServiceConfig | undefined = config.services.find((s) => s.name === name);
   if (!service) throw new NhError('NH_UNKNOWN_SERVICE', `no service \`${name}\` in the config`, { hint: `services: ${config.services.map((s) => s.name).join(', ')}` });
-  const clusterOptions = { kubeconfig: stringOption(args.options, 'kubeconfig'), context: stringOption(args.options, 'context'), namespace: stringOption(args.options, 'namespace') };
-  const [kube, endpoint] = await Promise.all([ctx.kube(clusterOptions), ctx.execEndpoint(clusterOptions)]);
+  const cluster = clusterOptions(args.options);
+  const [kube, endpoint] = await Promise.all([ctx.kube(cluster), ctx.execEndpoint(cluster)]);
   try {
     const pod = await findDevPod(kube, kube.namespace, service);
     if (!pod) throw new NhError('NH_NO_DEV_POD', `${service.name} has no ready dev pod in namespace \`${kube.namespace}\``, { hint: `put it in dev mode first: \`nh up --detach ${service.name}\`` });

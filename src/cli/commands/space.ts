@@ -18,7 +18,7 @@ import type { ServicePlan } from '../../plan/types.js';
 import { formatQuantity, parseQuantity } from '../../model/quantity.js';
 import { addMember, createSpace, deleteSpace, getSpace, listSpaces, memberToken, removeMember, type SpaceSummary } from '../../space/operations.js';
 import { APP_CONFIG_ANNOTATION, SPACE_DEFAULTS, dnsLabelProblem, limitsProblems, memberKubeconfig } from '../../space/spec.js';
-import { flag, stringOption, type ParsedCommandLine } from '../args.js';
+import { clusterOptions, flag, stringOption, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
@@ -36,7 +36,7 @@ export async function runSpace(ctx: CliContext, args: ParsedCommandLine): Promis
   if (verb !== 'list' && !name) throw new UsageError(`name the space: \`nh space ${verb} NAME\``, 'run `nh space --help`');
   if (extra.length) throw new UsageError(`unexpected \`${extra.join(' ')}\``, 'run `nh space --help`');
   if (name) invalidIf([dnsLabelProblem('the space name', name)]);
-  const kube = await ctx.kube(clusterOptions(args));
+  const kube = await ctx.kube(adminOptions(args));
   try {
     switch (verb as (typeof VERBS)[number]) {
       case 'create': return await create(ctx, args, kube, name!);
@@ -91,7 +91,7 @@ async function create(ctx: CliContext, args: ParsedCommandLine, kube: KubeClient
 }
 
 async function installInto(ctx: CliContext, args: ParsedCommandLine, space: string, config: ReturnType<typeof loadAppConfig>, configPath: string): Promise<number> {
-  const kube = await ctx.kube({ ...clusterOptions(args), namespace: space });
+  const kube = await ctx.kube({ ...clusterOptions(args.options), namespace: space });
   try {
     const plan = await planAppFor({ ctx, args: { ...args, options: { ...args.options, file: [configPath] } }, config, kube }, 'install');
     if (!plan) throw new NhError('NH_APP_NOT_INSTALLED', `${configPath} does not say how to install the app (no application.manifestType)`, { hint: 'add application.manifestType and resourcePath' });
@@ -101,7 +101,7 @@ async function installInto(ctx: CliContext, args: ParsedCommandLine, space: stri
     }
     const abort = new AbortController();
     const { app } = await executeRun({
-      app: { title: `app ${plan.app} in space ${space}: ${plan.action}`, run: (onProgress) => executeAppPlan(plan, { kube, timeoutMs: timeoutOf(args), signal: abort.signal, onProgress, skipReady: new Set(), endpoint: () => ctx.execEndpoint({ ...clusterOptions(args), namespace: space }) }) },
+      app: { title: `app ${plan.app} in space ${space}: ${plan.action}`, run: (onProgress) => executeAppPlan(plan, { kube, timeoutMs: timeoutOf(args), signal: abort.signal, onProgress, skipReady: new Set(), endpoint: () => ctx.execEndpoint({ ...clusterOptions(args.options), namespace: space }) }) },
     }, { kube, renderer: rendererFor(ctx), timeoutMs: timeoutOf(args), signal: abort.signal, replan: () => Promise.reject(new Error('no services')), planRestore: () => Promise.reject(new Error('no services')) });
     if (app) ctx.terminal.out(renderAppOutcome(app, ctx.style));
     return app?.status === 'failed' ? 1 : 0;
@@ -150,7 +150,7 @@ async function reset(ctx: CliContext, args: ParsedCommandLine, admin: KubeClient
   const ns = await getSpace(admin, space);
   const configPath = appConfigPath(ctx, stringOption(args.options, 'app')) ?? ns.metadata.annotations?.[APP_CONFIG_ANNOTATION];
   const config = configPath ? loadAppConfig(ctx, { file: [configPath] }) : undefined;
-  const kube = await ctx.kube({ ...clusterOptions(args), namespace: space });
+  const kube = await ctx.kube({ ...clusterOptions(args.options), namespace: space });
   const abort = new AbortController();
   try {
     const options = { mode: 'down' as const, identity: ctx.identity, now: ctx.now().toISOString(), nhVersion: ctx.version, force: true };
@@ -166,7 +166,7 @@ async function reset(ctx: CliContext, args: ParsedCommandLine, admin: KubeClient
     const appName = config?.name;
     if (appName) {
       const uninstall = planApp(appName, undefined, await observeApp(kube, space, appName, undefined, { dryRun: false }), { mode: 'uninstall', identity: ctx.identity, now: ctx.now().toISOString(), nhVersion: ctx.version });
-      const outcome = await executeAppPlan(uninstall, { kube, timeoutMs: timeoutOf(args), signal: abort.signal, onProgress: () => undefined, skipReady: new Set(), endpoint: () => ctx.execEndpoint({ ...clusterOptions(args), namespace: space }) });
+      const outcome = await executeAppPlan(uninstall, { kube, timeoutMs: timeoutOf(args), signal: abort.signal, onProgress: () => undefined, skipReady: new Set(), endpoint: () => ctx.execEndpoint({ ...clusterOptions(args.options), namespace: space }) });
       ctx.terminal.out(renderAppOutcome(outcome, ctx.style));
       if (outcome.status === 'failed') return 1;
       return await installInto(ctx, args, space, config, configPath!);
@@ -203,8 +203,9 @@ function appConfigPath(ctx: CliContext, app: string | undefined): string | undef
   }
 }
 
-function clusterOptions(args: ParsedCommandLine) {
-  return { kubeconfig: stringOption(args.options, 'kubeconfig'), context: stringOption(args.options, 'context'), namespace: undefined };
+/** Spaces name their namespaces: -n does not apply to the admin's client. */
+function adminOptions(args: ParsedCommandLine) {
+  return { ...clusterOptions(args.options), namespace: undefined };
 }
 
 function quotaLine(s: SpaceSummary): string {
