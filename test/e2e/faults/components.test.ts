@@ -6,7 +6,7 @@
 // NH_FAULTS=1, under `flock -x /tmp/nh-cluster.lock` (README: Fault tests).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertResourcesBack, component, faultSuite, repeatedLines, sleep } from './booking-session.js';
+import { assertResourcesBack, component, faultSuite, repeatedLines, restoreCluster, sleep } from './booking-session.js';
 
 const suite = faultSuite('faults-components', { stopsComponents: true });
 const skip = suite.skip;
@@ -29,7 +29,8 @@ for (const fault of faults) {
       marker = s.edit();
       await sleep(fault.seconds * 1_000 - 1_000);
     } finally {
-      component('start', fault.name);
+      // Starts it, and whatever else exited while it was away.
+      restoreCluster();
     }
     await s.served(marker);
     await sleep(2_000);
