@@ -116,7 +116,7 @@ const namespace = await createNamespace('bench-soak');
 const session = await BookingSession.start(namespace, {
   prepare: addLogFlood,
   keepOutput: 200_000,
-  env: { NODE_OPTIONS: `--report-on-signal --report-signal=SIGUSR2 --heapsnapshot-signal=SIGPWR --diagnostic-dir=${reports}` },
+  env: { NODE_OPTIONS: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports} --heapsnapshot-signal=SIGPWR --diagnostic-dir=${reports}` },
 });
 const stopTraffic = new AbortController();
 try {
