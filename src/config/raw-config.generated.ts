@@ -446,9 +446,9 @@ export interface ApplicationConfig {
      */
     key?: string;
     /**
-     * Value.
+     * Value; a mapping or list is passed whole (`--set-json`).
      */
-    value?: string | number | boolean;
+    value?: string | number | boolean | {} | unknown[];
   }[];
   /**
    * Helm values (a mapping), as in a values file; they win over the chart's own values.
