@@ -125,7 +125,6 @@ export interface Quantities {
 export interface PersistentVolumeDir {
   readonly path: string;
   readonly capacity: string;
-  readonly waitForFirstConsumer: boolean;
 }
 
 export interface Commands {
