@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCluster, httpGet, kubectl, kubectlPortForward, runClusterScript, useNamespace, waitFor } from '../support/cluster.js';
-import { freePort, projectWith, runNh, spawnNh } from '../support/nh.js';
+import { freePort, idleDeployment, projectWith, runNh, spawnNh } from '../support/nh.js';
 
 const skip = process.env['NH_MULTINODE'] === '1' ? false : 'starts a second node: run with NH_MULTINODE=1 under flock -x /tmp/nh-cluster.lock';
 const NODE1 = hostname();
@@ -84,26 +84,6 @@ test('a pod on each node; exec, logs and port-forward through the second kubelet
   }
 });
 
-function idlePinnedDeployment(name: string, node: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      nodeSelector: {kubernetes.io/hostname: ${node}}
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: app
-        image: localhost/nh-dev-min:1
-        imagePullPolicy: IfNotPresent
-        command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
-`;
-}
-
 const server = (body: string) => `require('http').createServer((req, res) => res.end(${JSON.stringify(body)})).listen(8080);\nprocess.on('SIGTERM', () => process.exit(0));\n`;
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -119,7 +99,7 @@ async function body(port: number): Promise<string | undefined> {
 }
 
 test('nh up: the dev pod runs on node 2, with sync, hot reload and a forward', { skip }, async () => {
-  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: idlePinnedDeployment('far', NODE2) });
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: idleDeployment('far', { node: NODE2 }) });
   const port = await freePort();
   const project = projectWith(`name: far
 containers:
