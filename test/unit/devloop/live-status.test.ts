@@ -5,11 +5,11 @@ import { styleFor, type Terminal } from '../../../src/cli/terminal.js';
 import type { DevLoopEvent } from '../../../src/devloop/dev-loop.js';
 import type { ServiceStatus } from '../../../src/devloop/status-line.js';
 import { fromDevLoop } from '../../../src/events/from-dev-loop.js';
-import { EVENT_VERSION, type SessionEvent } from '../../../src/events/session-event.js';
+import { EVENT_VERSION } from '../../../src/events/session-event.js';
 
 /** A dev loop event as the session's stream hands it to the terminal view. */
 function feed(live: LiveStatus, event: DevLoopEvent): void {
-  live.handle({ ...fromDevLoop(event), v: EVENT_VERSION, seq: 1, time: new Date(0).toISOString() } as SessionEvent);
+  live.handle({ ...fromDevLoop(event), v: EVENT_VERSION, seq: 1, time: new Date(0).toISOString() });
 }
 
 function terminal(interactive: boolean): Terminal & { written: string[] } {
