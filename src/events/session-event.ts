@@ -78,7 +78,7 @@ export class EventStream {
   }
 
   emit(body: SessionEventBody): void {
-    const event = { ...body, v: EVENT_VERSION, seq: ++this.seq, time: this.now().toISOString() } as SessionEvent;
+    const event = { v: EVENT_VERSION, seq: ++this.seq, time: this.now().toISOString(), ...body } as SessionEvent;
     for (const subscriber of this.subscribers) subscriber(event);
   }
 }
