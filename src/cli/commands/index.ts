@@ -153,6 +153,18 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import('./space.js')).runSpace,
   },
   {
+    name: 'ui',
+    summary: 'a read-only page of a namespace: who has which service in dev mode, since when (no session)',
+    usage: 'nh ui [-n NS] [--ui-port PORT]',
+    description:
+      'Serves a page on 127.0.0.1 (its address, with a token, is printed) showing every workload of the namespace\n' +
+      'in dev mode: the service, who entered dev mode and when, its dev pod and image, read from the cluster every\n' +
+      'few seconds. It runs nothing and changes nothing; `nh up` serves the full page of a session.',
+    flags: [{ name: 'ui-port', type: 'string', value: 'PORT', description: 'the page on 127.0.0.1:PORT (default a free port)' }],
+    uses: { config: false, cluster: true },
+    load: async () => (await import('./ui.js')).runUi,
+  },
+  {
     name: 'status',
     summary: 'dev mode, owner, pod and readiness of each service',
     usage: 'nh status [SERVICE…] [-o text|json]',

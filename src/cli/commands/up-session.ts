@@ -63,7 +63,7 @@ export async function openUpSession(ctx: CliContext, args: ParsedCommandLine): P
   };
 }
 
-function uiPort(args: ParsedCommandLine): number {
+export function uiPort(args: ParsedCommandLine): number {
   const text = stringOption(args.options, 'ui-port');
   if (text === undefined) return 0;
   const port = Number(text);

@@ -5,7 +5,7 @@
 // restart action (a new pid in the container), a crash with its hint, a 50,000-line log burst, requests
 // without the token or from a foreign Host or Origin refused, the page saying the session ended, and every
 // NDJSON line nh wrote valid against nh-events.schema.json. Times are measured and printed, never asserted.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,8 +25,8 @@ const noBrowser = !chromiumPath && 'chromium is not installed (scripts/ensure-ch
 
 interface Json { readonly type: string; readonly [key: string]: unknown }
 
-let project: string;
-let nh: ChildProcess;
+let project = '';
+let nh: ChildProcess | undefined;
 let apiPort: number;
 let stderr = '';
 const events: Json[] = [];
@@ -35,16 +35,18 @@ let browser: Browser | undefined;
 let page: Page | undefined;
 let pageUrl: string;
 
-before(async () => {
+// The session starts in a test, not a hook: the namespace's own hook has to have run first.
+test('nh up -o json installs the app and starts the session; its first event names the page', async () => {
   project = mkdtempSync(join(tmpdir(), 'nh-ui-'));
   cpSync(join(repoRoot, 'examples/booking'), project, { recursive: true });
   const ports = { web: await freePort(), api: await freePort(), inventory: await freePort() };
   apiPort = ports.api;
   const config = join(project, '.nocalhost', 'config.yaml');
   writeFileSync(config, readFileSync(config, 'utf8').replace('"18080:8080"', `"${ports.web}:8080"`).replace('"18081:8080"', `"${ports.api}:8080"`).replace('"18082:8080"', `"${ports.inventory}:8080"`));
-  nh = spawnNh(namespace(), ['up', '-o', 'json', '--timeout', '4m'], { cwd: project });
+  const child = spawnNh(namespace(), ['up', '-o', 'json', '--timeout', '4m'], { cwd: project });
+  nh = child;
   let pending = '';
-  nh.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop()!;
@@ -56,9 +58,10 @@ before(async () => {
       }
     }
   });
-  nh.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const start = await waitFor('the session-start event', () => events.find((e) => e.type === 'session-start') ?? (nh.exitCode !== null ? Promise.reject(new Error(`nh exited: ${stderr}`)) : undefined), 120_000, 100);
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const start = await waitFor('the session-start event', () => events.find((e) => e.type === 'session-start') ?? (child.exitCode !== null ? Promise.reject(new Error(`nh exited: ${stderr}`)) : undefined), 120_000, 100);
   pageUrl = start['ui'] as string;
+  assert.match(pageUrl, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
   if (chromiumPath) {
     browser = await chromium.launch({ executablePath: chromiumPath });
     console.log(`# browser: Chromium ${browser.version()}`);
@@ -69,12 +72,13 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (nh.exitCode === null) {
-    nh.kill('SIGINT');
-    await Promise.race([new Promise((resolve) => nh.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 20_000))]);
-    if (nh.exitCode === null) nh.kill('SIGKILL');
+  const child = nh;
+  if (child && child.exitCode === null) {
+    child.kill('SIGINT');
+    await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
-  rmSync(project, { recursive: true, force: true });
+  if (project) rmSync(project, { recursive: true, force: true });
 });
 
 function lastOutput(): string {
@@ -216,8 +220,9 @@ test('a 50,000-line log burst: the page stays responsive and holds the newest li
 });
 
 test('after Ctrl-C the page says the session ended, and every NDJSON line nh wrote is a valid event', async () => {
-  nh.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => (nh.exitCode !== null ? resolve(nh.exitCode) : nh.once('exit', resolve)));
+  const child = nh!;
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
   assert.equal(code, 0, lastOutput());
   if (page) await page.waitForSelector('[data-field="ended"]', { timeout: 30_000 });
   assert.deepEqual(unparsable, [], 'stdout holds only JSON lines');
