@@ -58,7 +58,12 @@ export function applyEvent(model: SessionModel, event: SessionEvent): void {
       model.app = event.app;
       model.namespace = event.namespace;
       model.debug = event.debug;
-      for (const info of event.services) serviceOf(model, info.name).info = info;
+      // The services of the session (or, for `nh ui`, those in dev mode now): others go.
+      model.services = new Map(event.services.map((info) => {
+        const service = serviceOf(model, info.name);
+        service.info = info;
+        return [info.name, service];
+      }));
       return;
     case 'plan':
       model.plan = { app: event.app, services: event.services };
