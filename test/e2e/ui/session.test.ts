@@ -123,7 +123,8 @@ test('the page lists the three services running', { skip: noBrowser }, async () 
     await page!.waitForFunction(() => {
       const running = [...document.querySelectorAll('[data-service] [data-field="process"]')].filter((e) => e.textContent === 'running');
       return running.length === 3;
-    }, undefined, { timeout: 300_000 });
+      // A deadline for a failing test, not a measurement: the first `go run` of booking-inventory on a loaded machine takes minutes.
+    }, undefined, { timeout: 900_000 });
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${lastOutput()}`);
   }
