@@ -5,6 +5,7 @@
  */
 import type { ForwardState } from '../forward/port-forward.js';
 import type { SyncState } from '../devloop/status-line.js';
+import type { ServicePlan } from '../plan/types.js';
 
 export const EVENT_VERSION = 1;
 
@@ -37,14 +38,8 @@ export interface ServiceInfo {
   readonly debug?: { readonly port: number; readonly language: string } | undefined;
 }
 
-export interface PlannedService {
-  readonly service: string;
-  readonly workload: { readonly kind: string; readonly name: string };
-  readonly action: string;
-  readonly reason: string;
-  readonly fields: readonly string[];
-  readonly owner?: { readonly identity: string; readonly since: string } | undefined;
-}
+/** A service's entry of the plan, without the writes. */
+export type PlannedService = Pick<ServicePlan, 'service' | 'workload' | 'action' | 'reason' | 'fields' | 'owner'>;
 
 /** The event bodies; the stream stamps each with v, seq and time. */
 export type SessionEventBody =

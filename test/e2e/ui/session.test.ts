@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
 import { freePort, spawnNh } from '../support/nh.js';
+import { body } from '../faults/booking-session.js';
 import { repoRoot } from '../../support/paths.js';
 import { eventValidator } from '../../support/event-schema.js';
 import { percentile } from '../../../bench/support.js';
@@ -83,15 +84,6 @@ after(async () => {
 
 function lastOutput(): string {
   return `stderr:\n${stderr.slice(-3000)}\nlast events:\n${events.slice(-15).map((e) => JSON.stringify(e).slice(0, 300)).join('\n')}`;
-}
-
-async function body(port: number): Promise<string | undefined> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3_000) });
-    return await response.text();
-  } catch {
-    return undefined;
-  }
 }
 
 function editApi(change: (text: string) => string): void {
