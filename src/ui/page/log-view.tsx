@@ -40,7 +40,9 @@ export function LogView(props: { logs: LogBuffer; version: number; services: rea
   useEffect(() => list._didMount(), [list]);
   useLayoutEffect(() => {
     list._willUpdate();
-    if (following && logs.size > 0) list.scrollToIndex(logs.size - 1, { align: 'end' });
+    // Rows have one height, so the end is known: no measuring pass as scrollToIndex would do each frame.
+    const element = scroller.current;
+    if (following && element) element.scrollTop = element.scrollHeight;
   });
   const onScroll = () => {
     const element = scroller.current;
