@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../model/kube-object.js';
 import {
   apiResourceName, apiResourcePath, resourcePath,
-  type ApiResource, type ApplyOptions, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions,
+  type ApiResource, type DeleteOptions, type ApplyOptions, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions,
 } from './client.js';
 import { HttpStatusFailure, toKubeError, type KubeOperation } from './errors.js';
 import type { ExecEndpoint } from './exec.js';
@@ -94,8 +94,9 @@ class NodeKubeClient implements KubeClient {
     return parse<KubeObject>(res.body, op);
   }
 
-  async delete(kind: ResourceKind, namespace: string, name: string): Promise<void> {
-    await this.send({ verb: 'delete', kind, namespace, name }, 'DELETE', resourcePath(kind, namespace, name), { allow404: true });
+  async delete(kind: ResourceKind, namespace: string, name: string, options: DeleteOptions = {}): Promise<void> {
+    const body = options.uid === undefined ? {} : { body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: options.uid } }), contentType: 'application/json' };
+    await this.send({ verb: 'delete', kind, namespace, name }, 'DELETE', resourcePath(kind, namespace, name), { allow404: true, ...body });
   }
 
   async logs(namespace: string, pod: string, options: LogOptions): Promise<string> {
