@@ -240,7 +240,8 @@ class NodeKubeClient implements KubeClient {
 
   private async send(op: KubeOperation, method: string, path: string, options: { body?: string; contentType?: string; allow404?: boolean } = {}): Promise<Response> {
     try {
-      const request = await this.open(method, path, options.contentType);
+      // A body needs its length: Node frames none by default on DELETE, and the server would read it as the next request.
+      const request = await this.open(method, path, options.contentType, options.body === undefined ? undefined : Buffer.byteLength(options.body));
       const res = await new Promise<Response>((resolve, reject) => {
         const req = request((r) => void collect(r).then((body) => resolve({ status: r.statusCode ?? 0, body }), reject));
         req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
@@ -256,11 +257,11 @@ class NodeKubeClient implements KubeClient {
   }
 
   /** A request function with credentials and TLS applied (re-applied per call: exec plugins refresh tokens). */
-  private async open(method: string, path: string, contentType: string | undefined) {
+  private async open(method: string, path: string, contentType: string | undefined, contentLength?: number) {
     const options: https.RequestOptions = {};
     await this.connection.applyToHTTPSOptions(options);
     const url = new URL(this.serverUrl.replace(/\/$/, '') + path);
-    const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}) };
+    const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}), ...(contentLength === undefined ? {} : { 'Content-Length': String(contentLength) }) };
     const requestOptions: https.RequestOptions = { ...options, method, headers, agent: this.agent };
     const transport = url.protocol === 'https:' ? https : http;
     return (onResponse: (res: http.IncomingMessage) => void) => limitConnectTime(transport.request(url, requestOptions, onResponse));
