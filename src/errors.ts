@@ -21,6 +21,8 @@ export type ErrorCode =
   // dev mode (issue 4)
   | 'NH_WORKLOAD_NOT_FOUND'
   | 'NH_UNSUPPORTED_KIND'
+  | 'NH_OWNED_POD'
+  | 'NH_NO_NODE'
   | 'NH_DEV_STATE_INVALID'
   | 'NH_CONFLICT'
   | 'NH_PLAN_STALE'

@@ -96,7 +96,7 @@ export interface ServiceConfig {
    */
   name: string;
   /**
-   * Kind of the workload, lower case. nh develops `deployment` and `statefulset`; Nocalhost's other kinds and CRD types (`resource.version.group`) are accepted and reported as not supported yet. Default `deployment`.
+   * Kind of the workload, lower case. `deployment` and `statefulset` are switched in place; `job`, `cronjob`, `daemonset` and `pod` (a bare Pod, no owner) get a dev copy, a Deployment nh creates from their pod template (the CronJob suspended, the DaemonSet kept off the dev pod's one node, the bare Pod replaced), all undone by `nh down`. CRD types (`resource.version.group`) are accepted and reported as not supported yet. Default `deployment`.
    */
   serviceType?:
     | (

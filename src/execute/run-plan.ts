@@ -12,8 +12,9 @@ import { isKubeError } from '../kube/errors.js';
 import { RolloutWatch, waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
 import { devPodSelector } from '../kube/pods.js';
 import type { KubeObject } from '../model/kube-object.js';
-import { deepEqual } from '../plan/patch.js';
-import type { Plan, PlannedPatch, ServicePlan } from '../plan/types.js';
+import type { Plan, ServicePlan } from '../plan/types.js';
+import { patchLatest, patchStrictly } from './conditional-patch.js';
+import { enterCopy, leaveCopy } from './run-copy.js';
 
 export type RendererName = 'default' | 'simple' | 'silent';
 
@@ -32,7 +33,7 @@ export interface ExecuteDeps {
 }
 
 /** A run's dependencies plus the rollout watch its services share. */
-interface RunDeps extends ExecuteDeps {
+export interface RunDeps extends ExecuteDeps {
   readonly watch: RolloutWatch;
 }
 
@@ -47,8 +48,6 @@ export interface ServiceOutcome {
   readonly pod?: string;
   readonly error?: NhError;
 }
-
-const MAX_RETRIES = 3;
 
 export async function executePlan(plan: Plan, executeDeps: ExecuteDeps): Promise<ServiceOutcome[]> {
   const { services } = await executeRun({ devPlan: async () => plan }, executeDeps);
@@ -150,20 +149,8 @@ async function runService(namespace: string, plan: ServicePlan, deps: RunDeps, p
 async function enter(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
   const base = { service: plan.service, action: plan.action };
   for (const claim of plan.volumeClaims) await ensureClaim(deps.kube, namespace, claim);
-  let patched: KubeObject | undefined;
   try {
-    for (const hpa of plan.hpaPatches) {
-      progress(`holding HPA ${hpa.name} at one replica`);
-      await patchStrictly(deps, namespace, hpa, async () => (await deps.replan(plan.service)).hpaPatches.find((p) => p.name === hpa.name));
-    }
-    if (plan.workloadPatch) {
-      progress(`patching ${plan.workload.kind} ${plan.workload.name}`);
-      patched = await patchStrictly(deps, namespace, plan.workloadPatch, async () => (await deps.replan(plan.service)).workloadPatch);
-    }
-    const workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
-    if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `${plan.workload.kind} \`${plan.workload.name}\` disappeared`);
-    progress('waiting for the dev pod to be ready');
-    const pod = await waitForDevPod(deps.watch, { ...workload, kind: plan.workload.kind }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
+    const pod = plan.copy ? await enterCopy(namespace, plan, deps, progress) : await enterInPlace(namespace, plan, deps, progress);
     return { ...base, status: 'done', summary: `${plan.action === 'enter' ? 'in dev mode' : 'updated'}, pod ${pod} ready`, pod };
   } catch (error) {
     const cause = asNhError(error);
@@ -181,6 +168,23 @@ async function enter(namespace: string, plan: ServicePlan, deps: RunDeps, progre
       error: new NhError(cause.code, `${cause.message}\n${plan.workload.kind} \`${plan.workload.name}\` was restored to its original`, { hint: cause.hint, cause }),
     };
   }
+}
+
+/** Holds the HPAs, patches the workload, waits for its dev pod; returns the pod's name. */
+async function enterInPlace(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void): Promise<string> {
+  for (const hpa of plan.hpaPatches) {
+    progress(`holding HPA ${hpa.name} at one replica`);
+    await patchStrictly(deps, namespace, hpa, async () => (await deps.replan(plan.service)).hpaPatches.find((p) => p.name === hpa.name));
+  }
+  let patched: KubeObject | undefined;
+  if (plan.workloadPatch) {
+    progress(`patching ${plan.workload.kind} ${plan.workload.name}`);
+    patched = await patchStrictly(deps, namespace, plan.workloadPatch, async () => (await deps.replan(plan.service)).workloadPatch);
+  }
+  const workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
+  if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `${plan.workload.kind} \`${plan.workload.name}\` disappeared`);
+  progress('waiting for the dev pod to be ready');
+  return waitForDevPod(deps.watch, { ...workload, kind: plan.workload.kind }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
 }
 
 async function leave(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void): Promise<ServiceOutcome> {
@@ -202,6 +206,7 @@ async function restore(namespace: string, service: string, deps: RunDeps, progre
 }
 
 async function restoreWith(namespace: string, plan: ServicePlan, deps: RunDeps, progress: (line: string) => void, strict: boolean): Promise<void> {
+  if (plan.copy) return leaveCopy(namespace, plan, deps, progress, strict);
   const refresh = () => (strict ? deps.replan : deps.planRestore)(plan.service);
   let restored: KubeObject | undefined;
   if (plan.workloadPatch) {
@@ -221,46 +226,6 @@ async function restoreWith(namespace: string, plan: ServicePlan, deps: RunDeps, 
   if (plan.workload.kind === 'StatefulSet') await deleteDevPods(deps.kube, namespace, workload);
   progress('waiting for the dev pod to go');
   await waitForDevPodsGone(deps.watch, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
-}
-
-/**
- * The planned patch; on a 409 only if a fresh plan still wants exactly the same change (status updates bump
- * resourceVersion too). A different change means someone else changed the object: stale.
- */
-async function patchStrictly(deps: ExecuteDeps, namespace: string, patch: PlannedPatch, refresh: () => Promise<PlannedPatch | undefined>): Promise<KubeObject | undefined> {
-  return patchWithRetry(deps, namespace, patch, refresh, (fresh) => {
-    if (!deepEqual(fresh.ops.slice(1), patch.ops.slice(1))) {
-      throw new NhError('NH_PLAN_STALE', `plan is stale: ${patch.kind} \`${patch.name}\` changed since nh read it; run again`, {
-        hint: 'run `nh plan` to see what would change now',
-      });
-    }
-  });
-}
-
-/** nh's own restore: the freshest change wins. */
-async function patchLatest(deps: ExecuteDeps, namespace: string, patch: PlannedPatch, refresh: () => Promise<PlannedPatch | undefined>): Promise<KubeObject | undefined> {
-  return patchWithRetry(deps, namespace, patch, refresh, () => undefined);
-}
-
-async function patchWithRetry(
-  deps: ExecuteDeps,
-  namespace: string,
-  patch: PlannedPatch,
-  refresh: () => Promise<PlannedPatch | undefined>,
-  accept: (fresh: PlannedPatch) => void,
-): Promise<KubeObject | undefined> {
-  let current = patch;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await deps.kube.patch(current.kind, namespace, current.name, current.ops);
-    } catch (error) {
-      if (!isKubeError(error, 409) || attempt >= MAX_RETRIES) throw error;
-      const fresh = await refresh();
-      if (!fresh) return undefined;
-      accept(fresh);
-      current = fresh;
-    }
-  }
 }
 
 async function ensureClaim(kube: KubeClient, namespace: string, claim: KubeObject): Promise<void> {

@@ -9,6 +9,10 @@ export interface ListOptions {
   readonly fieldSelector?: string;
 }
 
+export interface DeleteOptions {
+  readonly uid?: string;
+}
+
 export interface KubeList {
   readonly items: readonly KubeObject[];
   readonly resourceVersion: string;
@@ -52,7 +56,8 @@ export interface KubeClient {
   create(kind: ResourceKind, namespace: string, body: KubeObject): Promise<KubeObject>;
   /** A JSON patch (RFC 6902); send a `replace /metadata/resourceVersion` op to make it conditional. */
   patch(kind: ResourceKind, namespace: string, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject>;
-  delete(kind: ResourceKind, namespace: string, name: string): Promise<void>;
+  /** Absent is fine; with a uid, only that object (409 when the name now holds another one). */
+  delete(kind: ResourceKind, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
   /** Calls onEvent per event until the server ends the watch, the signal aborts, or onEvent returns true. */
   watch(kind: ResourceKind, namespace: string, options: WatchOptions, onEvent: (event: WatchEvent) => boolean, signal: AbortSignal): Promise<void>;
   logs(namespace: string, pod: string, options: LogOptions): Promise<string>;

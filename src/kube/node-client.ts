@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { JsonPatchOp, KubeObject, ResourceKind, WatchEvent } from '../model/kube-object.js';
 import {
   apiResourceName, apiResourcePath, resourcePath,
-  type ApiResource, type ApplyOptions, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions,
+  type ApiResource, type DeleteOptions, type ApplyOptions, type KubeClient, type KubeList, type ListOptions, type LogOptions, type WatchOptions,
 } from './client.js';
 import { HttpStatusFailure, toKubeError, type KubeOperation } from './errors.js';
 import type { ExecEndpoint } from './exec.js';
@@ -94,8 +94,9 @@ class NodeKubeClient implements KubeClient {
     return parse<KubeObject>(res.body, op);
   }
 
-  async delete(kind: ResourceKind, namespace: string, name: string): Promise<void> {
-    await this.send({ verb: 'delete', kind, namespace, name }, 'DELETE', resourcePath(kind, namespace, name), { allow404: true });
+  async delete(kind: ResourceKind, namespace: string, name: string, options: DeleteOptions = {}): Promise<void> {
+    const body = options.uid === undefined ? {} : { body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: options.uid } }), contentType: 'application/json' };
+    await this.send({ verb: 'delete', kind, namespace, name }, 'DELETE', resourcePath(kind, namespace, name), { allow404: true, ...body });
   }
 
   async logs(namespace: string, pod: string, options: LogOptions): Promise<string> {
@@ -239,7 +240,8 @@ class NodeKubeClient implements KubeClient {
 
   private async send(op: KubeOperation, method: string, path: string, options: { body?: string; contentType?: string; allow404?: boolean } = {}): Promise<Response> {
     try {
-      const request = await this.open(method, path, options.contentType);
+      // A body needs its length: Node frames none by default on DELETE, and the server would read it as the next request.
+      const request = await this.open(method, path, options.contentType, options.body === undefined ? undefined : Buffer.byteLength(options.body));
       const res = await new Promise<Response>((resolve, reject) => {
         const req = request((r) => void collect(r).then((body) => resolve({ status: r.statusCode ?? 0, body }), reject));
         req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
@@ -255,11 +257,11 @@ class NodeKubeClient implements KubeClient {
   }
 
   /** A request function with credentials and TLS applied (re-applied per call: exec plugins refresh tokens). */
-  private async open(method: string, path: string, contentType: string | undefined) {
+  private async open(method: string, path: string, contentType: string | undefined, contentLength?: number) {
     const options: https.RequestOptions = {};
     await this.connection.applyToHTTPSOptions(options);
     const url = new URL(this.serverUrl.replace(/\/$/, '') + path);
-    const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}) };
+    const headers = { ...(options.headers ?? {}), Accept: 'application/json', ...(contentType ? { 'Content-Type': contentType } : {}), ...(contentLength === undefined ? {} : { 'Content-Length': String(contentLength) }) };
     const requestOptions: https.RequestOptions = { ...options, method, headers, agent: this.agent };
     const transport = url.protocol === 'https:' ? https : http;
     return (onResponse: (res: http.IncomingMessage) => void) => limitConnectTime(transport.request(url, requestOptions, onResponse));

@@ -4,21 +4,31 @@
  */
 import type { DesiredService, DesiredState } from '../desired/build.js';
 import { closest } from '../config/suggest.js';
-import { DEV_MODE_LABEL } from '../model/dev-mode.js';
+import { COPY_OF_ANNOTATION, DEV_MODE_LABEL } from '../model/dev-mode.js';
 import type { KubeObject, ResourceKind } from '../model/kube-object.js';
 import { hpaTargets, type ObservedService, type ObservedState } from '../model/observed.js';
 import { CORE, type ApiResource, type KubeClient } from './client.js';
 import { isKubeError } from './errors.js';
+import { labelSelectorOf } from './pods.js';
+import { devWorkloadOf } from '../model/dev-workload.js';
 
+/** Kinds nh switches in place, and so lists to find the workloads in dev mode (dev copies are Deployments). */
 const DEV_KINDS = ['Deployment', 'StatefulSet'] as const;
 const WORKLOAD_KINDS: readonly ResourceKind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 
-export async function observeState(kube: KubeClient, namespace: string, desired: Pick<DesiredState, 'services'>, options: { readonly findRemoved: boolean }): Promise<ObservedState> {
-  const supported = desired.services.filter((s) => isDevKind(s.workload.kind));
+export interface ObserveOptions {
+  /** Also list every workload in dev mode (a whole-app `up`: services removed from the config). */
+  readonly findRemoved: boolean;
+  /** Duplicate mode: read this identity's dev copies. */
+  readonly duplicateFor?: string | undefined;
+}
+
+export async function observeState(kube: KubeClient, namespace: string, desired: Pick<DesiredState, 'services'>, options: ObserveOptions): Promise<ObservedState> {
+  const supported = desired.services.filter((s) => isWorkloadKind(s.workload.kind));
   const [hpas, devWorkloads, services, quotas, limitRanges] = await Promise.all([
     supported.length || options.findRemoved ? listKind(kube, 'HorizontalPodAutoscaler', namespace) : Promise.resolve([]),
     options.findRemoved ? listDevWorkloads(kube, namespace) : Promise.resolve([]),
-    Promise.all(supported.map((s) => observeWorkload(kube, namespace, s))),
+    Promise.all(supported.map((s) => observeWorkload(kube, namespace, s, options.duplicateFor))),
     supported.length ? readableList(kube, CORE.ResourceQuota, namespace) : Promise.resolve([]),
     supported.length ? readableList(kube, CORE.LimitRange, namespace) : Promise.resolve([]),
   ]);
@@ -28,24 +38,52 @@ export async function observeState(kube: KubeClient, namespace: string, desired:
     quotas,
     limitRanges,
     devWorkloads,
+    copySources: await readCopySources(kube, namespace, devWorkloads),
     services: new Map(services.map((s) => [s.service, withHpas(s, hpas)])),
   };
 }
 
 /** One service again (re-planning after a conflict, restoring after a failure). */
-export async function observeService(kube: KubeClient, namespace: string, service: DesiredService): Promise<ObservedState> {
-  return observeState(kube, namespace, { services: [service] }, { findRemoved: false });
+export async function observeService(kube: KubeClient, namespace: string, service: DesiredService, duplicateFor?: string): Promise<ObservedState> {
+  return observeState(kube, namespace, { services: [service] }, { findRemoved: false, duplicateFor });
 }
 
-function isDevKind(kind: string): kind is (typeof DEV_KINDS)[number] {
-  return (DEV_KINDS as readonly string[]).includes(kind);
+function isWorkloadKind(kind: string): kind is ResourceKind {
+  return (WORKLOAD_KINDS as readonly string[]).includes(kind);
 }
 
-async function observeWorkload(kube: KubeClient, namespace: string, service: DesiredService): Promise<ObservedService> {
-  const kind = service.workload.kind as (typeof DEV_KINDS)[number];
-  const workload = await kube.get(kind, namespace, service.workload.name);
-  if (workload) return { service: service.name, workload: { ...workload, kind }, hpas: [] };
-  return { service: service.name, workload: undefined, hpas: [], lookup: await lookAround(kube, namespace, kind, service.workload.name) };
+async function observeWorkload(kube: KubeClient, namespace: string, service: DesiredService, duplicateFor: string | undefined): Promise<ObservedService> {
+  const kind = service.workload.kind as ResourceKind;
+  const dev = devWorkloadOf(service.workload, duplicateFor);
+  const [workload, copy] = await Promise.all([
+    kube.get(kind, namespace, service.workload.name),
+    dev.copy ? kube.get('Deployment', namespace, dev.name) : Promise.resolve(undefined),
+  ]);
+  const withCopy = copy ? { copy: { ...copy, kind: 'Deployment' } } : {};
+  if (workload) {
+    const nodes = kind === 'DaemonSet' && !duplicateFor ? { nodes: await nodesOf(kube, namespace, workload) } : {};
+    return { service: service.name, workload: { ...workload, kind }, hpas: [], ...withCopy, ...nodes };
+  }
+  // A bare Pod in dev mode is gone (its copy holds it): no lookup needed.
+  const lookup = copy ? {} : { lookup: await lookAround(kube, namespace, kind, service.workload.name) };
+  return { service: service.name, workload: undefined, hpas: [], ...withCopy, ...lookup };
+}
+
+/** The nodes a DaemonSet's own pods run on, sorted: where a dev pod can replace one of them. */
+async function nodesOf(kube: KubeClient, namespace: string, daemonSet: KubeObject): Promise<string[]> {
+  const pods = await kube.list('Pod', namespace, { labelSelector: labelSelectorOf(daemonSet) ?? '' });
+  const owned = pods.items.filter((p) => p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === daemonSet.metadata.name));
+  return [...new Set(owned.map((p) => (p['spec'] as { nodeName?: string } | undefined)?.nodeName).filter((n): n is string => Boolean(n)))].sort();
+}
+
+/** The source of every dev copy among the dev workloads, to release it when the copy goes. */
+async function readCopySources(kube: KubeClient, namespace: string, devWorkloads: readonly KubeObject[]): Promise<Map<string, KubeObject | undefined>> {
+  const sources = devWorkloads.flatMap((w) => {
+    const [kind, name] = (w.metadata.annotations?.[COPY_OF_ANNOTATION] ?? '').split('/');
+    return kind && name && isWorkloadKind(kind) ? [{ kind, name }] : [];
+  });
+  const read = await Promise.all(sources.map(async (s) => [`${s.kind}/${s.name}`, await kube.get(s.kind, namespace, s.name)] as const));
+  return new Map(read.map(([key, object]) => [key, object && { ...object, kind: key.split('/')[0] }]));
 }
 
 /** Best effort (a missing permission only makes the hint shorter): close names and other kinds of that name. */

@@ -2,7 +2,8 @@
  * Finding a service's dev pod: the running, ready pod of its workload that carries the dev-mode label.
  * Used by status, and by sync/exec to know where to connect.
  */
-import type { ServiceConfig } from '../config/model.js';
+import type { ServiceConfig, WorkloadRef } from '../config/model.js';
+import { devWorkloadOf } from '../model/dev-workload.js';
 import { DEV_MODE_LABEL, DEV_MODE_VALUE } from '../model/dev-mode.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { KubeClient } from './client.js';
@@ -15,11 +16,20 @@ export interface DevPod {
 
 export type ServiceRef = Pick<ServiceConfig, 'name' | 'workload' | 'containers'>;
 
+/**
+ * The object whose pods are the service's dev pods: its workload when nh switches it in place, else its dev
+ * copy (duplicateFor: this identity's duplicate). Undefined when it does not exist.
+ */
+export async function devWorkloadFor(kube: KubeClient, namespace: string, workload: WorkloadRef, duplicateFor: string | undefined): Promise<KubeObject | undefined> {
+  if (workload.kind === 'CustomResource') return undefined;
+  const dev = devWorkloadOf(workload, duplicateFor);
+  const object = await kube.get(dev.kind, namespace, dev.name);
+  return object && { ...object, kind: dev.kind };
+}
+
 /** The ready dev pod of a service, or undefined when the service is not in dev mode or its pod is not ready. */
-export async function findDevPod(kube: KubeClient, namespace: string, service: ServiceRef): Promise<DevPod | undefined> {
-  const kind = service.workload.kind;
-  if (kind !== 'Deployment' && kind !== 'StatefulSet') return undefined;
-  const workload = await kube.get(kind, namespace, service.workload.name);
+export async function findDevPod(kube: KubeClient, namespace: string, service: ServiceRef, duplicateFor?: string): Promise<DevPod | undefined> {
+  const workload = await devWorkloadFor(kube, namespace, service.workload, duplicateFor);
   if (!workload) return undefined;
   const selector = devPodSelector(workload);
   if (!selector) return undefined;

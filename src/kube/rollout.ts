@@ -107,11 +107,10 @@ export async function waitForDevPod(watch: RolloutWatch, workload: KubeObject, o
   return verdict.pod ?? '';
 }
 
-/** Resolves when no dev pod is left (after `nh down`). */
-export async function waitForDevPodsGone(watch: RolloutWatch, workload: KubeObject, options: WaitOptions): Promise<void> {
+/** Resolves when no dev pod is left (after `nh down`; `deleted`: the workload itself is being deleted, a dev copy). */
+export async function waitForDevPodsGone(watch: RolloutWatch, workload: KubeObject, options: WaitOptions, deleted = false): Promise<void> {
   await waitFor(watch, workload, options, (_, pods) =>
-    pods.length === 0 ? { done: true } : { done: false, fatal: false, why: `dev pod ${pods.map((p) => p.metadata.name).join(', ')} still there` },
-  );
+    pods.length === 0 ? { done: true } : { done: false, fatal: false, why: `dev pod ${pods.map((p) => p.metadata.name).join(', ')} still there` }, deleted);
 }
 
 async function waitFor(
@@ -119,11 +118,12 @@ async function waitFor(
   written: KubeObject,
   options: WaitOptions,
   evaluate: (current: KubeObject, pods: readonly KubeObject[]) => Verdict,
+  deleted = false,
 ): Promise<{ pod?: string }> {
   const kind: WorkloadKind = written.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
   const name = written.metadata.name;
   const judge = (seen: Snapshot): Verdict =>
-    seen.workload ? evaluate({ ...seen.workload, kind }, seen.pods) : { done: false, fatal: true, why: `${kind} \`${name}\` was deleted while nh waited for it` };
+    seen.workload || deleted ? evaluate({ ...(seen.workload ?? written), kind }, seen.pods) : { done: false, fatal: true, why: `${kind} \`${name}\` was deleted while nh waited for it` };
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   let last = 'waiting for the controller';

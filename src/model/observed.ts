@@ -9,6 +9,10 @@ export interface ObservedService {
   readonly lookup?: { readonly similarNames: readonly string[]; readonly otherKinds: readonly ResourceKind[] };
   /** HorizontalPodAutoscalers whose scaleTargetRef is the workload. */
   readonly hpas: readonly KubeObject[];
+  /** The dev copy nh made for this service (plan/dev-copy.ts), when there is one. */
+  readonly copy?: KubeObject | undefined;
+  /** A DaemonSet: the nodes its pods run on, sorted (the dev pod takes the first). */
+  readonly nodes?: readonly string[];
 }
 
 export interface ObservedState {
@@ -16,6 +20,8 @@ export interface ObservedState {
   readonly services: ReadonlyMap<string, ObservedService>;
   /** Every Deployment and StatefulSet of the namespace labelled as in dev mode (to find removed services). */
   readonly devWorkloads: readonly KubeObject[];
+  /** The sources of the dev copies among devWorkloads, by `Kind/name` (undefined: gone), to release them. */
+  readonly copySources?: ReadonlyMap<string, KubeObject | undefined>;
   /** HPAs of the namespace (to restore those of removed services). */
   readonly hpas: readonly KubeObject[];
   /** ResourceQuotas and LimitRanges of the namespace: a dev pod that cannot fit is refused at plan time. */

@@ -5,7 +5,7 @@
 import type { DesiredContainer, DesiredService } from '../desired/build.js';
 import { DEV_MODE_LABEL, DEV_MODE_VALUE, DEV_STATE_ANNOTATION, SERVICE_LABEL, VOLUME_PREFIX, WORKDIR_VOLUME } from '../model/dev-mode.js';
 import { cloneJson, type Json, type KubeObject } from '../model/kube-object.js';
-import { CONTAINER_FIELDS, serializeDevState, type ContainerField, type DevState, type Saved } from './dev-state.js';
+import { CONTAINER_FIELDS, serializeDevState, type ContainerField, type CopyOf, type DevState, type Saved } from './dev-state.js';
 
 /**
  * PID 1 of a dev container: blocks forever and exits at once on SIGTERM. `tail -f /dev/null` ignores
@@ -46,6 +46,7 @@ export interface DevMeta {
   readonly owner: string;
   readonly since: string;
   readonly nhVersion: string;
+  readonly copy?: CopyOf;
 }
 
 export type DevTransform =
@@ -117,6 +118,7 @@ export function applyDevMode(original: KubeObject, desired: DesiredService, meta
     since: meta.since,
     configHash: desired.configHash,
     nhVersion: meta.nhVersion,
+    ...(meta.copy ? { copy: meta.copy } : {}),
     original: { replicas: saved(target.spec.replicas), strategy: saved(target.spec[key]), containers: savedContainers },
   };
   target.spec.replicas = 1;

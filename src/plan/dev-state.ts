@@ -15,6 +15,23 @@ export type ContainerField = (typeof CONTAINER_FIELDS)[number];
 /** A saved original: the value, or null when the field was absent. */
 export type Saved = Json | null;
 
+/**
+ * A dev copy: the Deployment nh creates to run the dev pod of a Job, CronJob, DaemonSet or bare Pod (the
+ * source), or a personal duplicate of any workload. Its state names the source; `nh down` deletes the copy.
+ */
+export interface CopyOf {
+  readonly kind: string;
+  readonly name: string;
+  /** A duplicate: a personal copy with its own labels, the source left as it is. */
+  readonly duplicate: boolean;
+  /** Hash of the source's pod template when the copy was made: a changed source updates the copy. */
+  readonly sourceHash: string;
+  /** DaemonSet: the node the dev pod runs on, where the DaemonSet is held off. */
+  readonly node?: string;
+  /** Bare Pod: the original Pod as it was, re-created from this by `nh down`. */
+  readonly pod?: Json;
+}
+
 export interface DevState {
   readonly version: 1;
   readonly service: string;
@@ -24,6 +41,8 @@ export interface DevState {
   readonly since: string;
   readonly configHash: string;
   readonly nhVersion: string;
+  /** Set on a dev copy; its `original` is then the copy's own starting point, never restored. */
+  readonly copy?: CopyOf;
   readonly original: {
     readonly replicas: Saved;
     /** spec.strategy of a Deployment, spec.updateStrategy of a StatefulSet. */
@@ -64,6 +83,10 @@ function shapeProblem(value: unknown): string | undefined {
     if (typeof value[key] !== 'string') return `lacks \`${key}\``;
   }
   if (value['app'] !== undefined && typeof value['app'] !== 'string') return 'has an `app` that is not a string';
+  const copy = value['copy'];
+  if (copy !== undefined && (!isRecord(copy) || typeof copy['kind'] !== 'string' || typeof copy['name'] !== 'string' || typeof copy['sourceHash'] !== 'string')) {
+    return 'has a `copy` without the source it copies';
+  }
   const original = value['original'];
   if (!isRecord(original) || !('replicas' in original) || !('strategy' in original) || !isRecord(original['containers'])) {
     return 'lacks the original values';

@@ -4,15 +4,17 @@
  * whole app, takes out of dev mode the services removed from the config); `down` restores them.
  */
 import type { DesiredService, DesiredState } from '../desired/build.js';
-import type { ErrorCode } from '../errors.js';
 import { HPA_ORIGINAL_ANNOTATION } from '../model/dev-mode.js';
 import type { JsonPatchOp, KubeObject } from '../model/kube-object.js';
-import { hpaTargets, type ObservedService, type ObservedState } from '../model/observed.js';
+import { hpaTargets, type ObservedState } from '../model/observed.js';
 import { applyDevMode, restoreOriginal, strategyInDevMode } from './dev-spec.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { diffPaths, fieldName, managedPaths, pointer, type WorkloadDiff } from './patch.js';
 import type { Plan, PlannedPatch, ServicePlan } from './types.js';
 import { quotaExcess } from './quota.js';
+import { leaveCopy, planCopyService } from './copy-planner.js';
+import { COPY_KINDS } from './dev-copy.js';
+import { lookupHint, noop, precondition, problem, recoveryHint, type Base } from './entries.js';
 
 export interface PlanOptions {
   readonly mode: 'up' | 'down';
@@ -23,9 +25,11 @@ export interface PlanOptions {
   readonly nhVersion: string;
   /** Take over services another identity has in dev mode. */
   readonly force: boolean;
+  /** Duplicate mode: a personal dev copy of each workload, the workload itself left alone (default false). */
+  readonly duplicate?: boolean;
 }
 
-const SUPPORTED = new Set(['Deployment', 'StatefulSet']);
+const IN_PLACE = new Set(['Deployment', 'StatefulSet']);
 
 export function planChanges(desired: DesiredState, observed: ObservedState, options: PlanOptions): Plan {
   const services = desired.services.map((service) => planService(desired.app, service, observed, options));
@@ -36,12 +40,13 @@ export function planChanges(desired: DesiredState, observed: ObservedState, opti
 function planService(app: string, service: DesiredService, observed: ObservedState, options: PlanOptions): ServicePlan {
   const base = { service: service.name, workload: { kind: service.workload.kind, name: service.workload.name } };
   const { kind, name } = service.workload;
-  if (!SUPPORTED.has(kind)) {
-    if (options.mode === 'down') return noop(base, `${kind} workloads have no dev mode: nothing to restore`);
-    return problem(base, 'error', 'NH_UNSUPPORTED_KIND', `dev mode for ${kind} workloads is not supported yet (service \`${service.name}\`)`,
-      'nh switches Deployments and StatefulSets; run this one as a Deployment meanwhile');
-  }
   const seen = observed.services.get(service.name);
+  if (COPY_KINDS.has(kind) || (options.duplicate && IN_PLACE.has(kind))) return planCopyService(base, app, service, seen, observed, options);
+  if (!IN_PLACE.has(kind)) {
+    if (options.mode === 'down') return noop(base, `${kind} workloads have no dev mode: nothing to restore`);
+    return problem(base, 'error', 'NH_UNSUPPORTED_KIND', `dev mode for custom resources is not supported yet (service \`${service.name}\`, serviceType \`${service.workload.resource ?? kind}\`)`,
+      'nh develops Deployments, StatefulSets, DaemonSets, Jobs, CronJobs and bare Pods');
+  }
   const workload = seen?.workload;
   if (!seen || !workload) return problem(base, 'error', 'NH_WORKLOAD_NOT_FOUND', `no ${kind} \`${name}\` in namespace \`${observed.namespace}\``, lookupHint(seen, kind));
   const read = readDevState(workload);
@@ -58,8 +63,6 @@ function planService(app: string, service: DesiredService, observed: ObservedSta
   }
   return options.mode === 'up' ? planEnter(withOwner, app, service, workload, state, seen.hpas, observed, options) : planLeave(withOwner, kind, workload, state, seen.hpas);
 }
-
-type Base = Pick<ServicePlan, 'service' | 'workload' | 'owner' | 'observedResourceVersion'>;
 
 function planEnter(base: Base, app: string, service: DesiredService, workload: KubeObject, state: DevState | undefined, hpas: readonly KubeObject[], quotas: Pick<ObservedState, 'quotas' | 'limitRanges'>, options: PlanOptions): ServicePlan {
   const { quotas: quotaList, limitRanges } = quotas;
@@ -154,6 +157,7 @@ export function planLeaveAll(observed: ObservedState, options: PlanOptions): Pla
 }
 
 function leaveWorkload(workload: KubeObject, state: DevState, observed: ObservedState, reason: string): ServicePlan {
+  if (state.copy) return leaveCopy(workload, state, observed.copySources?.get(`${state.copy.kind}/${state.copy.name}`), reason);
   const kind = workload.kind ?? 'Deployment';
   const hpas = observed.hpas.filter((h) => hpaTargets(h, kind, workload.metadata.name));
   const base = {
@@ -211,30 +215,4 @@ function workloadPatch(kind: string, workload: KubeObject, diff: WorkloadDiff): 
   if (diff.ops.length === 0) return undefined;
   const resourceVersion = workload.metadata.resourceVersion ?? '';
   return { kind: kind as PlannedPatch['kind'], name: workload.metadata.name, resourceVersion, ops: [precondition(resourceVersion), ...diff.ops] };
-}
-
-/** Setting the observed resourceVersion makes the API server refuse the patch (409) if the object changed. */
-function precondition(resourceVersion: string): JsonPatchOp {
-  return { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion };
-}
-
-function noop(base: Base, reason: string): ServicePlan {
-  return { ...base, action: 'noop', reason, fields: [], volumeClaims: [], hpaPatches: [], workloadPatch: undefined };
-}
-
-function problem(base: Base, action: 'error' | 'conflict', code: ErrorCode, message: string, hint: string | undefined): ServicePlan {
-  return { ...base, action, reason: message, fields: [], problem: { code, message, hint }, volumeClaims: [], hpaPatches: [], workloadPatch: undefined };
-}
-
-function lookupHint(seen: ObservedService | undefined, kind: string): string {
-  const hints: string[] = [];
-  for (const other of seen?.lookup?.otherKinds ?? []) hints.push(`there is a ${other} of that name: set serviceType: ${other.toLowerCase()}`);
-  const similar = seen?.lookup?.similarNames ?? [];
-  if (similar.length) hints.push(`${kind}s with a close name: ${similar.map((n) => `\`${n}\``).join(', ')}`);
-  return hints.length ? hints.join('; ') : 'check the service name and the namespace (-n)';
-}
-
-function recoveryHint(kind: string, name: string): string {
-  const resource = kind.toLowerCase();
-  return `restore it from its manifests (e.g. \`kubectl apply -f …\`), then \`kubectl annotate ${resource} ${name} nh.dev/state-\` and \`kubectl label ${resource} ${name} nh.dev/mode-\``;
 }

@@ -6,7 +6,7 @@ export type PlanAction = 'enter' | 'update' | 'leave' | 'noop' | 'conflict' | 'e
 
 /** A conditional JSON patch: it applies only to the resourceVersion the plan observed. */
 export interface PlannedPatch {
-  readonly kind: 'Deployment' | 'StatefulSet' | 'HorizontalPodAutoscaler';
+  readonly kind: 'Deployment' | 'StatefulSet' | 'HorizontalPodAutoscaler' | 'CronJob' | 'DaemonSet';
   readonly name: string;
   readonly resourceVersion: string;
   readonly ops: readonly JsonPatchOp[];
@@ -36,6 +36,30 @@ export interface ServicePlan {
   /** HPAs held at one replica (enter/update) or restored (leave). */
   readonly hpaPatches: readonly PlannedPatch[];
   readonly workloadPatch: PlannedPatch | undefined;
+  /** A service whose dev pod runs in a dev copy (plan/dev-copy.ts): the writes, in the order they are made. */
+  readonly copy?: CopyPlan;
+}
+
+/**
+ * Entering: hold the source, create (or update) the copy, then delete a bare Pod it replaces. Leaving:
+ * re-create a bare Pod, delete the copy, then release the source. In either order a crash leaves a state
+ * that names what is left to do: the copy holds the dev state (and a bare Pod's saved spec), the source
+ * its own hold.
+ */
+export interface CopyPlan {
+  /** The Deployment nh runs the dev pod in, and its selector (to wait for its pods to go). */
+  readonly name: string;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly create?: KubeObject;
+  readonly patch?: PlannedPatch;
+  /** Leave: delete the copy (conditional on its uid). */
+  readonly remove?: { readonly uid: string };
+  /** Hold (enter) or release (leave) of the source. */
+  readonly source?: PlannedPatch;
+  /** Enter, bare Pod: delete the original once its copy exists (conditional on its uid). */
+  readonly deletePod?: { readonly name: string; readonly uid: string };
+  /** Leave, bare Pod: the original, re-created from the saved spec. */
+  readonly createPod?: KubeObject;
 }
 
 export interface Plan {

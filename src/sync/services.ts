@@ -16,6 +16,8 @@ export interface ServiceSyncDeps {
   readonly endpoint: ExecEndpoint;
   readonly onEvent?: (event: SyncEvent) => void;
   readonly maxFileBytes?: number;
+  /** Duplicate mode: sync into this identity's dev copies. */
+  readonly duplicateFor?: string | undefined;
 }
 
 export function createServiceSyncSessions(services: readonly ServiceConfig[], deps: ServiceSyncDeps): SyncSession[] {
@@ -29,7 +31,7 @@ export function createServiceSyncSessions(services: readonly ServiceConfig[], de
         onEvent: deps.onEvent,
         maxFileBytes: deps.maxFileBytes,
         connect: async (signal) => {
-          const pod = await findDevPod(deps.kube, deps.namespace, service);
+          const pod = await findDevPod(deps.kube, deps.namespace, service, deps.duplicateFor);
           if (!pod) {
             throw new NhError('NH_SYNC_NO_POD', `${service.name} has no ready dev pod in ${deps.namespace}`, {
               hint: `put it in dev mode first: \`nh up --detach ${service.name}\``,

@@ -23,6 +23,8 @@ export interface DevSession {
   readonly namespace: string;
   readonly desired: DesiredState;
   readonly options: PlanOptions;
+  /** Duplicate mode: the identity whose dev copies this session works on. */
+  readonly duplicateFor: string | undefined;
   /**
    * A plan of every selected service from a fresh read of the cluster. With the app's plan, a workload it
    * would create is planned as it will be (so `nh plan` shows dev mode on an empty namespace too).
@@ -39,19 +41,22 @@ export async function openDevSession(ctx: CliContext, args: ParsedCommandLine, m
   const desired = buildDesiredState(config, args.positionals);
   const kube = await ctx.kube(clusterOptions(args.options));
   const namespace = kube.namespace;
-  const options: PlanOptions = { mode, identity: ctx.identity, now: ctx.now().toISOString(), nhVersion: ctx.version, force: flag(args.options, 'force') };
+  const duplicate = flag(args.options, 'duplicate');
+  const duplicateFor = duplicate ? ctx.identity : undefined;
+  const options: PlanOptions = { mode, identity: ctx.identity, now: ctx.now().toISOString(), nhVersion: ctx.version, force: flag(args.options, 'force'), duplicate };
   return {
     config,
     kube,
     namespace,
     desired,
     options,
-    plan: async (app) => planChanges(desired, withPending(await observeState(kube, namespace, desired, { findRemoved: mode === 'up' && desired.wholeApp }), desired, app), options),
+    duplicateFor,
+    plan: async (app) => planChanges(desired, withPending(await observeState(kube, namespace, desired, { findRemoved: mode === 'up' && desired.wholeApp && !duplicate, duplicateFor }), desired, app), options),
     planService: async (name, restore = false) => {
       const service = desired.services.find((s) => s.name === name);
       if (!service) return removedServicePlan(kube, namespace, desired, options, name, restore);
       const only: DesiredState = { ...desired, services: [service], wholeApp: false };
-      const plan = planChanges(only, await observeService(kube, namespace, service), restore ? { ...options, mode: 'down', force: true } : options);
+      const plan = planChanges(only, await observeService(kube, namespace, service, duplicateFor), restore ? { ...options, mode: 'down', force: true } : options);
       return plan.services[0]!;
     },
   };

@@ -8,7 +8,7 @@ import type { ServiceConfig } from '../../config/model.js';
 import { NhError, UsageError } from '../../errors.js';
 import { openExec } from '../../kube/exec.js';
 import { findDevPod } from '../../kube/pods.js';
-import { clusterOptions, type ParsedCommandLine } from '../args.js';
+import { clusterOptions, flag, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
 import type { CliContext } from '../context.js';
 
@@ -32,7 +32,7 @@ export async function runExec(ctx: CliContext, args: ParsedCommandLine): Promise
   const cluster = clusterOptions(args.options);
   const [kube, endpoint] = await Promise.all([ctx.kube(cluster), ctx.execEndpoint(cluster)]);
   try {
-    const pod = await findDevPod(kube, kube.namespace, service);
+    const pod = await findDevPod(kube, kube.namespace, service, flag(args.options, 'duplicate') ? ctx.identity : undefined);
     if (!pod) throw new NhError('NH_NO_DEV_POD', `${service.name} has no ready dev pod in namespace \`${kube.namespace}\``, { hint: `put it in dev mode first: \`nh up --detach ${service.name}\`` });
     const dev = service.containers[0]!.dev;
     const command = args.rest.length ? commandInWorkDir(dev.workDir, args.rest) : shellCommand(dev.workDir, dev.shell);

@@ -19,6 +19,8 @@ const SOURCE_FLAGS: readonly FlagSpec[] = [
   { name: 'helm-chart-name', type: 'string', value: 'NAME', description: 'chart name for helmRepo (default application.helmChartName, else the app name)' },
 ];
 
+/** Duplicate mode: a personal copy of each workload that Services send no traffic to (one per identity). */
+const duplicateFlag = { name: 'duplicate', type: 'boolean', description: 'work on your own copy of each workload (no Service traffic; reached through forwards)' } as const;
 const outputFlag = { name: 'output', short: 'o', type: 'string', value: 'text|json', description: 'output format (default text)' } as const;
 
 export const COMMANDS: readonly Command[] = [
@@ -39,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
     summary: 'show what `nh up` would change on the cluster, and why',
     usage: 'nh plan [SERVICE…] [-o text|json] [--detailed-exitcode]',
     flags: [
+      duplicateFlag,
       outputFlag,
       { name: 'detailed-exitcode', type: 'boolean', description: 'exit 0 when nothing would change, 2 when something would, 1 on error' },
       { name: 'force', type: 'boolean', description: 'plan taking over services that another developer has in dev mode' },
@@ -51,7 +54,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'up',
     summary: 'put services in dev mode, sync, run, forward ports and stream logs',
-    usage: 'nh up [SERVICE…] [--detach] [--debug] [--down-on-exit] [--no-install] [--timeout DURATION] [--force] [-o text|json] [--ui-port PORT] [--no-ui]',
+    usage: 'nh up [SERVICE…] [--detach] [--debug] [--duplicate] [--down-on-exit] [--no-install] [--timeout DURATION] [--force] [-o text|json] [--ui-port PORT] [--no-ui]',
     description:
       'Installs the app when its config says how (application.manifestType) and it is absent, or upgrades it when\n' +
       'its rendered manifests changed; then puts the services in dev mode, then (unless --detach) stays in the foreground: syncs each service, runs its\n' +
@@ -62,6 +65,7 @@ export const COMMANDS: readonly Command[] = [
       'The session is also a web page on 127.0.0.1 (its address, with a token, is printed first); -o json writes\n' +
       'the same events as NDJSON on stdout (see README, "Events").',
     flags: [
+      duplicateFlag,
       { name: 'detach', type: 'boolean', description: 'enter dev mode and return (no sync, run or forwards)' },
       { name: 'debug', type: 'boolean', description: "run command.debug and forward each service's debug port" },
       { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long to wait for dev pods to be ready (default 5m)' },
@@ -79,8 +83,9 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'down',
     summary: 'restore services to what they were before dev mode',
-    usage: 'nh down [SERVICE…] [--uninstall] [--timeout DURATION] [--force]',
+    usage: 'nh down [SERVICE…] [--duplicate] [--uninstall] [--timeout DURATION] [--force]',
     flags: [
+      duplicateFlag,
       { name: 'uninstall', type: 'boolean', description: 'also uninstall the app (its pre/post-delete hooks run)' },
       { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long to wait for dev pods to go (default 5m)' },
       { name: 'force', type: 'boolean', description: 'restore services that another developer has in dev mode' },
@@ -168,7 +173,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'status',
     summary: 'dev mode, owner, pod and readiness of each service',
     usage: 'nh status [SERVICE…] [-o text|json]',
-    flags: [outputFlag],
+    flags: [duplicateFlag, outputFlag],
     uses: { config: true, cluster: true },
     load: async () => (await import('./status.js')).runStatus,
   },
@@ -182,6 +187,7 @@ export const COMMANDS: readonly Command[] = [
       'what is gone locally. --watch keeps syncing each change within milliseconds, across pod restarts; -v logs\n' +
       'each batch. --check lists differences without changing anything: exit 0 in sync, 1 when they differ.',
     flags: [
+      duplicateFlag,
       { name: 'watch', type: 'boolean', description: 'keep syncing as files change' },
       { name: 'check', type: 'boolean', description: 'compare local and container trees by hash and list differences' },
       { name: 'max-file-size', type: 'string', value: 'SIZE', description: 'report files larger than this instead of sending them (default 1G)' },
@@ -193,7 +199,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'exec',
     summary: "open a shell (or run a command) in a service's dev container",
     usage: 'nh exec SERVICE [-- COMMAND…]',
-    flags: [],
+    flags: [duplicateFlag],
     uses: { config: true, cluster: true },
     load: async () => (await import('./exec.js')).runExec,
   },
@@ -202,7 +208,7 @@ export const COMMANDS: readonly Command[] = [
     summary: "print a service's dev container logs",
     usage: 'nh logs SERVICE [-f]',
     description: "Prints a service's dev container logs. Here -f is --follow, as in kubectl; name config files with --file.",
-    flags: [{ name: 'follow', short: 'f', type: 'boolean', description: 'keep following, across pod replacements' }],
+    flags: [duplicateFlag, { name: 'follow', short: 'f', type: 'boolean', description: 'keep following, across pod replacements' }],
     uses: { config: true, cluster: true },
     load: async () => (await import('./logs.js')).runLogs,
   },

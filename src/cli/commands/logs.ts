@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { PodTracker } from '../../kube/pod-tracker.js';
-import { labelSelectorOf } from '../../kube/pods.js';
+import { devWorkloadFor, labelSelectorOf } from '../../kube/pods.js';
 import { followLogs } from '../../logs/follow.js';
 import { clusterOptions, flag, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
@@ -25,10 +25,11 @@ export async function runLogs(ctx: CliContext, args: ParsedCommandLine): Promise
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const kind = service.workload.kind;
-    const workload = kind === 'Deployment' || kind === 'StatefulSet' ? await kube.get(kind, kube.namespace, service.workload.name) : undefined;
+    const workload = await devWorkloadFor(kube, kube.namespace, service.workload, flag(args.options, 'duplicate') ? ctx.identity : undefined);
     const selector = workload && labelSelectorOf(workload);
-    if (!selector) throw new NhError('NH_NO_DEV_POD', `${kind} \`${service.workload.name}\` not found in namespace \`${kube.namespace}\``, { hint: 'check the namespace (-n)' });
+    if (!selector) {
+      throw new NhError('NH_NO_DEV_POD', `${service.workload.kind} \`${service.workload.name}\` not found in namespace \`${kube.namespace}\` (or, for a ${service.workload.kind}, not in dev mode)`, { hint: 'check the namespace (-n); `nh status` shows the service' });
+    }
     const pods = new PodTracker(kube, kube.namespace, selector);
     const tracking = pods.run(abort.signal);
     try {

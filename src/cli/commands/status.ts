@@ -5,7 +5,9 @@ import { observeState } from '../../kube/observe.js';
 import { observeApp, type ObservedApp } from '../../kube/observe-app.js';
 import { devPodSelector, isReady } from '../../kube/pods.js';
 import type { KubeObject } from '../../model/kube-object.js';
-import type { ContainerSpec, Workload } from '../../plan/dev-spec.js';
+import type { ObservedService } from '../../model/observed.js';
+import { podTemplateOf } from '../../plan/dev-copy.js';
+import type { ContainerSpec } from '../../plan/dev-spec.js';
 import { readDevState } from '../../plan/dev-state.js';
 import type { ParsedCommandLine } from '../args.js';
 import type { CliContext } from '../context.js';
@@ -41,11 +43,11 @@ export async function runStatus(ctx: CliContext, args: ParsedCommandLine): Promi
   const session = await openDevSession(ctx, args, 'up');
   try {
     const [observed, app] = await Promise.all([
-      observeState(session.kube, session.namespace, session.desired, { findRemoved: false }),
+      observeState(session.kube, session.namespace, session.desired, { findRemoved: false, duplicateFor: session.duplicateFor }),
       observeApp(session.kube, session.namespace, session.config.name, undefined, { dryRun: false }),
     ]);
     const statuses = await Promise.all(
-      session.desired.services.map((s) => statusOf(session.kube, session.namespace, s, observed.services.get(s.name)?.workload)),
+      session.desired.services.map((s) => statusOf(session.kube, session.namespace, s, observed.services.get(s.name))),
     );
     const appStatus = app.record || session.config.install ? appStatusOf(session.config.name, app) : undefined;
     ctx.terminal.out(format === 'json'
@@ -57,11 +59,13 @@ export async function runStatus(ctx: CliContext, args: ParsedCommandLine): Promi
   }
 }
 
-async function statusOf(kube: KubeClient, namespace: string, service: DesiredService, workload: KubeObject | undefined): Promise<ServiceStatus> {
+async function statusOf(kube: KubeClient, namespace: string, service: DesiredService, seen: ObservedService | undefined): Promise<ServiceStatus> {
   const base = { service: service.name, workload: `${service.workload.kind}/${service.workload.name}`, owner: null, since: null, pod: null, ready: false, image: null };
-  if (service.workload.kind !== 'Deployment' && service.workload.kind !== 'StatefulSet') return { ...base, mode: 'unsupported' };
+  if (service.workload.kind === 'CustomResource') return { ...base, mode: 'unsupported' };
+  // A service with a dev copy is in dev mode by its copy's state; its source says nothing about it.
+  const workload = seen?.copy ?? seen?.workload;
   if (!workload) return { ...base, mode: 'missing' };
-  const containers = (workload as Workload).spec.template.spec.containers;
+  const containers = (podTemplateOf(seen?.copy ? 'Deployment' : service.workload.kind, workload)?.spec['containers'] ?? []) as unknown as ContainerSpec[];
   const target: ContainerSpec | undefined = service.containers[0]?.name ? containers.find((c) => c.name === service.containers[0]!.name) : containers[0];
   const image = typeof target?.['image'] === 'string' ? target['image'] : null;
   const read = readDevState(workload);

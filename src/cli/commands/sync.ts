@@ -42,7 +42,7 @@ export async function runSync(ctx: CliContext, args: ParsedCommandLine): Promise
   try {
     const sessions = createServiceSyncSessions(
       config.services.filter((s) => selected.has(s.name)),
-      { kube, namespace: kube.namespace, endpoint, maxFileBytes, onEvent: (event) => report(ctx, event, { verbose, watch }) },
+      { kube, namespace: kube.namespace, endpoint, maxFileBytes, duplicateFor: flag(args.options, 'duplicate') ? ctx.identity : undefined, onEvent: (event) => report(ctx, event, { verbose, watch }) },
     );
     if (check) {
       const results = await Promise.all(sessions.map(async (s) => ({ service: s.service, result: await s.check(abort.signal) })));

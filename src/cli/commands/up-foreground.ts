@@ -18,7 +18,7 @@ import { NhError } from '../../errors.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { ExecEndpoint } from '../../kube/exec.js';
 import { PodTracker } from '../../kube/pod-tracker.js';
-import { devPodSelector } from '../../kube/pods.js';
+import { devPodSelector, devWorkloadFor } from '../../kube/pods.js';
 import { createServiceSyncSessions } from '../../sync/services.js';
 import { flag, stringOption, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
@@ -55,7 +55,8 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine, se
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const name of signals) process.on(name, stop);
   try {
-    const loopServices = await Promise.all(services.map((service) => devLoopService(service, kube, endpoint)));
+    const duplicateFor = flag(args.options, 'duplicate') ? ctx.identity : undefined;
+    const loopServices = await Promise.all(services.map((service) => devLoopService(service, kube, endpoint, duplicateFor)));
     if (debug) prepareDebug(services, stream, ctx, abort.signal);
     await runDevLoop(loopServices, {
       endpoint, debug, signal: abort.signal,
@@ -81,12 +82,11 @@ function selectedServices(config: AppConfig, names: readonly string[]): ServiceC
   return order.map((name) => chosen.find((s) => s.name === name)!);
 }
 
-async function devLoopService(service: ServiceConfig, kube: KubeClient, endpoint: ExecEndpoint): Promise<DevLoopService> {
-  const kind = service.workload.kind;
-  const workload = kind === 'Deployment' || kind === 'StatefulSet' ? await kube.get(kind, kube.namespace, service.workload.name) : undefined;
+async function devLoopService(service: ServiceConfig, kube: KubeClient, endpoint: ExecEndpoint, duplicateFor: string | undefined): Promise<DevLoopService> {
+  const workload = await devWorkloadFor(kube, kube.namespace, service.workload, duplicateFor);
   const selector = workload && devPodSelector(workload);
   if (!selector) {
-    throw new NhError('NH_NO_DEV_POD', `${service.name}: ${kind} \`${service.workload.name}\` is not in namespace \`${kube.namespace}\` or has no pod selector`, {
+    throw new NhError('NH_NO_DEV_POD', `${service.name}: ${service.workload.kind} \`${service.workload.name}\` is not in namespace \`${kube.namespace}\` or has no pod selector`, {
       hint: 'check the namespace (-n) and the workload name in the config',
     });
   }
@@ -95,7 +95,7 @@ async function devLoopService(service: ServiceConfig, kube: KubeClient, endpoint
     config: service,
     pods,
     sync: async (onEvent, signal) => {
-      const sessions = createServiceSyncSessions([service], { kube, namespace: kube.namespace, endpoint, onEvent });
+      const sessions = createServiceSyncSessions([service], { kube, namespace: kube.namespace, endpoint, onEvent, duplicateFor });
       await Promise.all(sessions.map((session) => session.run(signal)));
     },
   };

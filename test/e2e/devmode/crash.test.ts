@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AutoscalingV2Api } from '@kubernetes/client-node';
-import { ApiGate, type GateRequest, type GateRule } from '../support/api-gate.js';
+import type { GateRequest, GateRule } from '../support/api-gate.js';
+import { killAt as killNhAt, type KillPoint } from '../support/kill-point.js';
 import { appsApi, booking, coreApi, kubectl, makeKubeConfig, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
-import { comparable, getObject, runNh, spawnNh } from '../support/nh.js';
+import { comparable, getObject, runNh } from '../support/nh.js';
 import { repoRoot } from '../../support/paths.js';
 
 const ns = useNamespace('devmode-crash');
@@ -51,43 +52,7 @@ async function readyDevPods(): Promise<number> {
   return pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
 }
 
-/**
- * A point at which nh is killed. The gate holds back the requests that would take nh past the point, so nh
- * waits there until killed: the kill cannot land in a later phase or after nh has exited.
- */
-interface KillPoint {
-  readonly label: string;
-  readonly rule: GateRule;
-  /** True once nh is at the point, from the requests the gate has seen. */
-  readonly reached: (requests: readonly GateRequest[]) => boolean;
-  /** The cluster state the point is about, checked right before the kill. */
-  readonly before?: () => Promise<void>;
-}
-
-/**
- * Starts `nh <args>` through a gate with the point's rule, kills it with SIGKILL once it is at the point, and
- * asserts that the kill is what ended it: death by SIGKILL, not an exit of its own (code 0 after finishing,
- * or an error) before the kill landed.
- */
-async function killAt(args: readonly string[], point: KillPoint): Promise<void> {
-  const gate = await ApiGate.start(point.rule);
-  const child = spawnNh(ns(), args, { cwd, kubeconfig: gate.kubeconfig });
-  try {
-    let output = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
-    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)));
-    const endedFirst = await Promise.race([gate.until(point.reached).then(() => undefined), exited]);
-    assert.equal(endedFirst, undefined, `nh ${args.join(' ')} ended (${endedFirst}) before reaching the point ${point.label}\n${output}`);
-    await point.before?.();
-    child.kill('SIGKILL');
-    assert.equal(await exited, 'SIGKILL', `nh ${args.join(' ')} must die of the kill ${point.label}, not exit on its own\n${output}`);
-  } finally {
-    // An assertion above failed while nh still ran: it must not go on writing to the namespace.
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await gate.close();
-  }
-}
+const killAt = (args: readonly string[], point: KillPoint) => killNhAt(ns(), cwd, args, point);
 
 async function convergesAndRestores(label: string): Promise<void> {
   const up = await runNh(ns(), ['up', '--detach', '--no-install', '--timeout', '2m'], { cwd });

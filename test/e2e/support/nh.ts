@@ -84,6 +84,7 @@ export function comparable(object: Record<string, unknown>): unknown {
   const annotations = copy.metadata['annotations'] as Record<string, string> | undefined;
   if (annotations) {
     delete annotations['deployment.kubernetes.io/revision'];
+    delete annotations['deprecated.daemonset.template.generation'];
     if (Object.keys(annotations).length === 0) delete copy.metadata['annotations'];
   }
   delete copy.status;

@@ -167,13 +167,11 @@ test('error: the workload is missing; the hint names close names and other kinds
   assert.match(plan.problem?.hint ?? '', /`apis`/);
 });
 
-test('error: kinds without dev mode yet', () => {
-  for (const kind of ['DaemonSet', 'Job', 'CronJob', 'Pod'] as const) {
-    const plan = planOne(aDeployment(), aService('api', { workload: { kind, name: 'api' } }));
-    assert.equal(plan.action, 'error');
-    assert.equal(plan.problem?.code, 'NH_UNSUPPORTED_KIND');
-    assert.match(plan.reason, new RegExp(`${kind} workloads is not supported yet`));
-  }
+test('error: custom resources have no dev mode yet', () => {
+  const plan = planOne(aDeployment(), aService('api', { workload: { kind: 'CustomResource', name: 'api', resource: 'clonesets.v1alpha1.apps.kruise.io' } }));
+  assert.equal(plan.action, 'error');
+  assert.equal(plan.problem?.code, 'NH_UNSUPPORTED_KIND');
+  assert.match(plan.reason, /custom resources is not supported yet .*clonesets\.v1alpha1\.apps\.kruise\.io/);
 });
 
 test('error: corrupt or missing saved state is refused with a way to recover', () => {

@@ -1,0 +1,50 @@
+/** Conditional patches with their 409 handling: nh's planned change retried only while it is still wanted. */
+import { NhError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { isKubeError } from '../kube/errors.js';
+import type { KubeObject } from '../model/kube-object.js';
+import { deepEqual } from '../plan/patch.js';
+import type { PlannedPatch } from '../plan/types.js';
+
+const MAX_RETRIES = 3;
+
+/**
+ * The planned patch; on a 409 only if a fresh plan still wants exactly the same change (status updates bump
+ * resourceVersion too). A different change means someone else changed the object: stale.
+ */
+export async function patchStrictly(deps: { readonly kube: KubeClient }, namespace: string, patch: PlannedPatch, refresh: () => Promise<PlannedPatch | undefined>): Promise<KubeObject | undefined> {
+  return patchWithRetry(deps, namespace, patch, refresh, (fresh) => {
+    if (!deepEqual(fresh.ops.slice(1), patch.ops.slice(1))) {
+      throw new NhError('NH_PLAN_STALE', `plan is stale: ${patch.kind} \`${patch.name}\` changed since nh read it; run again`, {
+        hint: 'run `nh plan` to see what would change now',
+      });
+    }
+  });
+}
+
+/** nh's own restore: the freshest change wins. */
+export async function patchLatest(deps: { readonly kube: KubeClient }, namespace: string, patch: PlannedPatch, refresh: () => Promise<PlannedPatch | undefined>): Promise<KubeObject | undefined> {
+  return patchWithRetry(deps, namespace, patch, refresh, () => undefined);
+}
+
+async function patchWithRetry(
+  deps: { readonly kube: KubeClient },
+  namespace: string,
+  patch: PlannedPatch,
+  refresh: () => Promise<PlannedPatch | undefined>,
+  accept: (fresh: PlannedPatch) => void,
+): Promise<KubeObject | undefined> {
+  let current = patch;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await deps.kube.patch(current.kind, namespace, current.name, current.ops);
+    } catch (error) {
+      if (!isKubeError(error, 409) || attempt >= MAX_RETRIES) throw error;
+      const fresh = await refresh();
+      if (!fresh) return undefined;
+      accept(fresh);
+      current = fresh;
+    }
+  }
+}
+
