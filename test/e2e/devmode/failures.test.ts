@@ -102,13 +102,13 @@ test('a missing workload: close names and other kinds with that name; unsupporte
       spec: { replicas: 0, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'localhost/nh-dev-min:1' }] } } },
     }),
   });
-  const project = projectWith(config([{ name: 'booking-apj' }, { name: 'db' }, { name: 'agent', type: 'daemonset' }, { name: 'booking-web' }]));
+  const project = projectWith(config([{ name: 'booking-apj' }, { name: 'db' }, { name: 'agent', type: 'clonesets.v1alpha1.apps.kruise.io' }, { name: 'booking-web' }]));
   const r = await runNh(ns(), ['plan'], { cwd: project });
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /no Deployment `booking-apj` in namespace `e2e-devmode-failures-\w+`/);
   assert.match(r.stdout, /Deployments with a close name: `booking-api`/);
   assert.match(r.stdout, /there is a StatefulSet of that name: set serviceType: statefulset/);
-  assert.match(r.stdout, /dev mode for DaemonSet workloads is not supported yet/);
+  assert.match(r.stdout, /dev mode for custom resources is not supported yet/);
   assert.match(r.stdout, /booking-web\s+enter/);
   const up = await runNh(ns(), ['up', '--detach', 'booking-apj'], { cwd: project });
   assert.equal(up.code, 1);
