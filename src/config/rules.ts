@@ -82,12 +82,14 @@ const objectNames: Rule = (ctx) => {
   }
 };
 
+const SUPPORTED_KINDS = new Set(['deployment', 'statefulset', 'daemonset', 'job', 'cronjob', 'pod']);
+
 const supportedKinds: Rule = (ctx) => {
   for (const service of ctx.services) {
     const type = service.raw.serviceType?.toLowerCase() ?? 'deployment';
-    if (type !== 'deployment' && type !== 'statefulset') {
+    if (!SUPPORTED_KINDS.has(type)) {
       ctx.report(service, ['serviceType'], 'warning', 'kind-not-supported', `serviceType \`${service.raw.serviceType}\` is accepted, not yet supported by nh: \`nh up\` will refuse this service`,
-        'nh develops Deployments and StatefulSets for now');
+        'nh develops Deployments, StatefulSets, DaemonSets, Jobs, CronJobs and Pods; custom resources not yet');
     }
   }
 };
