@@ -11,6 +11,15 @@
 : "${NH_VAR_CACHE:=/var/cache/nh-cluster}"            # debootstrap rootfs, dlv, image layers/archives
 : "${NH_IMAGE_CACHE:=$NH_VAR_CACHE/images}"           # image layers + archives, keyed by input hashes
 
+# The measured cost of a cold first run (prepare.sh prints its estimate from these; scripts/cluster/README.md,
+# "Timings"): Debian packages, module downloads, then the CPU seconds (user + sys) of the binaries and images.
+NH_COLD_APT_S=25
+NH_COLD_DOWNLOAD_S=60
+NH_COLD_BINARIES_CPU_S=700
+NH_COLD_IMAGES_CPU_S=80
+NH_COLD_LOAD_FACTOR=0.26        # how much the wall time grew per unit of load average per core, in that run
+NH_COLD_MEASURED="provisional"
+
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
 # Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` (in $NH_BIN/kubectl).
 NH_TOOLS_BIN="$NH_CLUSTER_CACHE/helm-v$NH_HELM_VERSION/bin"
