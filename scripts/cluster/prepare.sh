@@ -48,11 +48,12 @@ estimate() {
   fi
   bash "$HERE/images.sh" --check || { parts="$parts the images,"; cpu=$((cpu + NH_COLD_IMAGES_CPU_S)); }
   [ -n "$parts" ] || return 0
+  parts=${parts%,}; case "$parts" in *,*) parts="${parts%,*} and${parts##*,}";; esac
   cores=$(nproc); [ "$cores" -gt 2 ] && cores=2
   load=$(cut -d' ' -f1 /proc/loadavg)
   secs=$(awk -v f="$fixed" -v c="$cpu" -v n="$cores" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v nc="$(nproc)" \
     'BEGIN { printf "%d", f + c / n * (1 + k * l / nc) }')
-  log "first run on this machine: building${parts%,}: about $(( (secs + 59) / 60 )) min at the load average" \
+  log "first run on this machine: building$parts: about $(( (secs + 59) / 60 )) min at the load average" \
       "of $load on $(nproc) cores (estimate from a measured cold build: $NH_COLD_MEASURED)"
 }
 
