@@ -36,25 +36,22 @@ ensure_packages() {
     || die "containerd/runc/CNI plugins not found after install"
 }
 
-# The estimate comes from a measured cold build (lib.sh, NH_COLD_*): its downloads, plus its CPU seconds
-# spread over this machine's cores (at most 2: every compile runs with -p 2), stretched by the load other work
-# puts on them now in the proportion that measured run showed.
+# The estimate comes from measured cold runs (lib.sh, NH_COLD_*): each missing part's time on a quiet 2-core
+# machine (the images counted in full, although they now build beside the compile), scaled to this machine's
+# cores (the compile runs 2 jobs at a time) and stretched by the load other work puts on them now, in the
+# proportion a loaded cold build showed.
 estimate() {
-  local parts="" fixed=0 cpu=0 cores load secs
-  [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; fixed=$((fixed + NH_COLD_APT_S)); }
-  if ! bash "$HERE/build.sh" --check; then
-    parts="$parts Kubernetes v$NH_K8S_VERSION + etcd v$NH_ETCD_VERSION + crictl,"
-    fixed=$((fixed + NH_COLD_DOWNLOAD_S)); cpu=$((cpu + NH_COLD_BINARIES_CPU_S))
-  fi
-  bash "$HERE/images.sh" --check || { parts="$parts the images,"; cpu=$((cpu + NH_COLD_IMAGES_CPU_S)); }
+  local parts="" quiet=0 load secs
+  [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; quiet=$((quiet + NH_COLD_APT_S)); }
+  bash "$HERE/build.sh" --check || { parts="$parts Kubernetes v$NH_K8S_VERSION + etcd v$NH_ETCD_VERSION + crictl,"; quiet=$((quiet + NH_COLD_BINARIES_S)); }
+  bash "$HERE/images.sh" --check || { parts="$parts the images,"; quiet=$((quiet + NH_COLD_IMAGES_S)); }
   [ -n "$parts" ] || return 0
   parts=${parts%,}; case "$parts" in *,*) parts="${parts%,*} and${parts##*,}";; esac
-  cores=$(nproc); [ "$cores" -gt 2 ] && cores=2
   load=$(cut -d' ' -f1 /proc/loadavg)
-  secs=$(awk -v f="$fixed" -v c="$cpu" -v n="$cores" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v nc="$(nproc)" \
-    'BEGIN { printf "%d", f + c / n * (1 + k * l / nc) }')
-  log "first run on this machine: building$parts: about $(( (secs + 59) / 60 )) min at the load average" \
-      "of $load on $(nproc) cores (estimate from a measured cold build: $NH_COLD_MEASURED)"
+  secs=$(awk -v q="$quiet" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" \
+    'BEGIN { c = n < 2 ? n : 2; printf "%d", q * 2 / c * (1 + k * l / n) }')
+  log "first run on this machine: building$parts: about $(( (secs + 59) / 60 )) min at the load average of" \
+      "$load on $(nproc) cores (estimate from measured cold runs: $NH_COLD_MEASURED)"
 }
 
 if [ "${1:-}" = --estimate ]; then estimate; exit 0; fi
