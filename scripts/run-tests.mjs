@@ -4,6 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+
+/** e2e files that stop cluster components, restart the cluster or change its nodes: nothing may run beside them. */
+const EXCLUSIVE = /faults\/(components|network)\.test\.js$|multinode\/|zz-cluster-restart\.test\.js$/;
 
 const suite = process.argv[2];
 if (suite !== 'unit' && suite !== 'e2e') {
@@ -32,7 +36,19 @@ if (files.length === 0) {
   console.error(`no test files under ${root}; run \`npm run build\` first`);
   process.exit(1);
 }
-// e2e files share one cluster: run them one at a time so their timing stays readable.
-const concurrency = suite === 'e2e' ? ['--test-concurrency=1'] : [];
-const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', ...concurrency, ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+
+function run(group, concurrency) {
+  if (group.length === 0) return 0;
+  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit' });
+  return result.status ?? 1;
+}
+
+if (suite === 'unit') process.exit(run(files, Math.max(1, availableParallelism() - 1)));
+// e2e files share one cluster. Those that stop its components, restart it or add a node run alone, after
+// the others; the others run NH_E2E_CONCURRENCY at a time (default 2: each mostly waits on the cluster).
+const alone = files.filter((f) => EXCLUSIVE.test(f));
+const together = files.filter((f) => !EXCLUSIVE.test(f));
+const concurrency = Math.max(1, Number(process.env.NH_E2E_CONCURRENCY ?? 2));
+const failedTogether = run(together, concurrency);
+const failedAlone = run(alone, 1);
+process.exit(failedTogether || failedAlone);

@@ -38,6 +38,9 @@ export type ErrorCode =
   | 'NH_PORT_IN_USE'
   | 'NH_NO_DEV_POD'
   | 'NH_LAUNCH_JSON_INVALID'
+  | 'NH_PROCESS_CRASHED'
+  | 'NH_UI_MISSING'
+  | 'NH_NOT_RUNNING'
   // the app's install (issue 11)
   | 'NH_TOOL_MISSING'
   | 'NH_TOOL_FAILED'

@@ -12,6 +12,13 @@ nh_lock
 PURGE=0; [ "${1:-}" = --purge ] && PURGE=1
 T0=$(date +%s)
 
+# 0. extra nodes (node.sh), whatever NH_CLUSTER_NODES says now: those with a pid file or a bridge left
+for n in 2 3 4 5 6 7 8 9; do
+  if [ -f "$NH_PIDS/kubelet-$n.pid" ] || [ -f "$NH_PIDS/containerd-$n.pid" ] || ip link show "nhbr$((n - 1))" >/dev/null 2>&1; then
+    NH_LOCK_HELD=1 bash "$HERE/node.sh" down "$n"
+  fi
+done
+
 # 1. kubelet first, so it does not restart pods while we tear them down
 nh_stop -t 20 kubelet kube-proxy kube-scheduler kube-controller-manager
 # kube-proxy's and the kubelet's iptables chains (KUBE-*): only when no other (live) kube-proxy/kubelet runs

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# gen-pki.sh DIR NODE_NAME APISERVER_URL [SERVICE_IP] -- loopback-only PKI + kubeconfigs for the nh local cluster
-# (openssl only). Idempotent: creates only what is missing, so a new component's cert can be added later.
+# gen-pki.sh DIR NODE_NAME APISERVER_URL [SERVICE_IP [EXTRA_NODE...]] -- loopback-only PKI + kubeconfigs for the nh
+# local cluster (openssl only). Idempotent: creates only what is missing, so a new component's cert can be added
+# later. Each EXTRA_NODE (node.sh) gets kubelet-EXTRA_NODE.{crt,key,kubeconfig}.
 set -euo pipefail
 D=${1:?dir}; NODE=${2:?node}; SERVER=${3:?apiserver url}; SVC_IP=${4:-10.96.0.1}
+shift 3; shift $(( $# > 0 ? 1 : 0 )); EXTRA_NODES=("$@")
 mkdir -p "$D"; cd "$D"
 umask 077
 if [ ! -s ca.crt ] || [ ! -s ca.key ]; then
@@ -32,7 +34,8 @@ sign kube-controller-manager system:kube-controller-manager ""
 sign kube-scheduler system:kube-scheduler ""
 sign kubelet "system:node:$NODE" system:nodes "DNS:$NODE,DNS:localhost,IP:127.0.0.1"
 sign kube-proxy system:kube-proxy ""
-for n in admin kube-controller-manager kube-scheduler kubelet kube-proxy; do
+for extra in "${EXTRA_NODES[@]}"; do sign "kubelet-$extra" "system:node:$extra" system:nodes "DNS:$extra,DNS:localhost,IP:127.0.0.1"; done
+for n in admin kube-controller-manager kube-scheduler kubelet kube-proxy "${EXTRA_NODES[@]/#/kubelet-}"; do
 [ -s "$n.kubeconfig" ] && continue
 cat > "$n.kubeconfig" <<KC
 apiVersion: v1

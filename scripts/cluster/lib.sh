@@ -49,6 +49,7 @@ NH_CTR_SOCK="$NH_CLUSTER_RUN/containerd/containerd.sock"
 : "${NH_CNI_NET:=nh-cluster}"
 
 NH_NODE="$(hostname)"
+nh_service_ip() { echo "$NH_SERVICE_CIDR" | awk -F'[./]' '{print $1"."$2"."$3"."$4+1}'; }   # the kubernetes Service
 
 nh_ts() { date +%H:%M:%S; }
 log()  { printf '[nh-cluster %s] %s\n' "$(nh_ts)" "$*" >&2; }

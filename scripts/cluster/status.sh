@@ -28,4 +28,10 @@ if [ "$ok" = 1 ] && [ -f "$NH_KUBECONFIG" ]; then
   echo "pods:"
   nh_kubectl get pods -A -o wide 2>/dev/null | sed 's/^/  /' || true
 fi
+for n in 2 3 4 5 6 7 8 9; do   # extra nodes (node.sh): those started, and those NH_CLUSTER_NODES asks for
+  if [ -f "$NH_PIDS/kubelet-$n.pid" ] || [ "$n" -le "${NH_CLUSTER_NODES:-1}" ]; then
+    printf '%-26s %s\n' "node $n" "$(bash "$HERE/node.sh" status "$n" || true)"
+    bash "$HERE/node.sh" status "$n" >/dev/null || ok=0
+  fi
+done
 if [ "$ok" = 1 ]; then echo "cluster: UP"; exit 0; else echo "cluster: DOWN (or partly down)"; exit 1; fi

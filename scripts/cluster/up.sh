@@ -42,7 +42,7 @@ if [ "${NH_NODE,,}" != "$NH_NODE" ]; then die "hostname '$NH_NODE' must be lower
 
 # ---------------------------------------------------------------- 3. PKI + config
 APISERVER_URL="https://127.0.0.1:$NH_APISERVER_PORT"
-SVC_IP=$(echo "$NH_SERVICE_CIDR" | awk -F'[./]' '{print $1"."$2"."$3"."$4+1}')
+SVC_IP=$(nh_service_ip)
 if [ ! -f "$NH_PKI/.complete" ] || [ "$(cat "$NH_PKI/.complete")" != "$NH_NODE $APISERVER_URL $SVC_IP" ]; then
   log "generating PKI in $NH_PKI"
   rm -rf "$NH_PKI"
@@ -107,4 +107,6 @@ nh_wait_for kubelet 120 node_ready
 # pods can only be created once the ServiceAccount controller has made 'default' in the namespace
 nh_wait_for kube-controller-manager 60 nh_kubectl -n default get serviceaccount default
 log "node $NH_NODE Ready; cluster up in $(elapsed)  (logs: $NH_LOGS)"
+# NH_CLUSTER_NODES=2 (or more): extra nodes on this machine, each with its own containerd and kubelet (node.sh).
+for n in $(seq 2 "${NH_CLUSTER_NODES:-1}"); do NH_LOCK_HELD=1 bash "$HERE/node.sh" up "$n"; done
 echo "$NH_KUBECONFIG"

@@ -5,7 +5,7 @@
  */
 import type { ServiceConfig as RawService, ServiceConfigV1, ApplicationConfig as RawApplication } from './raw-config.generated.js';
 import type { ConfigPath, Locator, PathSegment } from './yaml-document.js';
-import type { Problem, SourcePosition } from './problems.js';
+import { hasErrors, type Problem, type SourcePosition } from './problems.js';
 import { findUnusedFields } from './unused-fields.js';
 import { withoutEmptyValues } from './empty-values.js';
 import { describePath, type ConfigSchema, type FormName } from './schema.js';
@@ -46,7 +46,7 @@ export function readForms(value: unknown, locate: Locator, schema: ConfigSchema)
     const { problems: found, invalidPaths } = schema.check(form, data, base, locate);
     problems.push(...found);
     problems.push(...findUnusedFields(schema, schema.definition(form)!, data, base, locate));
-    return { ok: found.length === 0, invalidPaths };
+    return { ok: !hasErrors(found), invalidPaths };
   };
   /** Empty values read as unset, each with a note; what is left is what the schema checks. */
   const emptiedAsUnset = (form: FormName, raw: unknown, base: ConfigPath): unknown => {

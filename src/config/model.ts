@@ -43,8 +43,10 @@ export interface InstallConfig {
 }
 
 export interface HelmSettings {
-  /** `helmValues`, as `--set key=value`. */
+  /** `helmValues` with a scalar value, as `--set key=value`. */
   readonly set: readonly { readonly key: string; readonly value: string }[];
+  /** `helmValues` with a mapping or list value, as `--set-json key=JSON`. */
+  readonly setJson: readonly { readonly key: string; readonly value: string }[];
   /** `helmVals`, as a values file. */
   readonly values: Readonly<Record<string, unknown>> | undefined;
   readonly version: string | undefined;
@@ -123,7 +125,6 @@ export interface Quantities {
 export interface PersistentVolumeDir {
   readonly path: string;
   readonly capacity: string;
-  readonly waitForFirstConsumer: boolean;
 }
 
 export interface Commands {

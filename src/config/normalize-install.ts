@@ -47,7 +47,9 @@ export function normalizeInstall(app: Omit<RawApplication, 'services'>, root: st
     ignoredPaths: located('ignoredPath', app.ignoredPath),
     hooks,
     helm: {
-      set: (app.helmValues ?? []).filter((v) => v.key).map((v) => ({ key: v.key!, value: v.value === undefined ? '' : String(v.value) })),
+      set: (app.helmValues ?? []).flatMap((v) => (v.key && !isStructured(v.value) ? [{ key: v.key, value: v.value === undefined ? '' : String(v.value as string | number | boolean) }] : [])),
+      // nhctl's string field dropped a mapping (the key was then set to ""); what was written is what was meant.
+      setJson: (app.helmValues ?? []).flatMap((v) => (v.key && isStructured(v.value) ? [{ key: v.key, value: JSON.stringify(v.value) }] : [])),
       values: app.helmVals,
       version: app.helmVersion,
       repoUrl: app.helmRepoUrl,
@@ -90,4 +92,8 @@ export function mergeEnvSources(
 function weightOf(weight: string | number | undefined): number {
   const n = typeof weight === 'number' ? weight : Number.parseInt(weight ?? '', 10);
   return Number.isInteger(n) ? n : 0;
+}
+
+function isStructured(value: unknown): boolean {
+  return typeof value === 'object' && value !== null;
 }

@@ -66,7 +66,6 @@ function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
     persistentVolumeDirs: (dev.persistentVolumeDirs ?? []).map((pv) => ({
       path: pv.path,
       capacity: String(pv.capacity ?? DEFAULTS.persistentVolumeCapacity),
-      waitForFirstConsumer: pv.waitForFirstConsumer ?? false,
     })),
     command: { run: dev.command?.run, debug: dev.command?.debug },
     debug: dev.debug?.remoteDebugPort !== undefined ? { remotePort: dev.debug.remoteDebugPort, language: dev.debug.language } : undefined,

@@ -199,7 +199,7 @@ export interface ContainerDevConfig {
    */
   image?: string;
   /**
-   * Pull policy of the dev image.
+   * Pull policy of the dev container in dev mode; default the container's own (`nh down` restores it).
    */
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /**
@@ -207,7 +207,7 @@ export interface ContainerDevConfig {
    */
   gitUrl?: string;
   /**
-   * Shell for `nh exec`; default tries bash, then sh.
+   * Shell `nh exec` opens in the dev container; when the image lacks it (or it is unset), bash, then sh.
    */
   shell?: string;
   /**
@@ -215,7 +215,7 @@ export interface ContainerDevConfig {
    */
   workDir?: string;
   /**
-   * Storage class for `persistentVolumeDirs`; default is the cluster's default class.
+   * Storage class of the claims nh creates for `persistentVolumeDirs`; default the cluster's default class.
    */
   storageClass?: string;
   /**
@@ -296,7 +296,7 @@ export interface PersistentVolumeDir {
    */
   capacity?: string | number;
   /**
-   * Do not wait for the claim to bind before starting the pod (storage classes with WaitForFirstConsumer).
+   * Nocalhost skipped its wait for the claim to bind (storage classes with WaitForFirstConsumer) (accepted; nh never waits for it).
    */
   waitForFirstConsumer?: boolean;
 }
@@ -446,9 +446,9 @@ export interface ApplicationConfig {
      */
     key?: string;
     /**
-     * Value.
+     * Value; a mapping or list is passed whole (`--set-json`).
      */
-    value?: string | number | boolean;
+    value?: string | number | boolean | {} | unknown[];
   }[];
   /**
    * Helm values (a mapping), as in a values file; they win over the chart's own values.

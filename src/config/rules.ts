@@ -184,7 +184,12 @@ const ports: Rule = (ctx) => {
   for (const { service, dev, path } of devSections(ctx.services)) {
     const port = dev.debug?.remoteDebugPort;
     if (port === undefined) continue;
-    const clash = localPorts.get(port) ?? debugPorts.get(port);
+    // Nocalhost's configs often forward the debug port too ("2345:2345"); nh then opens that forward once.
+    const forwardedAsIs = (dev.portForward ?? []).some((entry) => {
+      const parsed = parsePortForward(entry);
+      return !('error' in parsed) && parsed.local === port && parsed.remote === port;
+    });
+    const clash = forwardedAsIs ? debugPorts.get(port) : (localPorts.get(port) ?? debugPorts.get(port));
     if (clash) {
       ctx.report(service, [...path, 'debug', 'remoteDebugPort'], 'warning', 'debug-port-clash', `debug port ${port} is also used by ${clash}`,
         'debugging both at once needs distinct ports; change remoteDebugPort (and the debug command) of one');

@@ -100,12 +100,25 @@ const TYPE_WORDS: Record<string, string> = {
   object: 'a mapping (key: value)',
 };
 
+/** Unknown keys listed one by one; a file with thousands of them is not a config someone typed. */
+const UNKNOWN_KEYS_REPORTED = 100;
+
 function explainErrors(errors: ErrorObject[], base: ConfigPath, locate: Locator, keyHomes: Map<string, string[]>): Problem[] {
   // An anyOf failure explains itself; the failures of its branches at the same spot are noise.
   const anyOfSpots = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const problems: Problem[] = [];
+  let unknownKeys = 0;
   for (const e of errors) {
     if (e.keyword !== 'anyOf' && e.schemaPath.includes('/anyOf/') && anyOfSpots.has(e.instancePath)) continue;
+    // Past the limit an unknown key costs nothing: no position, no suggestion, no line of output.
+    if (e.keyword === 'additionalProperties' && ++unknownKeys > UNKNOWN_KEYS_REPORTED) {
+      if (unknownKeys === UNKNOWN_KEYS_REPORTED + 1) {
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        problems.push({ ...locate([...base, ...pointerToPath(e.instancePath), key], 'key'), severity: 'warning', code: 'unknown-key',
+          message: `more than ${UNKNOWN_KEYS_REPORTED} unknown keys are ignored; the others are not listed`, hint: 'is this the right file? See the README for the keys a config has' });
+      }
+      continue;
+    }
     const path = [...base, ...pointerToPath(e.instancePath)];
     const where = describePath(path.slice(base.length)) || 'this';
     const last = path[path.length - 1];
@@ -130,7 +143,8 @@ function explainErrors(errors: ErrorObject[], base: ConfigPath, locate: Locator,
               ? `\`${key}\` belongs at the top level of a service`
               : `\`${key}\` belongs under \`${homes[0]}\``
             : `allowed here: ${allowed.map((k) => `\`${k}\``).join(', ')}`;
-        problems.push({ ...locate([...path, key], 'key'), severity: 'error', code: 'unknown-key', message: `unknown key \`${key}\` in ${where === 'this' ? 'this mapping' : `\`${where}\``}`, hint });
+        // nhctl decoded YAML into Go structs, which drop unknown keys: a config it ran must not stop here.
+        problems.push({ ...locate([...path, key], 'key'), severity: 'warning', code: 'unknown-key', message: `unknown key \`${key}\` in ${where === 'this' ? 'this mapping' : `\`${where}\``} is ignored`, hint });
         break;
       }
       case 'required': {

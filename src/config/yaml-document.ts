@@ -31,10 +31,11 @@ const YAML_HINTS: Record<string, string> = {
 
 /**
  * What a config may make the parser and the checks do. Real configs are far below (a 20-service app is ~300
- * lines, ~1,000 values, 8 levels deep); a hostile file (an alias bomb, 10,000 nested `[`) is stopped with a
- * located error before it costs time, memory or the stack.
+ * lines, ~1,000 values, 8 levels deep); a hostile file (an alias bomb, 10,000 nested `[`, thousands of keys) is
+ * stopped with a located error before it costs time, memory or the stack: the parser spends about a second
+ * (cold) on 18,000 values.
  */
-export const YAML_LIMITS = { lines: 20_000, depth: 64, values: 20_000 } as const;
+export const YAML_LIMITS = { lines: 20_000, depth: 64, values: 10_000 } as const;
 
 export function parseYaml(text: MappedText): { parsed?: ParsedYaml; problems: Problem[] } {
   const tooLarge = (offset: number, message: string, hint: string): { problems: Problem[] } =>
@@ -43,13 +44,24 @@ export function parseYaml(text: MappedText): { parsed?: ParsedYaml; problems: Pr
   if (lineLimit !== undefined) {
     return tooLarge(lineLimit, `the config has more than ${YAML_LIMITS.lines.toLocaleString('en')} lines`, 'is this the right file? A dev config is a few hundred lines');
   }
-  const tokens = [...new Parser().parse(text.text)];
+  // The parser builds a node per value before anything can be counted: 75,000 flow values on one line cost it
+  // seconds and 170 MB. Values and flow nesting are bounded first by a scan of the characters.
+  const scanned = scanExcess(text.text);
+  if (scanned) return tooLarge(scanned.offset, scanned.message, scanned.hint);
+  // Only the first document is parsed: a second one is an error whatever follows it.
+  const tokens: CST.Token[] = [];
+  let secondDocument: number | undefined;
+  for (const token of new Parser().parse(text.text)) {
+    if (token.type === 'document' && tokens.some((t) => t.type === 'document')) {
+      secondDocument = token.offset;
+      break;
+    }
+    tokens.push(token);
+  }
   const excess = structureExcess(tokens);
   if (excess) return tooLarge(excess.offset, excess.message, excess.hint);
   // Duplicate keys are found below in linear time; the library's check is quadratic.
-  const docs = new Composer({ uniqueKeys: false }).compose(tokens, true, text.text.length);
-  const doc = docs.next().value as Document.Parsed;
-  const second = docs.next();
+  const doc = new Composer({ uniqueKeys: false }).compose(tokens, true, secondDocument ?? text.text.length).next().value as Document.Parsed;
   const problems: Problem[] = doc.errors.map((e) => ({
     ...text.position(e.pos[0]),
     severity: 'error' as const,
@@ -57,8 +69,8 @@ export function parseYaml(text: MappedText): { parsed?: ParsedYaml; problems: Pr
     message: `YAML: ${firstLine(e.message)}`,
     ...(YAML_HINTS[e.code] ? { hint: YAML_HINTS[e.code] } : {}),
   }));
-  if (!second.done) {
-    problems.push({ ...text.position(second.value.range[0]), severity: 'error', code: 'yaml-multiple-docs',
+  if (secondDocument !== undefined) {
+    problems.push({ ...text.position(secondDocument), severity: 'error', code: 'yaml-multiple-docs',
       message: 'YAML: a second document starts here; a config is one document', hint: 'remove the `---` line, or move the second document to a file of its own' });
   }
   problems.push(...duplicateKeys(doc, text));
@@ -81,18 +93,102 @@ function offsetOfLine(text: string, line: number): number | undefined {
   return offset;
 }
 
+const TOO_DEEP = { message: `the config nests more than ${YAML_LIMITS.depth} levels deep`, hint: 'a dev config nests about 8 levels; check for unclosed `[` or `{`' };
+const TOO_MANY = { message: `the config holds more than ${YAML_LIMITS.values.toLocaleString('en')} values`, hint: 'is this the right file? A dev config holds a few hundred values' };
+
+/**
+ * The first place where flow collections (`[…]`, `{…}`) nest too deep or the document holds too many values, found
+ * in one pass over the characters, skipping comments, quoted scalars and block scalars. Values are counted as the
+ * parser would, give or take one a line (each `- `, a key, a value after it, each `[`, `{` and `,`); the limits
+ * are far above any real config.
+ */
+function scanExcess(text: string): { offset: number; message: string; hint: string } | undefined {
+  let depth = 0;
+  let values = 0;
+  /** Indentation of the line that opened a block scalar (`|`, `>`); its more-indented lines are skipped. */
+  let blockScalarIndent = -1;
+  let lineStart = 0;
+  let i = 0;
+  const indentAt = (start: number) => {
+    let j = start;
+    while (text[j] === ' ') j++;
+    return j - start;
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (i === lineStart && blockScalarIndent >= 0) {
+      const end = text.indexOf('\n', i);
+      const blank = text.slice(i, end < 0 ? text.length : end).trim() === '';
+      if (blank || indentAt(i) > blockScalarIndent) {
+        i = lineStart = end < 0 ? text.length : end + 1;
+        continue;
+      }
+      blockScalarIndent = -1;
+    }
+    if (i === lineStart && depth === 0 && (values += blockValuesOf(text, i)) > YAML_LIMITS.values) return { offset: i, ...TOO_MANY };
+    const before = i === lineStart ? ' ' : text[i - 1]!;
+    const atTokenStart = before === ' ' || before === '\t' || (depth > 0 && (before === '[' || before === '{' || before === ','));
+    if (c === '\n') {
+      lineStart = i + 1;
+    } else if (c === '#' && (before === ' ' || before === '\t' || i === lineStart)) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+      continue;
+    } else if ((c === '"' || c === "'") && atTokenStart) {
+      i = closingQuote(text, i) + 1;
+      continue;
+    } else if ((c === '|' || c === '>') && depth === 0 && atTokenStart && /^[|>][-+0-9]*[ \t]*(#.*)?(\r?\n|$)/.test(text.slice(i, i + 80))) {
+      blockScalarIndent = indentAt(lineStart);
+    } else if (c === '[' || c === '{') {
+      if (++depth > YAML_LIMITS.depth) return { offset: i, ...TOO_DEEP };
+      if (++values > YAML_LIMITS.values) return { offset: i, ...TOO_MANY };
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    } else if (c === ',' && depth > 0 && ++values > YAML_LIMITS.values) {
+      return { offset: i, ...TOO_MANY };
+    }
+    i++;
+  }
+  return undefined;
+}
+
+/** Values a block line starts: one per `- `, then a key and the value after it on the line, or a plain value. */
+function blockValuesOf(text: string, start: number): number {
+  const end = text.indexOf('\n', start);
+  const line = text.slice(start, end < 0 ? text.length : end).trimStart();
+  if (line === '' || line.startsWith('#')) return 0;
+  const items = /^(?:-(?:[ \t]+|$))*/.exec(line)![0];
+  const rest = line.slice(items.length);
+  const dashes = (items.match(/-/g) ?? []).length;
+  if (rest === '' || rest.startsWith('#')) return dashes;
+  const key = /^[^'"[{#][^#]*?:(?:[ \t]+|$)/.exec(rest);
+  const inline = key ? rest.slice(key[0].length) : rest;
+  // A flow collection is counted by its brackets and commas.
+  const value = inline === '' || inline.startsWith('#') || inline.startsWith('[') || inline.startsWith('{') ? 0 : 1;
+  return dashes + (key ? 1 : 0) + value;
+}
+
+/** Offset of the quote closing the scalar opened at `open` (`''` escapes a single quote, `\` a double one). */
+function closingQuote(text: string, open: number): number {
+  const quote = text[open]!;
+  for (let i = open + 1; i < text.length; i++) {
+    if (quote === '"' && text[i] === '\\') i++;
+    else if (text[i] === quote) {
+      if (quote === "'" && text[i + 1] === "'") i++;
+      else return i;
+    }
+  }
+  return text.length;
+}
+
 /** The first place where the syntax tree nests too deep or holds too many values; walked without recursion. */
 function structureExcess(tokens: readonly CST.Token[]): { offset: number; message: string; hint: string } | undefined {
   const stack: Array<{ token: CST.Token; depth: number }> = tokens.flatMap((t) => (t.type === 'document' && t.value ? [{ token: t.value, depth: 0 }] : []));
   let values = 0;
   while (stack.length > 0) {
     const { token, depth } = stack.pop()!;
-    if (depth > YAML_LIMITS.depth) {
-      return { offset: token.offset, message: `the config nests more than ${YAML_LIMITS.depth} levels deep`, hint: 'a dev config nests about 8 levels; check for unclosed `[` or `{`' };
-    }
-    if (++values > YAML_LIMITS.values) {
-      return { offset: token.offset, message: `the config holds more than ${YAML_LIMITS.values.toLocaleString('en')} values`, hint: 'is this the right file? A dev config holds a few hundred values' };
-    }
+    if (depth > YAML_LIMITS.depth) return { offset: token.offset, ...TOO_DEEP };
+    if (++values > YAML_LIMITS.values) return { offset: token.offset, ...TOO_MANY };
     if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
       for (const item of token.items) {
         if (item.key) stack.push({ token: item.key, depth: depth + 1 });

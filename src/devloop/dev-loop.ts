@@ -20,6 +20,7 @@ import type { PodTracker } from '../kube/pod-tracker.js';
 import { startPortForward, type ForwardState, type PortForward } from '../forward/port-forward.js';
 import { probeListening } from '../forward/listening-probe.js';
 import type { SyncEvent } from '../sync/session.js';
+import { NhError, type ErrorCode } from '../errors.js';
 import { LineSplitter } from './lines.js';
 import { waitsFor } from './order.js';
 import { runToEnd, type OpenExec } from '../kube/run-command.js';
@@ -40,7 +41,18 @@ export type DevLoopEvent =
       /** Files written → new process started. */
       readonly syncedToRestartedMs: number;
     }
-  | { readonly type: 'notice'; readonly service: string; readonly level: 'info' | 'warn' | 'error'; readonly message: string };
+  | { readonly type: 'notice'; readonly service: string; readonly level: 'info' | 'warn'; readonly message: string }
+  | { readonly type: 'error'; readonly service: string; readonly code: ErrorCode; readonly message: string; readonly hint: string }
+  /** A synced batch: files written or deleted, bytes sent, and first save → written in the container. */
+  | { readonly type: 'sync'; readonly service: string; readonly initial: boolean; readonly files: number; readonly bytes: number; readonly latencyMs: number }
+  | { readonly type: 'process'; readonly service: string; readonly process: ServiceStatus['process'] }
+  | { readonly type: 'forward'; readonly service: string; readonly local: number; readonly state: ForwardState };
+
+/** What a session can ask of a running loop (the web page's actions). */
+export interface DevLoopControl {
+  /** Stops the service's process and starts it again; resolves with when it started (undefined: it did not). */
+  restart(service: string): Promise<number | undefined>;
+}
 
 export interface DevLoopService {
   readonly config: ServiceConfig;
@@ -56,6 +68,8 @@ export interface DevLoopOptions {
   readonly onEvent: (event: DevLoopEvent) => void;
   readonly openExec?: OpenExec;
   readonly now?: () => number;
+  /** Receives the loop's control once its processes can be started. */
+  readonly onControl?: (control: DevLoopControl) => void;
 }
 
 const DEPENDENCY_POLL_MS = 300;
@@ -130,6 +144,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           endpoint: options.endpoint, pods: service.pods, local, remote, signal,
           onState: (state) => {
             states.get(service.config.name)!.forwards.set(local, state);
+            options.onEvent({ type: 'forward', service: service.config.name, local, state });
             publish();
           },
         });
@@ -154,6 +169,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
     const command = commandOf(service.config, options.debug);
     const setProcess = (process: ServiceStatus['process']) => {
       states.get(name)!.process = process;
+      options.onEvent({ type: 'process', service: name, process });
       publish();
     };
     let supervisor: ProcessSupervisor | undefined;
@@ -177,7 +193,13 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
             started.add(name);
             reachedCluster(`process:${name}`);
           }
-          if (process.kind === 'crashed') notice(options, name, 'error', `the process exited with code ${process.exitCode}${process.message ? ` (${process.message})` : ''}; nh restarts it on the next change`);
+          if (process.kind === 'crashed') {
+            options.onEvent({
+              type: 'error', service: name, code: 'NH_PROCESS_CRASHED',
+              message: `the process exited with code ${process.exitCode}${process.message ? ` (${process.message})` : ''}`,
+              hint: 'nh restarts it on the next change',
+            });
+          }
           setProcess(process);
         },
       });
@@ -204,6 +226,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
       switch (event.type) {
         case 'batch': {
           state.sync = 'synced';
+          options.onEvent({ type: 'sync', service: name, initial: event.initial, files: event.written + event.deleted, bytes: event.bytes, latencyMs: event.writtenAt - event.savedAt });
           publish();
           const hotReload = Boolean(container?.dev.hotReload);
           // The first delta on a pod (also a replaced one) always starts the process; later batches only with hotReload.
@@ -240,16 +263,25 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           notice(options, name, 'warn', `not synced: ${event.path} (${event.reason})`);
           return;
         case 'unreadable':
-          notice(options, name, 'warn', `sync: ${event.error.message} (${event.error.hint})`);
+          options.onEvent({ type: 'error', service: name, code: event.error.code, message: `sync: ${event.error.message}`, hint: event.error.hint ?? 'check the file' });
           return;
         case 'ready':
           return;
       }
     };
-    tasks.push(service.sync(onSync, signal).catch((error: Error) => notice(options, name, 'error', `sync stopped: ${error.message}`)));
+    tasks.push(service.sync(onSync, signal).catch((error: Error) => options.onEvent({
+      type: 'error', service: name, code: 'NH_SYNC_FAILED', message: `sync stopped: ${error.message}`, hint: (error as { hint?: string }).hint ?? 'fix the cause and run `nh up` again',
+    })));
     tasks.push(watchServing(service, options, signal, supervisor === undefined, () => readyToServe.add(name), () => started.has(name)));
   }
 
+  options.onControl?.({
+    restart: async (name) => {
+      const supervisor = supervisors.get(name);
+      if (!supervisor) throw new NhError('NH_UNKNOWN_SERVICE', `\`${name}\` runs no process in this session`, { hint: 'pick a service with command.run in the config' });
+      return supervisor.restart(signal);
+    },
+  });
   await new Promise<void>((resolve) => {
     if (options.signal.aborted) resolve();
     else options.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -327,7 +359,7 @@ export function forwardsOf(service: ServiceConfig, debug: boolean): { local: num
   return forwards;
 }
 
-function notice(options: DevLoopOptions, service: string, level: 'info' | 'warn' | 'error', message: string): void {
+function notice(options: DevLoopOptions, service: string, level: 'info' | 'warn', message: string): void {
   options.onEvent({ type: 'notice', service, level, message });
 }
 

@@ -47,7 +47,11 @@ export function outageCause(error: unknown): Omit<Outage, 'since'> | undefined {
       // The API server's words for a kubelet it cannot reach, and a kubelet's for a runtime it cannot reach.
       if (/error sending request|dialing backend/i.test(error.message)) return { what: 'the kubelet', cause: /connection refused/i.test(error.message) ? 'connection refused' : `HTTP ${status}` };
       if (/rpc error|containerd|runtime/i.test(error.message)) return { what: 'the container runtime', cause: /Unavailable/.test(error.message) ? 'unavailable' : `HTTP ${status}` };
-      return { what: 'the API server', cause: `HTTP ${status}` };
+      // Its own trouble, in the API server's words: overloaded, or its storage away.
+      if (/unable to handle the request|too many requests|etcd|storage/i.test(error.message)) return { what: 'the API server', cause: `HTTP ${status}` };
+      // Otherwise the API server answered and passed on a failure from behind it: a kubelet that has just
+      // started answers 500 until it knows its pods' containers again.
+      return { what: 'the kubelet', cause: `HTTP ${status}` };
     default:
       return undefined;
   }

@@ -2,6 +2,7 @@
  * The compact live status of `nh up` (pure): one segment per service, e.g.
  * `web ● running :18080 ok  api ◌ waiting for booking-inventory  inventory ✖ crashed (exit 2)`.
  */
+import type { ProcessView, ServiceView } from '../events/session-event.js';
 import type { ForwardState } from '../forward/port-forward.js';
 import type { Outage } from './outage.js';
 import type { ProcessState } from './process-supervisor.js';
@@ -22,7 +23,7 @@ export interface StatusStyle {
   readonly dim: (s: string) => string;
 }
 
-export function describeProcess(process: ServiceStatus['process']): { mark: 'ok' | 'busy' | 'bad' | 'idle'; text: string } {
+export function describeProcess(process: ProcessView): { mark: 'ok' | 'busy' | 'bad' | 'idle'; text: string } {
   switch (process.kind) {
     case 'running':
       return { mark: 'ok', text: 'running' };
@@ -47,7 +48,7 @@ export function describeProcess(process: ServiceStatus['process']): { mark: 'ok'
   }
 }
 
-function forwardText(forward: ServiceStatus['forwards'][number]): { bad: boolean; text: string } {
+function forwardText(forward: ServiceView['forwards'][number]): { bad: boolean; text: string } {
   switch (forward.state.kind) {
     case 'ok':
       return { bad: false, text: `:${forward.local}` };
@@ -63,12 +64,12 @@ function forwardText(forward: ServiceStatus['forwards'][number]): { bad: boolean
 const MARKS = { ok: '●', busy: '◐', bad: '✖', idle: '○' } as const;
 
 /** `waiting for the API server (connection refused) since 12:01:03`; `clock` is the outage's start as the user reads time. */
-export function describeOutage(outage: Outage, clock: string): string {
+export function describeOutage(outage: Pick<Outage, 'what' | 'cause'>, clock: string): string {
   return `waiting for ${outage.what} (${outage.cause}) since ${clock}`;
 }
 
 /** The status line, cut to `width` columns (escape codes do not count); what nh waits for comes first. */
-export function renderStatusLine(services: readonly ServiceStatus[], style: StatusStyle, width: number, waiting?: string): string {
+export function renderStatusLine(services: readonly ServiceView[], style: StatusStyle, width: number, waiting?: string): string {
   const segments = services.map((service) => {
     const process = describeProcess(service.process);
     const color = process.mark === 'ok' ? style.green : process.mark === 'bad' ? style.red : process.mark === 'busy' ? style.yellow : style.dim;

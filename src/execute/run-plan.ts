@@ -27,6 +27,8 @@ export interface ExecuteDeps {
   readonly replan: (service: string) => Promise<ServicePlan>;
   /** A fresh plan that restores one service (down, forced): used when its dev pod fails. */
   readonly planRestore: (service: string) => Promise<ServicePlan>;
+  /** Each service's progress lines, as listr2 shows them (for the session's event stream). */
+  readonly onProgress?: (service: string, line: string) => void;
 }
 
 /** A run's dependencies plus the rollout watch its services share. */
@@ -107,7 +109,10 @@ export async function executeRun(steps: { app?: AppStep; devPlan?: () => Promise
             title: `${service.service}: ${service.action} — ${service.reason}`,
             skip: () => service.action === 'noop',
             task: async (_c, sub) => {
-              const outcome = await runService(plan!.namespace, service, deps, (line) => void (sub.output = line));
+              const outcome = await runService(plan!.namespace, service, deps, (line) => {
+                sub.output = line;
+                deps.onProgress?.(service.service, line);
+              });
               outcomes.set(service.service, outcome);
               sub.title = `${service.service}: ${outcome.summary}`;
               if (outcome.error) throw outcome.error;

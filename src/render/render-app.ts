@@ -162,6 +162,7 @@ async function helmTemplate(root: string, install: InstallConfig, options: Rende
     }
     // helmValues win over helmVals (as in nhctl: --set ranks above -f).
     for (const { key, value } of helm.set) args.push('--set', `${key}=${value}`);
+    for (const { key, value } of helm.setJson) args.push('--set-json', `${key}=${value}`);
     return (await runTool({ tool: 'helm', args, cwd: root, env: options.env, installHint: HELM_HINT })).stdout;
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -12,15 +12,28 @@ import { renderAppOutcome, renderOutcomes } from '../render/outcomes.js';
 import { renderAppPlanProblems } from '../render/plan.js';
 import { planAppFor, requireInstall } from './app-session.js';
 import { openDevSession, rendererFor, timeoutOf, type DevSession } from './dev-session.js';
+import { openUpSession, type UpSession } from './up-session.js';
+import { plannedService, serviceInfo } from '../../events/from-session.js';
 
 export async function runUp(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
-  const entered = await apply(ctx, args, 'up');
-  if (flag(args.options, 'detach') || entered !== 0) return entered;
-  // Foreground (src/cli/commands/up-foreground.ts): run, sync, forward and stream until Ctrl-C.
-  const code = await (await import('./up-foreground.js')).runForeground(ctx, args);
-  if (!flag(args.options, 'down-on-exit')) return code;
-  const restored = await apply(ctx, args, 'down');
-  return code || restored;
+  if (flag(args.options, 'detach')) return apply(ctx, args, 'up');
+  const session = await openUpSession(ctx, args);
+  let code = 1;
+  let failure: string | undefined;
+  try {
+    code = await apply(ctx, args, 'up', session);
+    if (code !== 0) return code;
+    // Foreground (src/cli/commands/up-foreground.ts): run, sync, forward and stream until Ctrl-C.
+    code = await (await import('./up-foreground.js')).runForeground(ctx, args, session);
+    if (!flag(args.options, 'down-on-exit')) return code;
+    const restored = await apply(ctx, args, 'down', session);
+    return (code = code || restored);
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    await session.end({ type: 'session-end', reason: failure !== undefined || code !== 0 ? 'failed' : 'stopped', message: failure });
+  }
 }
 
 export async function runDown(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
@@ -39,24 +52,37 @@ export async function runUninstall(ctx: CliContext, args: ParsedCommandLine): Pr
   return applyApp(ctx, args, 'uninstall');
 }
 
-async function apply(ctx: CliContext, args: ParsedCommandLine, mode: 'up' | 'down'): Promise<number> {
+/** With an `nh up` session, the plan and dev mode's progress also go to its event stream (and only there with --output json). */
+async function apply(ctx: CliContext, args: ParsedCommandLine, mode: 'up' | 'down', up?: UpSession): Promise<number> {
   const session = await openDevSession(ctx, args, mode);
   const abort = new AbortController();
   try {
+    const selected = session.config.services.filter((s) => args.positionals.length === 0 || args.positionals.includes(s.name));
+    if (mode === 'up') up?.stream.emit({ type: 'session-start', app: session.config.name, namespace: session.namespace, debug: flag(args.options, 'debug'), services: selected.map((s) => serviceInfo(s, flag(args.options, 'debug'))), ui: up.uiUrl });
     const installing = mode === 'up' && session.config.install && !flag(args.options, 'no-install');
     const appPlan = installing ? await planAppFor({ ctx, args, config: session.config, kube: session.kube }, 'install') : undefined;
     if (appPlan?.action === 'error') return failPlan(ctx, appPlan);
     const devPlan = mode === 'up' ? await session.plan(appPlan) : await session.plan();
+    up?.stream.emit({ type: 'plan', app: appPlan && { name: appPlan.app, action: appPlan.action, reason: appPlan.reason }, services: devPlan.services.map(plannedService) });
     const step = appPlan && appPlan.action !== 'noop' ? appStep(ctx, appPlan, session, args, abort.signal, devPlan.services.map((s) => `${s.workload.kind}/${s.workload.name}`)) : undefined;
     // Without an app step the plan just made is current; after one, dev mode is planned from a fresh read.
     const { app, services } = await executeRun({ ...(step ? { app: step } : {}), devPlan: step ? () => session.plan() : async () => devPlan }, {
       kube: session.kube,
-      renderer: rendererFor(ctx),
+      renderer: up?.json ? 'silent' : rendererFor(ctx),
       timeoutMs: timeoutOf(args),
       signal: abort.signal,
       replan: (service) => session.planService(service),
       planRestore: (service) => session.planService(service, true),
+      onProgress: (service, message) => up?.stream.emit({ type: 'dev-mode', service, status: 'progress', message }),
     });
+    for (const outcome of services) {
+      up?.stream.emit({ type: 'dev-mode', service: outcome.service, status: outcome.status, message: outcome.summary, pod: outcome.pod });
+      if (outcome.error) up?.stream.emit({ type: 'error', service: outcome.service, code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint });
+    }
+    if (up?.json) {
+      if (app?.error) up.stream.emit({ type: 'error', code: app.error.code, message: app.error.message, hint: app.error.hint });
+      return app?.status === 'failed' || !services.every((o) => o.status === 'done' || o.status === 'unchanged') ? 1 : 0;
+    }
     let code = reportApp(ctx, app);
     ctx.terminal.out(renderOutcomes(services, ctx.style));
     if (!services.every((o) => o.status === 'done' || o.status === 'unchanged')) code = 1;

@@ -51,14 +51,16 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'up',
     summary: 'put services in dev mode, sync, run, forward ports and stream logs',
-    usage: 'nh up [SERVICE…] [--detach] [--debug] [--down-on-exit] [--no-install] [--timeout DURATION] [--force]',
+    usage: 'nh up [SERVICE…] [--detach] [--debug] [--down-on-exit] [--no-install] [--timeout DURATION] [--force] [-o text|json] [--ui-port PORT] [--no-ui]',
     description:
       'Installs the app when its config says how (application.manifestType) and it is absent, or upgrades it when\n' +
       'its rendered manifests changed; then puts the services in dev mode, then (unless --detach) stays in the foreground: syncs each service, runs its\n' +
       'command.run (command.debug with --debug) in the dev container, restarts it after each synced change when\n' +
       'hotReload is on, forwards its ports on 127.0.0.1 and prints its output prefixed with its name. A service starts\n' +
       "once the services it dependsOn accept connections on their first forwarded port (their debug port with\n" +
-      '--debug). Ctrl-C stops the processes, forwards and sync; dev mode stays unless --down-on-exit.',
+      '--debug). Ctrl-C stops the processes, forwards and sync; dev mode stays unless --down-on-exit.\n' +
+      'The session is also a web page on 127.0.0.1 (its address, with a token, is printed first); -o json writes\n' +
+      'the same events as NDJSON on stdout (see README, "Events").',
     flags: [
       { name: 'detach', type: 'boolean', description: 'enter dev mode and return (no sync, run or forwards)' },
       { name: 'debug', type: 'boolean', description: "run command.debug and forward each service's debug port" },
@@ -66,6 +68,9 @@ export const COMMANDS: readonly Command[] = [
       { name: 'force', type: 'boolean', description: 'take over services that another developer has in dev mode' },
       { name: 'down-on-exit', type: 'boolean', description: 'restore the workloads when nh stops' },
       { name: 'no-install', type: 'boolean', description: 'only dev mode: do not install or upgrade the app' },
+      { ...outputFlag, description: 'text (default) or json: the session as NDJSON events on stdout, one per line' },
+      { name: 'ui-port', type: 'string', value: 'PORT', description: "the session's page on 127.0.0.1:PORT (default a free port)" },
+      { name: 'no-ui', type: 'boolean', description: "do not serve the session's page" },
       ...SOURCE_FLAGS,
     ],
     uses: { config: true, cluster: true },
@@ -146,6 +151,18 @@ export const COMMANDS: readonly Command[] = [
     ],
     uses: { config: false, cluster: true },
     load: async () => (await import('./space.js')).runSpace,
+  },
+  {
+    name: 'ui',
+    summary: 'a read-only page of a namespace: who has which service in dev mode, since when (no session)',
+    usage: 'nh ui [-n NS] [--ui-port PORT]',
+    description:
+      'Serves a page on 127.0.0.1 (its address, with a token, is printed) showing every workload of the namespace\n' +
+      'in dev mode: the service, who entered dev mode and when, its dev pod and image, read from the cluster every\n' +
+      'few seconds. It runs nothing and changes nothing; `nh up` serves the full page of a session.',
+    flags: [{ name: 'ui-port', type: 'string', value: 'PORT', description: 'the page on 127.0.0.1:PORT (default a free port)' }],
+    uses: { config: false, cluster: true },
+    load: async () => (await import('./ui.js')).runUi,
   },
   {
     name: 'status',

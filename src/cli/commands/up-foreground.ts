@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { AppConfig, ServiceConfig } from '../../config/model.js';
 import { waitForDebugger } from '../../devloop/debugger-probe.js';
-import { forwardsOf, runDevLoop, type DevLoopService } from '../../devloop/dev-loop.js';
+import { forwardsOf, runDevLoop, type DevLoopControl, type DevLoopService } from '../../devloop/dev-loop.js';
+import { fromDevLoop } from '../../events/from-dev-loop.js';
+import type { EventStream } from '../../events/session-event.js';
 import { attachHint, launchConfigFor, mergeLaunchJson, type DebugTarget } from '../../devloop/launch-json.js';
 import { startOrder } from '../../devloop/order.js';
 import { NhError } from '../../errors.js';
@@ -21,12 +23,12 @@ import { createServiceSyncSessions } from '../../sync/services.js';
 import { flag, stringOption, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
 import type { CliContext } from '../context.js';
-import { LiveStatus } from '../render/live-status.js';
+import type { SessionActions, UpSession } from './up-session.js';
 
 const SAME_SIGNAL_MS = 500;
 const DEBUGGER_SLOW_MS = 15_000;
 
-export async function runForeground(ctx: CliContext, args: ParsedCommandLine): Promise<number> {
+export async function runForeground(ctx: CliContext, args: ParsedCommandLine, session: UpSession): Promise<number> {
   const config = loadAppConfig(ctx, args.options);
   const services = selectedServices(config, args.positionals);
   const clusterOptions = {
@@ -36,7 +38,7 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine): P
   };
   const [kube, endpoint] = await Promise.all([ctx.kube(clusterOptions), ctx.execEndpoint(clusterOptions)]);
   const debug = flag(args.options, 'debug');
-  const live = new LiveStatus(ctx.terminal, ctx.style, services.map((s) => s.name), () => process.stdout.columns);
+  const { stream } = session;
   const abort = new AbortController();
   let firstSignalAt: number | undefined;
   const stop = () => {
@@ -46,7 +48,7 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine): P
       return;
     }
     firstSignalAt = Date.now();
-    live.line(ctx.style.dim('stopping… (Ctrl-C again to quit at once)'));
+    stream.emit({ type: 'notice', level: 'info', message: 'stopping… (Ctrl-C again to quit at once)' });
     abort.abort();
   };
   // SIGHUP: the terminal closed; stop as cleanly as on Ctrl-C rather than leave processes in the containers.
@@ -54,15 +56,19 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine): P
   for (const name of signals) process.on(name, stop);
   try {
     const loopServices = await Promise.all(services.map((service) => devLoopService(service, kube, endpoint)));
-    if (debug) prepareDebug(services, live, ctx, abort.signal);
-    await runDevLoop(loopServices, { endpoint, debug, signal: abort.signal, onEvent: (event) => live.handle(event) });
-    live.clear();
+    if (debug) prepareDebug(services, stream, ctx, abort.signal);
+    await runDevLoop(loopServices, {
+      endpoint, debug, signal: abort.signal,
+      onEvent: (event) => stream.emit(fromDevLoop(event)),
+      onControl: (control) => session.attach(sessionActions(control, services, kube, endpoint, abort.signal)),
+    });
+    session.attach(undefined);
     if (!flag(args.options, 'down-on-exit')) {
-      ctx.terminal.out(`dev mode stays on for ${services.map((s) => s.name).join(', ')}; \`nh down\` restores the workloads\n`);
+      stream.emit({ type: 'notice', level: 'info', message: `dev mode stays on for ${services.map((s) => s.name).join(', ')}; \`nh down\` restores the workloads` });
     }
     return 0;
   } finally {
-    live.clear();
+    session.view()?.clear();
     for (const name of signals) process.off(name, stop);
     abort.abort();
     kube.close();
@@ -95,8 +101,38 @@ async function devLoopService(service: ServiceConfig, kube: KubeClient, endpoint
   };
 }
 
+/**
+ * The page's actions on the running loop. Re-sync compares the container's files with the local tree by hash
+ * (drift: files changed in the container, or edits the watcher missed), sends what differs, and restarts
+ * the process when anything was sent and hotReload is on.
+ */
+function sessionActions(control: DevLoopControl, services: readonly ServiceConfig[], kube: KubeClient, endpoint: ExecEndpoint, signal: AbortSignal): SessionActions {
+  const find = (name: string) => {
+    const service = services.find((s) => s.name === name);
+    if (!service) throw new NhError('NH_UNKNOWN_SERVICE', `no service \`${name}\` in this session`, { hint: `services: ${services.map((s) => s.name).join(', ')}` });
+    return service;
+  };
+  return {
+    restart: async (name) => {
+      find(name);
+      return (await control.restart(name)) === undefined ? `${name} did not start (see its state)` : `${name} restarted`;
+    },
+    resync: async (name) => {
+      const service = find(name);
+      let differences = 0;
+      for (const sync of createServiceSyncSessions([service], { kube, namespace: kube.namespace, endpoint })) {
+        differences += (await sync.check(signal)).differences.length;
+        if (differences) await sync.syncOnce(signal);
+      }
+      if (differences === 0) return `${name}: no drift, the container has the local files`;
+      if (service.containers[0]?.dev.hotReload) await control.restart(name);
+      return `${name}: ${differences} file${differences === 1 ? '' : 's'} differed; synced${service.containers[0]?.dev.hotReload ? ' and restarted' : ''}`;
+    },
+  };
+}
+
 /** Writes the VS Code configurations, then says how to attach once each debugger answers. */
-function prepareDebug(services: readonly ServiceConfig[], live: LiveStatus, ctx: CliContext, signal: AbortSignal): void {
+function prepareDebug(services: readonly ServiceConfig[], stream: EventStream, ctx: CliContext, signal: AbortSignal): void {
   const byFolder = new Map<string, DebugTarget[]>();
   for (const service of services) {
     const dev = service.containers[0]?.dev;
@@ -106,10 +142,10 @@ function prepareDebug(services: readonly ServiceConfig[], live: LiveStatus, ctx:
     const target: DebugTarget = { service: service.name, language: dev.debug.language, localPort: local, localDir: relative(folder, dev.sync.localRoot), remoteDir: dev.workDir };
     byFolder.set(folder, [...(byFolder.get(folder) ?? []), target]);
     // Say so when the debugger takes long (a first Go build under dlv), so the wait does not look like a hang.
-    const slow = setTimeout(() => live.line(`${ctx.style.dim('·')} ${service.name}: waiting for the debugger on 127.0.0.1:${local}…`), DEBUGGER_SLOW_MS);
+    const slow = setTimeout(() => stream.emit({ type: 'notice', service: service.name, level: 'info', message: `waiting for the debugger on 127.0.0.1:${local}…` }), DEBUGGER_SLOW_MS);
     void waitForDebugger(target.language, local, signal).then((answered) => {
       clearTimeout(slow);
-      if (answered) live.line(`${ctx.style.green('⚑')} ${service.name}: debugger ready: ${attachHint(target)}`);
+      if (answered) stream.emit({ type: 'debugger', service: service.name, port: local, language: target.language ?? 'unknown', attach: attachHint(target) });
     });
   }
   for (const [folder, targets] of byFolder) {
@@ -120,8 +156,8 @@ function prepareDebug(services: readonly ServiceConfig[], live: LiveStatus, ctx:
     if (result.added.length) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, result.text);
-      live.line(`${ctx.style.dim('·')} ${ctx.files.display(path)}: added ${result.added.map((n) => `"${n}"`).join(', ')}`);
+      stream.emit({ type: 'notice', level: 'info', message: `${ctx.files.display(path)}: added ${result.added.map((n) => `"${n}"`).join(', ')}` });
     }
-    if (result.kept.length) live.line(`${ctx.style.dim('·')} ${ctx.files.display(path)}: ${result.kept.map((n) => `"${n}"`).join(', ')} already there, left as is`);
+    if (result.kept.length) stream.emit({ type: 'notice', level: 'info', message: `${ctx.files.display(path)}: ${result.kept.map((n) => `"${n}"`).join(', ')} already there, left as is` });
   }
 }

@@ -4,9 +4,8 @@
  * afterwards drawn again, so the two never mix. Without a terminal there is no status line: status changes
  * are printed as plain lines, only when they change.
  */
-import type { DevLoopEvent } from '../../devloop/dev-loop.js';
-import type { Outage } from '../../devloop/outage.js';
-import { describeOutage, describeProcess, renderStatusLine, type ServiceStatus } from '../../devloop/status-line.js';
+import { describeOutage, describeProcess, renderStatusLine } from '../../devloop/status-line.js';
+import type { SessionEvent, ServiceView } from '../../events/session-event.js';
 import type { Style, Terminal } from '../terminal.js';
 
 /** Distinct 256-color-free ANSI colors for prefixes: cyan, magenta, blue, yellow, green, bright variants. */
@@ -19,7 +18,7 @@ export function prefixColor(index: number): number {
 export class LiveStatus {
   private statusLine = '';
   private lastPlain = new Map<string, string>();
-  private lastOutage: Outage | undefined;
+  private lastOutage: string | undefined;
 
   constructor(
     private readonly terminal: Terminal,
@@ -36,22 +35,37 @@ export class LiveStatus {
     return this.terminal.color && index >= 0 ? `\u001b[${prefixColor(index)}m${label}\u001b[39m` : label;
   }
 
-  handle(event: DevLoopEvent): void {
+  /** Renders the session's stream; what the terminal shows elsewhere (plan, dev mode: listr2) is skipped. */
+  handle(event: SessionEvent): void {
     switch (event.type) {
-      case 'output':
+      case 'log':
         return this.line(`${this.prefix(event.service)} │ ${event.line}`);
       case 'reload':
         return this.line(
           `${this.prefix(event.service)} │ ${this.style.green('↻')} ${event.files} file${event.files === 1 ? '' : 's'}: saved→synced ${event.saveToSyncedMs} ms, synced→restarted ${event.syncedToRestartedMs} ms`,
         );
       case 'notice': {
-        const mark = event.level === 'error' ? this.style.red('✖') : event.level === 'warn' ? this.style.yellow('!') : this.style.dim('·');
-        const who = event.service ? `${this.prefix(event.service)} │ ` : '';
-        return this.line(`${who}${mark} ${event.message}`);
+        const mark = event.level === 'warn' ? this.style.yellow('!') : this.style.dim('·');
+        return this.line(`${this.who(event.service)}${mark} ${event.message}`);
       }
-      case 'status':
-        return this.status(event.services, event.waitingFor);
+      case 'error':
+        return this.line(`${this.who(event.service)}${this.style.red('✖')} ${event.message}${event.hint ? `; ${event.hint}` : ''}`);
+      case 'debugger':
+        return this.line(`${this.style.green('⚑')} ${event.service}: debugger ready: ${event.attach}`);
+      case 'status': {
+        const waiting = event.waitingFor && describeOutage(event.waitingFor, new Date(event.waitingFor.since).toTimeString().slice(0, 8));
+        return this.status(event.services, waiting);
+      }
+      case 'session-start':
+        if (event.ui) this.line(`${this.style.dim('·')} the session's page: ${event.ui}`);
+        return;
+      default:
+        return;
     }
+  }
+
+  private who(service: string | undefined): string {
+    return service ? `${this.prefix(service)} │ ` : '';
   }
 
   /** A line of nh's own (hints, attach instructions), kept clear of the status line too. */
@@ -69,16 +83,15 @@ export class LiveStatus {
     this.statusLine = '';
   }
 
-  private status(services: readonly ServiceStatus[], outage: Outage | undefined): void {
-    const waiting = outage && describeOutage(outage, new Date(outage.since).toTimeString().slice(0, 8));
+  private status(services: readonly ServiceView[], waiting: string | undefined): void {
     if (this.terminal.interactive) {
       this.statusLine = renderStatusLine(services, this.style, Math.max(40, this.columns() ?? 120), waiting);
       this.terminal.out(`\r\u001b[2K${this.statusLine}`);
       return;
     }
     // Once per outage: the retries behind it are not news.
-    if (waiting && outage !== this.lastOutage) this.terminal.out(`${this.style.yellow('⧗')} ${waiting}\n`);
-    this.lastOutage = outage;
+    if (waiting && waiting !== this.lastOutage) this.terminal.out(`${this.style.yellow('⧗')} ${waiting}\n`);
+    this.lastOutage = waiting;
     for (const service of services) {
       const forwards = service.forwards.map((f) => `:${f.local} ${f.state.kind}`).join(', ');
       const text = `${describeProcess(service.process).text}, sync ${service.sync}${forwards ? `, ${forwards}` : ''}`;

@@ -21,11 +21,14 @@ export function component(...args: string[]): void {
   if (r.status !== 0) throw new Error(`component.sh ${args.join(' ')} failed: ${r.stderr}`);
 }
 
-/** Starts whatever a fault may have left stopped or blocked: for finally blocks. */
-export function restoreCluster(apiserverArgs?: string): void {
+/**
+ * Starts whatever a fault may have left stopped or blocked, in up.sh's order, including what may have exited
+ * on its own while the API server was away (the controller-manager, the scheduler): for finally blocks.
+ */
+export function restoreCluster(): void {
   spawnSync('bash', [componentScript, 'unblock'], { stdio: 'ignore' });
-  for (const name of ['etcd', 'kube-apiserver', 'containerd', 'kubelet']) {
-    spawnSync('bash', [componentScript, 'start', name], { stdio: 'ignore', env: { ...process.env, NH_APISERVER_EXTRA_ARGS: apiserverArgs ?? '' } });
+  for (const name of ['containerd', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy']) {
+    spawnSync('bash', [componentScript, 'start', name], { stdio: 'ignore' });
   }
 }
 
@@ -43,32 +46,67 @@ export interface Resources {
   readonly fds: number;
 }
 
+/** The booking services a session can edit, and where each one's name is written in its source. */
+export const EDITABLE = {
+  api: { file: 'api/server.js', line: /^const SERVICE = .*$/m, write: (m: string) => `const SERVICE = '${m}';` },
+  web: { file: 'web/server.js', line: /^const SERVICE = .*$/m, write: (m: string) => `const SERVICE = '${m}';` },
+  inventory: { file: 'inventory/main.go', line: /^const service = .*$/m, write: (m: string) => `const service = "${m}"` },
+} as const;
+export type BookingService = keyof typeof EDITABLE;
+
+export interface SessionOptions {
+  /** Extra environment for nh (e.g. NODE_OPTIONS). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Changes the project copy before nh starts. */
+  readonly prepare?: (project: string) => void;
+  /** Keeps only the last this many characters of nh's output (a long session with a log flood). */
+  readonly keepOutput?: number;
+  /** The kubeconfig nh uses (e.g. a proxy's); the test cluster's by default. */
+  readonly kubeconfig?: string;
+}
+
 export class BookingSession {
   private out = '';
+  private dropped = 0;
   private edits = 0;
 
   private constructor(
     readonly namespace: string,
     readonly project: string,
-    readonly apiPort: number,
+    readonly ports: Readonly<Record<BookingService, number>>,
     readonly nh: ChildProcess,
+    keepOutput: number,
   ) {
-    nh.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
-    nh.stderr!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    const append = (d: string) => {
+      this.out += d;
+      if (this.out.length > keepOutput * 2) {
+        this.dropped += this.out.length - keepOutput;
+        this.out = this.out.slice(-keepOutput);
+      }
+    };
+    nh.stdout!.setEncoding('utf8').on('data', append);
+    nh.stderr!.setEncoding('utf8').on('data', append);
   }
 
   /** Deploys the app with kubectl, starts `nh up --no-install` on a copy of the example and waits until all three serve. */
-  static async start(namespace: string): Promise<BookingSession> {
+  static async start(namespace: string, options: SessionOptions = {}): Promise<BookingSession> {
     kubectl(['-n', namespace, 'apply', '-f', booking.manifests]);
     for (const name of booking.services) await waitForDeployment(namespace, name, 180_000);
     const project = mkdtempSync(join(tmpdir(), 'nh-faults-'));
     cpSync(join(repoRoot, 'examples/booking'), project, { recursive: true });
+    options.prepare?.(project);
     const ports = { web: await freePort(), api: await freePort(), inventory: await freePort() };
     const configPath = join(project, '.nocalhost', 'config.yaml');
     writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('"18080:8080"', `"${ports.web}:8080"`).replace('"18081:8080"', `"${ports.api}:8080"`).replace('"18082:8080"', `"${ports.inventory}:8080"`));
-    const session = new BookingSession(namespace, project, ports.api, spawnNh(namespace, ['up', '--no-install', '--timeout', '4m'], { cwd: project }));
-    for (const port of Object.values(ports)) {
-      await waitFor(`127.0.0.1:${port} to serve`, async () => session.nh.exitCode === null ? (await body(port)) !== undefined : Promise.reject(new Error(`nh exited:\n${session.out}`)), 300_000, 500);
+    const nh = spawnNh(namespace, ['up', '--no-install', '--timeout', '4m'], { cwd: project, env: options.env, kubeconfig: options.kubeconfig });
+    const session = new BookingSession(namespace, project, ports, nh, options.keepOutput ?? Number.MAX_SAFE_INTEGER);
+    try {
+      for (const port of Object.values(ports)) {
+        await waitFor(`127.0.0.1:${port} to serve`, async () => session.nh.exitCode === null ? (await body(port)) !== undefined : Promise.reject(new Error('nh exited')), 300_000, 500);
+      }
+    } catch (error) {
+      await session.stop();
+      throw new Error(`${(error as Error).message}; nh's output:\n${session.out.split('\n').slice(-80).join('\n')}`);
     }
     return session;
   }
@@ -80,29 +118,30 @@ export class BookingSession {
 
   /** A place in the output, for outputSince. */
   mark(): number {
-    return this.out.length;
+    return this.dropped + this.out.length;
   }
 
   outputSince(mark: number): string {
-    return this.out.slice(mark);
+    return this.out.slice(Math.max(0, mark - this.dropped));
   }
 
-  /** Changes the name booking-api answers with; returns the text to look for. */
-  edit(): string {
-    const marker = `booking-api edit ${++this.edits} ${Date.now()}`;
-    const file = join(this.project, 'api', 'server.js');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^const SERVICE = .*$/m, `const SERVICE = '${marker}';`));
+  /** Changes the name a service answers with (booking-api by default); returns the text to look for. */
+  edit(service: BookingService = 'api'): string {
+    const marker = `booking-${service} edit ${++this.edits} ${Date.now()}`;
+    const { file, line, write } = EDITABLE[service];
+    const path = join(this.project, file);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(line, write(marker)));
     return marker;
   }
 
-  async serves(marker: string): Promise<boolean> {
-    return (await body(this.apiPort))?.includes(marker) ?? false;
+  async serves(marker: string, service: BookingService = 'api'): Promise<boolean> {
+    return (await body(this.ports[service]))?.includes(marker) ?? false;
   }
 
   /** Waits (generously: a deadline for a failing test, not a measurement) until the edit is served. */
-  async served(marker: string, timeoutMs = 120_000): Promise<number> {
+  async served(marker: string, timeoutMs = 120_000, service: BookingService = 'api'): Promise<number> {
     try {
-      await waitFor(`"${marker}" served`, () => this.serves(marker), timeoutMs, 50);
+      await waitFor(`"${marker}" served`, () => this.serves(marker, service), timeoutMs, 10);
     } catch (error) {
       throw new Error(`${(error as Error).message}; nh's last output:\n${this.out.split('\n').slice(-80).join('\n')}`);
     }
@@ -195,13 +234,13 @@ export interface FaultSuite {
  * `warmUpFiles` files, when the file's faults sync large batches), and, for files that touch the cluster's
  * components, the NH_FAULTS=1 guard and a restore of the cluster before and after.
  */
-export function faultSuite(prefix: string, options: { stopsComponents: boolean; warmUpFiles?: number; restore?: () => void }): FaultSuite {
+export function faultSuite(prefix: string, options: { stopsComponents: boolean; warmUpFiles?: number; session?: () => Promise<SessionOptions> }): FaultSuite {
   const skip = !options.stopsComponents || process.env['NH_FAULTS'] === '1' ? false : 'stops or blocks cluster components: run with NH_FAULTS=1 under flock -x /tmp/nh-cluster.lock';
   const namespace = useNamespace(prefix);
   let session: BookingSession | undefined;
   let baseline: Resources | undefined;
   const restore = () => {
-    if (options.stopsComponents && !skip) (options.restore ?? restoreCluster)();
+    if (options.stopsComponents && !skip) restoreCluster();
   };
   before(restore);
   after(async () => {
@@ -209,7 +248,7 @@ export function faultSuite(prefix: string, options: { stopsComponents: boolean; 
     restore();
   });
   test('nh up serves the booking app', { skip }, async () => {
-    session = await BookingSession.start(namespace());
+    session = await BookingSession.start(namespace(), await options.session?.());
     await session.served(session.edit());
     if (options.warmUpFiles) await session.syncBulk(options.warmUpFiles);
     await sleep(3_000);

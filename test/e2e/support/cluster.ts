@@ -80,7 +80,7 @@ function nodeReady(): boolean {
 }
 
 /** Runs a script of scripts/cluster/ with its output on this process's stderr. */
-export async function runClusterScript(script: 'up.sh' | 'down.sh' | 'status.sh' | 'tools.sh', args: readonly string[] = []): Promise<RunResult> {
+export async function runClusterScript(script: 'up.sh' | 'down.sh' | 'status.sh' | 'node.sh' | 'tools.sh', args: readonly string[] = []): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [join(repoRoot, 'scripts/cluster', script), ...args], {
       cwd: repoRoot,

@@ -38,8 +38,11 @@ export function runNh(namespace: string, args: readonly string[], options: NhOpt
   });
 }
 
-/** A one-replica Deployment of the minimal dev image whose PID 1 idles and exits at once on SIGTERM: a workload for nh to develop. */
-export function idleDeployment(name: string): string {
+/**
+ * A one-replica Deployment of the minimal dev image whose PID 1 idles and exits at once on SIGTERM: a workload for
+ * nh to develop; `node` pins its pods to that node.
+ */
+export function idleDeployment(name: string, options: { node?: string } = {}): string {
   return `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}}
@@ -48,7 +51,7 @@ spec:
   selector: {matchLabels: {app: ${name}}}
   template:
     metadata: {labels: {app: ${name}}}
-    spec:
+    spec:${options.node ? `\n      nodeSelector: {kubernetes.io/hostname: ${options.node}}` : ''}
       terminationGracePeriodSeconds: 1
       containers:
       - name: app

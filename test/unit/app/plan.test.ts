@@ -37,7 +37,7 @@ function config(services: ServiceConfig[] = []): AppConfig {
     name: 'shop', services, files: ['c.yaml'],
     install: {
       manifestType: 'rawManifestLocal', at, root: '/p', git: undefined, resourcePaths: [], ignoredPaths: [], hooks: { ...noHooks, preInstall: [], postInstall: [] },
-      helm: { set: [], values: undefined, version: undefined, repoUrl: undefined, chartName: undefined }, env: [{ name: 'MODE', value: 'dev' }],
+      helm: { set: [], setJson: [], values: undefined, version: undefined, repoUrl: undefined, chartName: undefined }, env: [{ name: 'MODE', value: 'dev' }],
     },
   };
 }

@@ -28,9 +28,9 @@ test('the example app validates, from the repo root and from inside the app', ()
 });
 
 test('an invalid config exits 1 with file:line:col, message and hint', () => {
-  const r = nh(['validate', 'test/fixtures/invalid/unknown-key-typo.yaml']);
+  const r = nh(['validate', 'test/fixtures/invalid/bad-pull-policy.yaml']);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^test\/fixtures\/invalid\/unknown-key-typo\.yaml:6:7: error: unknown key `imag` in `containers\[0\]\.dev`\n {2}hint: did you mean `image`\?/m);
+  assert.match(r.stdout, /^test\/fixtures\/invalid\/bad-pull-policy\.yaml:6:24: error: `imagePullPolicy` must be one of Always, IfNotPresent, Never, not `always`\n {2}hint: did you mean `Always`\?/m);
   assert.doesNotMatch(r.stdout + r.stderr, /\bat .*\.js:\d+/, 'no stack trace');
 });
 

@@ -70,7 +70,7 @@ test('a git source and helm settings', () => {
   const { config } = loadOk('application:\n  manifestType: helmGit\n  gitUrl: file:///srv/charts.git\n  gitRef: v2\n  resourcePath: [charts/shop]\n  helmValues: [{key: image.tag, value: 3}]\n  helmVals: {replicaCount: 1}\n  helmVersion: 1.0.0\n  services: []\n');
   const install = config.install!;
   assert.deepEqual(install.git, { url: 'file:///srv/charts.git', ref: 'v2' });
-  assert.deepEqual(install.helm, { set: [{ key: 'image.tag', value: '3' }], values: { replicaCount: 1 }, version: '1.0.0', repoUrl: undefined, chartName: undefined });
+  assert.deepEqual(install.helm, { set: [{ key: 'image.tag', value: '3' }], setJson: [], values: { replicaCount: 1 }, version: '1.0.0', repoUrl: undefined, chartName: undefined });
 });
 
 test('a v1 application keeps its install fields at the top level', () => {

@@ -17,6 +17,13 @@ test('failures tell whom nh cannot reach and why; other failures are not an outa
   assert.deepEqual(outageCause(kubelet), { what: 'the kubelet', cause: 'connection refused' });
   const runtime = new ExecError('exec in ns/p failed: Internal error occurred: unable to upgrade connection: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /run/nh-cluster/containerd/containerd.sock: connect: no such file or directory"', 'NH_EXEC_REFUSED', undefined, undefined, 500);
   assert.deepEqual(outageCause(runtime), { what: 'the container runtime', cause: 'unavailable' });
+  // A 5xx the API server passes on from behind it names the kubelet; its own overload or storage names itself.
+  const restartedKubelet = new ExecError('exec in ns/p failed: Internal error occurred: unable to upgrade connection: container not found ("api")', 'NH_EXEC_REFUSED', undefined, undefined, 500);
+  assert.deepEqual(outageCause(restartedKubelet), { what: 'the kubelet', cause: 'HTTP 500' });
+  const overloaded = new ExecError('exec in ns/p refused (HTTP 503): the server is currently unable to handle the request', 'NH_EXEC_REFUSED', undefined, undefined, 503);
+  assert.deepEqual(outageCause(overloaded), { what: 'the API server', cause: 'HTTP 503' });
+  const storage = new ExecError('exec in ns/p refused (HTTP 500): etcdserver: request timed out', 'NH_EXEC_REFUSED', undefined, undefined, 500);
+  assert.deepEqual(outageCause(storage), { what: 'the API server', cause: 'HTTP 500' });
   assert.equal(outageCause(new ExecError('exec in ns/p ended without an exit status (socket closed, code 1006)', 'NH_EXEC_LOST')), undefined, 'a closed socket is what happened, not what nh waits for');
   assert.equal(outageCause(new ExecError('exec in ns/p refused (HTTP 403): forbidden', 'NH_EXEC_REFUSED', undefined, undefined, 403)), undefined);
   assert.equal(outageCause(new NhError('NH_SYNC_NO_POD', 'no ready dev pod')), undefined);

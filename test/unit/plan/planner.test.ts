@@ -266,7 +266,7 @@ test('several containers: probes go from the dev container only; workDir mounts 
 });
 
 test('persistentVolumeDirs: a claim per path; workDir on a claim needs no emptyDir', () => {
-  const service = aService('api', { containers: [aContainer({ persistentVolumeDirs: [{ path: '/app', capacity: '1Gi', waitForFirstConsumer: false }, { path: '/cache', capacity: '2Gi', waitForFirstConsumer: false }] })] });
+  const service = aService('api', { containers: [aContainer({ persistentVolumeDirs: [{ path: '/app', capacity: '1Gi' }, { path: '/cache', capacity: '2Gi' }] })] });
   const plan = planOne(aDeployment(), service);
   assert.equal(plan.volumeClaims.length, 2);
   const dev = applyPatch(aDeployment(), plan.workloadPatch!.ops);

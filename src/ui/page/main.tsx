@@ -1,0 +1,83 @@
+/**
+ * The session's page: a card per service, the plan, the logs. Events arrive in batches (api.ts); they are
+ * folded into the model at once and the page is drawn at most once per frame, so a burst of log lines
+ * costs one render per frame, not one per line.
+ */
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { SessionEvent } from '../../events/session-event.js';
+import { follow, type Connection } from './api.js';
+import { LogView } from './log-view.js';
+import { PlanView } from './plan-view.js';
+import { ServiceCard, clock } from './service-card.js';
+import { applyEvent, emptyModel, type SessionModel } from './session-model.js';
+
+function App() {
+  const model = useRef<SessionModel>(emptyModel());
+  const [version, setVersion] = useState(0);
+  const [connection, setConnection] = useState<Connection>('connecting');
+  const [tab, setTab] = useState<'logs' | 'plan'>('logs');
+  const [logService, setLogService] = useState('');
+  useEffect(() => {
+    let frame = 0;
+    const draw = () => {
+      frame ||= requestAnimationFrame(() => {
+        frame = 0;
+        setVersion((v) => v + 1);
+      });
+    };
+    const fold = (events: SessionEvent[]) => {
+      for (const event of events) applyEvent(model.current, event);
+      draw();
+    };
+    return follow({
+      reset: (events) => {
+        model.current = emptyModel();
+        fold(events);
+      },
+      events: fold,
+      connection: setConnection,
+    });
+  }, []);
+  const m = model.current;
+  const services = [...m.services.values()];
+  const state = m.ended ? 'ended' : connection;
+  return (
+    <div class="page" data-version={version}>
+      <header class="top">
+        <h1>{m.app || 'nh'}</h1>
+        {m.namespace && <span class="muted">namespace {m.namespace}{m.debug ? ' · debug' : ''}</span>}
+        <span class={`connection connection-${state}`} data-field="connection">{connectionText(state, m)}</span>
+      </header>
+      {m.waitingFor && <div class="banner" role="status">⧗ waiting for {m.waitingFor.what} ({m.waitingFor.cause}) since {clock(m.waitingFor.since)}</div>}
+      {(m.ended || connection === 'gone') && (
+        <div class="banner ended" role="status" data-field="ended">
+          The session behind this page has ended{m.ended ? ` (${m.ended.reason}${m.ended.message ? `: ${m.ended.message}` : ''}, ${clock(m.ended.time)})` : ': nh does not answer any more'}. Run <code>nh up</code> again for a new one.
+        </div>
+      )}
+      <main class="cards">
+        {services.map((s) => <ServiceCard key={s.name} service={s} ended={state === 'ended' || state === 'gone'} onLogs={(name) => { setLogService(name); setTab('logs'); }} />)}
+      </main>
+      {m.notices.length > 0 && <ul class="notices">{m.notices.slice(-5).map((n, i) => <li key={i} class={`notice-${n.level}`}>{n.service ? `${n.service}: ` : ''}{n.message}</li>)}</ul>}
+      <nav class="tabs">
+        <button type="button" aria-pressed={tab === 'logs'} onClick={() => setTab('logs')}>logs</button>
+        <button type="button" aria-pressed={tab === 'plan'} onClick={() => setTab('plan')}>plan</button>
+      </nav>
+      {tab === 'logs'
+        ? <LogView logs={m.logs} version={version} services={services.map((s) => s.name)} service={logService} onService={setLogService} />
+        : <PlanView plan={m.plan} />}
+    </div>
+  );
+}
+
+function connectionText(state: Connection | 'ended', model: SessionModel): string {
+  switch (state) {
+    case 'connecting': return 'connecting…';
+    case 'live': return `live · ${model.eventCount.toLocaleString()} events`;
+    case 'reconnecting': return 'connection lost, reconnecting…';
+    case 'gone':
+    case 'ended': return 'session ended';
+  }
+}
+
+render(<App />, document.getElementById('app')!);
