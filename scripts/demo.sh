@@ -11,10 +11,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 NS=${NH_DEMO_NAMESPACE:-nh-demo}
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# on a fresh machine, say first how long building the cluster will take (nothing when it is built)
+bash scripts/cluster/prepare.sh --estimate
 node scripts/ensure-deps.mjs
 say "building nh"
 npm run --silent build >&2
-say "starting the local cluster (the first run builds Kubernetes and the images: see scripts/cluster/README.md)"
+say "starting the local cluster"
 KUBECONFIG=$(bash scripts/cluster/up.sh | tail -n 1)
 export KUBECONFIG
 KUBECTL=/var/lib/nh-cluster/bin/kubectl

@@ -6,6 +6,7 @@
 #   images.sh            build (cached) + import into the running nh containerd (if its socket is up)
 #   images.sh --build    build archives only
 #   images.sh --list     print image names
+#   images.sh --check    exit 0 when every image's archive is built (inputs not re-hashed)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -26,6 +27,10 @@ command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 
 IMAGES="localhost/pause:3.10 localhost/booking-web:1.0 localhost/booking-api:1.0 localhost/booking-inventory:1.0 localhost/nh-dev-min:1 localhost/nh-dev-node:20 localhost/nh-dev-go:1.26"
 if [ "$MODE" = --list ]; then printf '%s\n' $IMAGES; exit 0; fi
+if [ "$MODE" = --check ]; then
+  for name in $IMAGES; do [ -s "$ARCH/$(echo "$name" | tr '/:' '__').tar.digest" ] || exit 1; done
+  exit 0
+fi
 
 mkdir -p "$LAYERS" "$ARCH" "$ROOTFS_CACHE"
 sha() { sha256sum | cut -d' ' -f1; }

@@ -11,6 +11,14 @@
 : "${NH_VAR_CACHE:=/var/cache/nh-cluster}"            # debootstrap rootfs, dlv, image layers/archives
 : "${NH_IMAGE_CACHE:=$NH_VAR_CACHE/images}"           # image layers + archives, keyed by input hashes
 
+# The measured cost of a cold first run on a quiet 2-core machine, for prepare.sh's estimate (seconds;
+# scripts/cluster/README.md, "First run (cold)"), and how the wall time grew with the load average per core.
+NH_COLD_APT_S=25
+NH_COLD_BINARIES_S=396
+NH_COLD_IMAGES_S=89
+NH_COLD_LOAD_FACTOR=0.4
+NH_COLD_MEASURED="binaries 396 s quiet, 855 s at load 6-12, 4375 s at load 26-38; images 89 s"
+
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
 # Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` (in $NH_BIN/kubectl).
 NH_TOOLS_BIN="$NH_CLUSTER_CACHE/helm-v$NH_HELM_VERSION/bin"

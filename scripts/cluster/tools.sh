@@ -30,12 +30,18 @@ check_kustomize() {
   log "kustomize: '$k kustomize' works ($("$k" version --client 2>/dev/null | grep -i kustomize || echo 'embedded'))"
 }
 
-if [ -x "$HELM" ] && [ -f "$STAMP" ] && [ "${1:-}" != "--force" ]; then
+cached() {
+  [ -x "$HELM" ] && [ -f "$STAMP" ] && [ "${1:-}" != "--force" ] || return 1
   link
   check_kustomize
   log "tools cached in $NH_TOOLS_BIN (helm v$HV)"
-  exit 0
-fi
+}
+cached "$@" && exit 0
+# one build at a time (two e2e test processes may both find helm missing); the second then finds it built
+mkdir -p "$NH_CLUSTER_CACHE/build"
+exec 8> "$NH_CLUSTER_CACHE/build/helm-v$HV.lock"
+flock 8
+cached "$@" && exit 0
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"

@@ -11,32 +11,12 @@ nh_lock
 T0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
 
-# ---------------------------------------------------------------- 1. host packages
-ensure_packages() {
-  local want="containerd runc containernetworking-plugins iptables iproute2 openssl busybox-static debootstrap gcc libc6-dev curl ca-certificates" missing="" p
-  for p in $want; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing="$missing $p"; done
-  [ -z "$missing" ] && return 0
-  log "installing Debian packages:$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  # run 'apt-get update' only when needed: no lists yet, or the install fails on stale lists
-  if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]; then
-    retry 3 5 apt-get update -qq || die "apt-get update failed"
-  fi
-  # shellcheck disable=SC2086
-  if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
-    retry 3 5 apt-get update -qq || die "apt-get update failed"
-    # shellcheck disable=SC2086
-    retry 3 10 apt-get install -y -qq --no-install-recommends $missing >/dev/null || die "apt-get install$missing failed"
-  fi
-}
-ensure_packages
-command -v containerd >/dev/null && command -v runc >/dev/null && [ -x /usr/lib/cni/bridge ] \
-  || die "containerd/runc/CNI plugins not found after install"
-
-# ---------------------------------------------------------------- 2. binaries and host checks
-bash "$HERE/build.sh"
+# ---------------------------------------------------------------- 1. packages, binaries, images (cached)
+bash "$HERE/prepare.sh"
 mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl
-bash "$HERE/tools.sh"   # helm for nh's app installer -> $NH_TOOLS_BIN, stable path $NH_CLUSTER_ROOT/tools-bin
+# helm (tools.sh) is not built here: the cluster and the demo do not need it; the e2e tests build it when missing
+
+# ---------------------------------------------------------------- 2. host checks
 mkdir -p "$NH_LOGS" "$NH_PIDS" "$NH_CONF/cni" "$NH_CLUSTER_RUN" "$NH_CLUSTER_ROOT/kubelet" "$NH_CLUSTER_ROOT/cni-ipam" "$NH_CLUSTER_ROOT/pod-logs"
 
 # Leftovers of a cluster that was killed rather than stopped with down.sh (e.g. the machine's session ended):
@@ -95,7 +75,7 @@ nh_unblock_apiserver   # a packet-drop fault left behind by an interrupted test 
 start_component containerd
 log "containerd ready ($(elapsed))"
 
-bash "$HERE/images.sh"
+bash "$HERE/images.sh" --import
 
 start_component etcd
 log "etcd ready ($(elapsed))"

@@ -80,7 +80,7 @@ function nodeReady(): boolean {
 }
 
 /** Runs a script of scripts/cluster/ with its output on this process's stderr. */
-export async function runClusterScript(script: 'up.sh' | 'down.sh' | 'status.sh' | 'node.sh', args: readonly string[] = []): Promise<RunResult> {
+export async function runClusterScript(script: 'up.sh' | 'down.sh' | 'status.sh' | 'node.sh' | 'tools.sh', args: readonly string[] = []): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [join(repoRoot, 'scripts/cluster', script), ...args], {
       cwd: repoRoot,
@@ -112,14 +112,20 @@ let ensured: Promise<void> | undefined;
 
 /**
  * Makes sure the local cluster is up: if the apiserver does not answer, runs scripts/cluster/up.sh once
- * (per process; up.sh itself is idempotent and locked). Resolves when the node is Ready.
+ * (per process; up.sh itself is idempotent and locked). Resolves when the node is Ready. up.sh does not build
+ * helm (the demo does not need it), so the first test run after a fresh set-up builds it with tools.sh.
  */
 export function ensureCluster(): Promise<void> {
   ensured ??= (async () => {
-    if (apiserverReady() && nodeReady()) return;
-    const r = await runClusterScript('up.sh');
-    if (r.code !== 0) throw new Error(`scripts/cluster/up.sh failed (exit ${r.code}); logs: ${clusterRoot}/logs`);
-    if (!apiserverReady()) throw new Error('cluster still not reachable after up.sh');
+    if (!(apiserverReady() && nodeReady())) {
+      const r = await runClusterScript('up.sh');
+      if (r.code !== 0) throw new Error(`scripts/cluster/up.sh failed (exit ${r.code}); logs: ${clusterRoot}/logs`);
+      if (!apiserverReady()) throw new Error('cluster still not reachable after up.sh');
+    }
+    if (!existsSync(join(toolsBinDir, 'helm'))) {
+      const r = await runClusterScript('tools.sh');
+      if (r.code !== 0) throw new Error(`scripts/cluster/tools.sh failed (exit ${r.code}): helm could not be built`);
+    }
   })();
   ensured.catch(() => {
     ensured = undefined; // let a later caller retry
