@@ -68,7 +68,10 @@ function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
       capacity: String(pv.capacity ?? DEFAULTS.persistentVolumeCapacity),
       waitForFirstConsumer: pv.waitForFirstConsumer ?? false,
     })),
-    command: { run: dev.command?.run, debug: dev.command?.debug },
+    command: {
+      run: dev.command?.run, debug: dev.command?.debug, build: dev.command?.build,
+      hotReloadRun: dev.command?.hotReloadRun, hotReloadDebug: dev.command?.hotReloadDebug,
+    },
     debug: dev.debug?.remoteDebugPort !== undefined ? { remotePort: dev.debug.remoteDebugPort, language: dev.debug.language } : undefined,
     readinessCommand: dev.readinessCommand,
     hotReload: dev.hotReload ?? DEFAULTS.hotReload,

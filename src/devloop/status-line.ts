@@ -26,6 +26,8 @@ export function describeProcess(process: ServiceStatus['process']): { mark: 'ok'
   switch (process.kind) {
     case 'running':
       return { mark: 'ok', text: 'running' };
+    case 'building':
+      return { mark: 'busy', text: 'building' };
     case 'starting':
       return { mark: 'busy', text: 'starting' };
     case 'restarting':
