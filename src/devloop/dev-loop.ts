@@ -174,8 +174,10 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
         // New connections wait from the stop of the old process until the new one listens, and no longer.
         onServing: () => forwards().forEach((forward) => forward.release()),
         onBuildFailed: (exitCode, output) => {
-          const where = container.dev.sync.localRoot;
-          notice(options, name, 'error', `the build failed (exit ${exitCode}); the previous process keeps running:\n${mapToLocal(output, container.dev.workDir, where).trimEnd()}`);
+          notice(options, name, 'error', `the build failed (exit ${exitCode}); the previous process keeps running${output.trim() ? ':' : ''}`);
+          for (const line of mapToLocal(output, container.dev.workDir, container.dev.sync.localRoot).trimEnd().split('\n')) {
+            if (line) options.onEvent({ type: 'output', service: name, stream: 'stderr', line });
+          }
         },
         onState: (process: ProcessState) => {
           // Open connections keep a graceful server from exiting: close them, and hold new ones until it serves again.

@@ -182,7 +182,11 @@ export class ProcessSupervisor {
           return undefined;
         }
       }
-      if (signal.aborted || this.stopped) return undefined;
+      // A newer change waits behind this one: its build will be the one to start (a burst of saves, one start).
+      if (signal.aborted || this.stopped || (options.build && this.queuedRestart)) {
+        if (this.processRuns) options.onState({ kind: 'running', pod: pod.name });
+        return undefined;
+      }
       // The old process's exit, reported while it is replaced, is no crash.
       const replacing = this.processRuns;
       this.processRuns = false;
