@@ -240,7 +240,9 @@ async function benchReload(): Promise<void> {
     });
     let log = '';
     nh.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
-    await until('floor-node and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(GO_PORT)) ? true : undefined), 240_000, 200);
+    // The first Go build compiles the standard library into an empty cache: minutes on a loaded machine.
+    await until('floor-node and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(GO_PORT)) ? true : undefined), 900_000, 200)
+      .catch((error: Error) => Promise.reject(new Error(`${error.message}; nh's output:\n${log.slice(-3000)}`)));
 
     const node = await edits(join(project, 'node', 'server.js'), NODE_SERVER, NODE_PORT, NODE_EDITS, 30_000);
     const go = await edits(join(project, 'go', 'main.go'), GO_SERVER, GO_PORT, GO_EDITS, 120_000);
