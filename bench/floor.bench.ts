@@ -15,12 +15,9 @@ import { get as httpGet } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until } from './cluster.js';
 import { ms, summary } from './support.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
-const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
 const NODE_EDITS = 11;
 const GO_EDITS = 7;
 const FLOOR_RUNS = 11;
@@ -29,12 +26,6 @@ const ENTRY_RUNS = 5;
 const NODE_PORT = 18481;
 const GO_PORT = 18482;
 
-function kubectl(args: readonly string[], input?: string): string {
-  const r = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 function kubectlAsync(args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -42,25 +33,6 @@ function kubectlAsync(args: readonly string[]): Promise<void> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(' ')}: ${err}`))));
   });
-}
-
-async function get(port: number): Promise<string | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3_000) });
-    return await res.text();
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -174,7 +146,7 @@ async function edits(file: string, source: (body: string) => string, port: numbe
       if (body?.includes(marker)) return at;
       if (body !== undefined) lastOldAt = at;
       return undefined;
-    }, timeoutMs);
+    }, timeoutMs, 10);
     if (i > 0) samples.push({ servedMs: servedAt - savedAt, unavailableMs: servedAt - lastOldAt });
     await sleep(300);
   }
@@ -281,16 +253,6 @@ async function benchReload(): Promise<void> {
 
 // ---------------------------------------------------------------- dev-mode entry
 const SERVICES = Array.from({ length: 10 }, (_, i) => `floor-${i}`);
-
-function timedNh(namespace: string, cwd: string, args: readonly string[]): number {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [join(repo, 'bin/nh.js'), ...args, '--kubeconfig', kubeconfig, '-n', namespace], {
-    cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, timeout: 600_000,
-  });
-  const elapsed = performance.now() - started;
-  if (r.status !== 0) throw new Error(`nh ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
-  return elapsed;
-}
 
 function settle(namespace: string): void {
   for (const name of SERVICES) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
-import { freePort, idleDeployment, projectWith, spawnNh } from '../support/nh.js';
+import { freePort, idleDeployment, projectWith, servedBody as body, spawnNh } from '../support/nh.js';
 
 const namespace = useNamespace('floor-go');
 
@@ -26,15 +26,6 @@ func main() {
 	_ = http.ListenAndServe(":8080", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, version) }))
 }
 `;
-}
-
-async function body(port: number): Promise<string | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3_000) });
-    return await res.text();
-  } catch {
-    return undefined;
-  }
 }
 
 test('go run: a failing build keeps the old code serving and names the local file; a burst of 20 saves ends with the last, in ≤ 2 restarts', async () => {
