@@ -184,7 +184,12 @@ test('a connection lost with the process (the kubelet closed its stdin): started
   t.after(s.cleanUp);
   await s.supervisor.restart(signal);
   await until('first run', () => /run \d+/.test(s.output()));
-  s.container.execs[0]!.cut(true);
+  // The container stays out of reach until the old script has stopped the group and ended.
+  s.container.refuseNext(Number.MAX_SAFE_INTEGER);
+  const old = s.container.execs[0]!;
+  old.cut(true);
+  await new Promise((resolve) => (old.child.exitCode === null ? old.child.once('close', resolve) : resolve(undefined)));
+  s.container.refuseNext(0);
   await until('running again', () => s.container.execs.length === 2 && s.states.at(-1)?.kind === 'running');
   assert.deepEqual(s.notices, ['the connection to the container is back; the process had stopped with it: started it again']);
 });
