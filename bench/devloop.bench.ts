@@ -13,44 +13,16 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createExecEndpoint, createKubeClient } from '../src/kube/node-client.js';
 import { PodTracker } from '../src/kube/pod-tracker.js';
 import { startPortForward } from '../src/forward/port-forward.js';
+import { get, kubeconfig, kubectl, kubectlBin, repo, until } from './cluster.js';
 import { ms, summary } from './support.js';
 
 const EDITS = 21;
 const THROUGHPUT_RUNS = 5;
 const RECOVERY_RUNS = 5;
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
-const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
 const namespace = `nh-bench-devloop-${process.pid}`;
-
-function kubectl(args: readonly string[], input?: string): string {
-  const r = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 240_000 });
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function get(port: number, path = '/'): Promise<string | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3_000) });
-    return await res.text();
-  } catch {
-    return undefined;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** Edits `file` (replacing the service name the body shows) EDITS times; each time, how long until the port serves it. */
 async function hotReload(file: string, port: number, pattern: RegExp, timeoutMs: number): Promise<number[]> {

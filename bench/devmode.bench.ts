@@ -5,40 +5,19 @@
  * - `nh up --detach` of examples/booking until all dev pods are Ready, and its `nh down`.
  * Wall-clock times of the real CLI process (so they include starting Node and loading the client).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DesiredState } from '../src/desired/build.js';
 import type { KubeObject } from '../src/model/kube-object.js';
 import type { ObservedState } from '../src/model/observed.js';
 import { planChanges, type PlanOptions } from '../src/plan/planner.js';
+import { kubectl, repo, timedNh } from './cluster.js';
 import { ms, summary } from './support.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
-const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
 const RUNS = 3;
 /** The 10 / 1 ratio swings with where each run falls against the kubelet's 1 s relist: more runs for it. */
 const SCALING_RUNS = 7;
-
-function kubectl(args: readonly string[], input?: string): string {
-  const r = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 300_000 });
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Runs `nh …` and returns its wall time; throws when it fails. */
-function timedNh(namespace: string, cwd: string, args: readonly string[]): number {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [join(repo, 'bin/nh.js'), ...args, '--kubeconfig', kubeconfig, '-n', namespace], {
-    cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, timeout: 600_000,
-  });
-  const elapsed = performance.now() - started;
-  if (r.status !== 0) throw new Error(`nh ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
-  return elapsed;
-}
 
 // ---------------------------------------------------------------- planning, in memory
 function syntheticWorkload(name: string): KubeObject {

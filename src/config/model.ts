@@ -130,6 +130,11 @@ export interface PersistentVolumeDir {
 export interface Commands {
   readonly run: readonly string[] | undefined;
   readonly debug: readonly string[] | undefined;
+  /** Run before each start of run/debug; the old process keeps serving until it succeeds. */
+  readonly build: readonly string[] | undefined;
+  /** Used instead of run / debug when hotReload is on. */
+  readonly hotReloadRun: readonly string[] | undefined;
+  readonly hotReloadDebug: readonly string[] | undefined;
 }
 
 export type DebugLanguage = 'node' | 'go' | 'java' | 'python' | 'php' | 'ruby';

@@ -67,7 +67,10 @@ function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
       path: pv.path,
       capacity: String(pv.capacity ?? DEFAULTS.persistentVolumeCapacity),
     })),
-    command: { run: dev.command?.run, debug: dev.command?.debug },
+    command: {
+      run: dev.command?.run, debug: dev.command?.debug, build: dev.command?.build,
+      hotReloadRun: dev.command?.hotReloadRun, hotReloadDebug: dev.command?.hotReloadDebug,
+    },
     debug: dev.debug?.remoteDebugPort !== undefined ? { remotePort: dev.debug.remoteDebugPort, language: dev.debug.language } : undefined,
     readinessCommand: dev.readinessCommand,
     hotReload: dev.hotReload ?? DEFAULTS.hotReload,

@@ -313,15 +313,15 @@ export interface DevCommands {
    */
   debug?: string[];
   /**
-   * Builds the service (accepted; not run by nh yet).
+   * Builds the service, in workDir, before each start of `run` or `debug` (and before each hot-reload restart); the previous process keeps serving until it succeeds, and a failure is shown with file:line mapped to your local files. Without it, a `go run` command is built this way by itself.
    */
   build?: string[];
   /**
-   * Nocalhost's hot-reload run command (accepted; nh restarts `run` on change when `hotReload` is true).
+   * Used instead of `run` when `hotReload` is true (restarted after each synced change).
    */
   hotReloadRun?: string[];
   /**
-   * Nocalhost's hot-reload debug command (accepted; nh restarts `debug` on change when `hotReload` is true).
+   * Used instead of `debug` under `nh up --debug` when `hotReload` is true.
    */
   hotReloadDebug?: string[];
 }

@@ -26,6 +26,7 @@ import { waitsFor } from './order.js';
 import { runToEnd, type OpenExec } from '../kube/run-command.js';
 import { OutageTracker, type Outage } from './outage.js';
 import { ProcessSupervisor, type ProcessState } from './process-supervisor.js';
+import { mapToLocal, runSteps } from './build-step.js';
 import type { ServiceStatus, SyncState } from './status-line.js';
 
 export type DevLoopEvent =
@@ -175,18 +176,29 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
     let supervisor: ProcessSupervisor | undefined;
     if (container && command) {
       const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+      const steps = runSteps(name, command, container.dev.command.build);
+      const forwards = () => forwardsByService.get(name) ?? [];
+      const check = readinessCheck(service.config, options.debug);
       supervisor = new ProcessSupervisor({
-        service: name, container: container.name, workDir: container.dev.workDir, command, endpoint: options.endpoint, pods: service.pods,
+        service: name, container: container.name, workDir: container.dev.workDir, command: steps.run, build: steps.build,
+        port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: service.pods,
         ...(options.openExec ? { openExec: options.openExec } : {}),
         onOutput: (stream, data) => {
           for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });
         },
         onNotice: (message) => notice(options, name, 'info', message),
+        // New connections wait from the stop of the old process until the new one listens, and no longer.
+        onServing: () => forwards().forEach((forward) => forward.release()),
+        onBuildFailed: (exitCode, output) => {
+          notice(options, name, 'warn', `the build failed (exit ${exitCode}); the previous process keeps running${output.trim() ? ':' : ''}`);
+          for (const line of mapToLocal(output, container.dev.workDir, container.dev.sync.localRoot).trimEnd().split('\n')) {
+            if (line) options.onEvent({ type: 'output', service: name, stream: 'stderr', line });
+          }
+        },
         onState: (process: ProcessState) => {
-          // Open connections keep a graceful server from exiting: close them, and hold new ones until it runs again.
-          const forwards = forwardsByService.get(name) ?? [];
-          if (process.kind === 'restarting') for (const forward of forwards) forward.hold();
-          else if (process.kind === 'running' || process.kind === 'crashed' || process.kind === 'waiting' || process.kind === 'reconnecting') for (const forward of forwards) forward.release();
+          // Open connections keep a graceful server from exiting: close them, and hold new ones until it serves again.
+          if (process.kind === 'restarting' || process.kind === 'starting') for (const forward of forwards()) forward.hold();
+          else if (process.kind === 'crashed' || process.kind === 'exited' || process.kind === 'waiting' || process.kind === 'reconnecting') for (const forward of forwards()) forward.release();
           if (process.kind === 'reconnecting') lostCluster(`process:${name}`, process.error);
           if (process.kind === 'running') {
             // Also when the supervisor started it again by itself (after a lost connection): later batches reload it.
@@ -221,6 +233,7 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
       return startedAt;
     };
 
+    let lastReload: number | undefined;
     const onSync = (event: SyncEvent) => {
       const state = states.get(name)!;
       switch (event.type) {
@@ -233,7 +246,9 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           if (!event.initial && !hotReload) return;
           if (!event.initial && !started.has(name)) return;
           void startWhenReady().then((startedAt) => {
-            if (event.initial || startedAt === undefined) return;
+            // Batches that arrived during one restart share the next: one reload line for it.
+            if (event.initial || startedAt === undefined || startedAt === lastReload) return;
+            lastReload = startedAt;
             options.onEvent({ type: 'reload', service: name, files: event.written + event.deleted, saveToSyncedMs: event.writtenAt - event.savedAt, syncedToRestartedMs: startedAt - event.writtenAt });
           });
           return;
@@ -324,9 +339,13 @@ async function passes(check: ReadinessCheck, endpoint: ExecEndpoint, target: Exe
   }
 }
 
+/** The command nh runs: with hotReload, Nocalhost's hotReloadRun / hotReloadDebug when present. */
 export function commandOf(service: ServiceConfig, debug: boolean): readonly string[] | undefined {
-  const command = service.containers[0]?.dev.command;
-  return debug ? (command?.debug ?? command?.run) : command?.run;
+  const dev = service.containers[0]?.dev;
+  const command = dev?.command;
+  const run = (dev?.hotReload ? command?.hotReloadRun : undefined) ?? command?.run;
+  const debugRun = (dev?.hotReload ? command?.hotReloadDebug : undefined) ?? command?.debug;
+  return debug ? (debugRun ?? run) : run;
 }
 
 /** What tells that a dependency is up: its readiness command, else a port it listens on, else its process running. */

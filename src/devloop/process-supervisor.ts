@@ -1,24 +1,30 @@
 /**
- * Runs a service's command in its dev container and restarts it on demand. The command is exec'd through
- * `sh`, which the kubelet starts as a session and process-group leader; it writes its pid (= the group id)
- * to a pid file, then `exec`s the command, so everything the command spawns (`go run` → the built binary,
- * `npm start` → node) stays in that group. Stopping signals the whole group (TERM, then KILL after a grace
- * period) from a second exec and waits until no member is left: closing an exec socket alone would leave
- * the process running (kubernetes-client/javascript#2532). If nh itself dies, a watchdog in the group sees
- * the exec's stdin close and stops the group (see runCommandLine).
+ * Runs a service's command in its dev container and restarts it on demand, through one long-lived exec per
+ * pod that runs the supervisor script (supervisor-script.ts). A restart is a line on that open channel: the
+ * script stops the old process group (TERM, KILL after the grace) and starts the new one as one step, then
+ * says when the new process listens on the service's port. Each start is its own session and process group,
+ * so everything the command spawns (`npm start` → node) is stopped with it. With a build command (configured,
+ * or derived from `go run`) the build runs first while the old process keeps serving; a failed build leaves
+ * it serving and is reported with the compiler's output.
  *
- * A process that exits by itself is reported (crashed or exited) and left alone until the next restart;
- * nothing it does can throw out of here. An exec cut without an exit status (the API server or kubelet went
- * away, the network dropped) is not the process ending: the supervisor reports it reconnecting, and once the
- * container answers again it starts the command anew (stopping first whatever the pid file still names), so
- * exactly one process runs and nh follows its output again.
+ * If nh dies (even SIGKILL) the kubelet closes the channel's stdin and the script stops the group. A process
+ * that exits by itself is reported (crashed or exited) and left alone until the next restart; nothing it does
+ * can throw out of here. A channel that ends without nh closing it is a lost connection, never the process
+ * ending: the supervisor reports it reconnecting, and once the container answers it opens a new channel and
+ * starts the command anew (the script first stops whatever the pid file still names), so exactly one process
+ * runs and nh follows its output again.
  */
+import { randomBytes } from 'node:crypto';
+import { NhError } from '../errors.js';
 import { ExecError, openExec, type ExecChannel, type ExecEndpoint, type ExecTarget } from '../kube/exec.js';
 import { runToEnd, type OpenExec } from '../kube/run-command.js';
 import type { PodTracker, TrackedPod } from '../kube/pod-tracker.js';
+import { supervisorCommandLine, SupervisorReader, type SupervisorEvent } from './supervisor-script.js';
 
 export type ProcessState =
   | { readonly kind: 'waiting'; readonly reason: string }
+  /** The build command runs; the old process (if any) keeps serving. */
+  | { readonly kind: 'building' }
   | { readonly kind: 'starting' }
   | { readonly kind: 'running'; readonly pod: string }
   | { readonly kind: 'restarting' }
@@ -34,10 +40,18 @@ export interface SupervisorOptions {
   readonly container: string | undefined;
   readonly workDir: string;
   readonly command: readonly string[];
+  /** Run before each start, in workDir; the old process serves until it succeeds. */
+  readonly build?: readonly string[] | undefined;
+  /** The port the process serves on: a started process counts as serving once it listens there. */
+  readonly port?: number | undefined;
   readonly endpoint: ExecEndpoint;
   readonly pods: PodTracker;
   readonly onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void;
   readonly onState: (state: ProcessState) => void;
+  /** The new process listens on `port` (or, without one, has started): connections may reach it. */
+  readonly onServing?: () => void;
+  /** The build failed; the old process, if any, still runs. `output` is the build's own output. */
+  readonly onBuildFailed?: (exitCode: number, output: string) => void;
   /** What nh did about the process after a lost connection, in a sentence. */
   readonly onNotice?: (message: string) => void;
   /** Seconds between TERM and KILL when stopping (default 1: Ctrl-C must finish within 2 s). */
@@ -52,80 +66,38 @@ export function pidFileOf(service: string): string {
   return `/tmp/.nh-run-${service.replace(/[^A-Za-z0-9_.-]/g, '_')}.pid`;
 }
 
-/**
- * `sh -c` that records its pid and becomes the command in workDir. $1 = pid file, $2 = workDir, the rest
- * the command: no word of the command is ever parsed by a shell. A watchdog in the same group holds the
- * exec's stdin, which nh never writes to: when nh dies (even SIGKILL) the kubelet closes it, and the
- * watchdog signals the whole group, so no process outlives the nh that started it. Before it does, it leaves
- * a mark (cutMarkOf): the exec's end then tells of the cut connection, not of the process. The command
- * itself reads /dev/null, as it did without stdin.
- */
-export function runCommandLine(pidFile: string, workDir: string, command: readonly string[]): string[] {
-  const script = [
-    'p=$1; rm -f "$p.cut"; echo $$ > "$p" || exit 126; cd "$2" || exit 126; shift 2',
-    // A background job's stdin is /dev/null: keep the exec's stdin on fd 3 for the watchdog.
-    'exec 3<&0',
-    // The mark only while the command still runs: its own exit also closes stdin, just after.
-    '{ cat <&3 >/dev/null 2>&1; kill -0 $$ 2>/dev/null && : > "$p.cut"; kill -TERM -$$ 2>/dev/null; } >/dev/null 2>&1 &',
-    'exec "$@" </dev/null 3<&-',
-  ].join('\n');
-  return ['sh', '-c', script, 'nh-run', pidFile, workDir, ...command];
-}
-
-/** Left by the watchdog when the exec's stdin closed while the process ran: the connection was cut. */
-export function cutMarkOf(pidFile: string): string {
-  return `${pidFile}.cut`;
-}
-
-/** `sh -c` that prints `cut` when the watchdog stopped the last run (see runCommandLine), else `exited`. */
-export function cutCheckLine(pidFile: string): string[] {
-  return ['sh', '-c', 'if [ -e "$1" ]; then echo cut; else echo exited; fi', 'nh-check', cutMarkOf(pidFile)];
-}
-
-/**
- * `sh -c` that stops the group in the pid file: TERM, then KILL once graceSeconds have passed, then waits
- * until the group is empty. Prints `stopped` when it signalled something, `none` when nothing ran.
- * Uses only what dash and busybox share (`kill -SIG -PGID`, no `--`).
- */
-export function stopCommandLine(pidFile: string, graceSeconds: number): string[] {
-  const tenths = Math.max(1, Math.round(graceSeconds * 10));
-  const script = [
-    'pg=$(cat "$1" 2>/dev/null); rm -f "$1"',
-    'case "$pg" in ""|*[!0-9]*) echo none; exit 0;; esac',
-    'kill -TERM -"$pg" 2>/dev/null || { echo none; exit 0; }',
-    'i=0',
-    'while kill -0 -"$pg" 2>/dev/null; do',
-    `  i=$((i+1)); if [ "$i" -ge ${tenths} ]; then kill -KILL -"$pg" 2>/dev/null; fi`,
-    `  if [ "$i" -ge ${tenths + 20} ]; then break; fi`,
-    '  sleep 0.1',
-    'done',
-    'echo stopped',
-  ].join('\n');
-  return ['sh', '-c', script, 'nh-stop', pidFile];
-}
-
-interface Running {
-  readonly channel: ExecChannel;
-  readonly pod: TrackedPod;
-  stopping: boolean;
-}
-
-/** What the stop command found: a group it stopped, none, or no answer from the container. */
-type StopOutcome = { readonly kind: 'stopped' | 'none' } | { readonly kind: 'unreachable'; readonly error: Error };
-
 /** True when an exec failed on the way to the container (API server, kubelet, network), not in it. */
 export function isConnectionLoss(error: unknown): boolean {
   if (!(error instanceof ExecError)) return false;
   return error.code === 'NH_EXEC_LOST' || (error.code === 'NH_EXEC_REFUSED' && (error.status ?? 0) >= 500);
 }
 
+/** The supervisor script on one pod: requests by id, and the events it sends unasked. */
+interface Channel {
+  readonly pod: TrackedPod;
+  readonly exec: ExecChannel;
+  request(op: 'build' | 'start' | 'stop'): Promise<SupervisorEvent>;
+  /** Set when nh itself ends the channel: its end is then no lost connection. */
+  closing: boolean;
+}
+
 export class ProcessSupervisor {
-  private running: Running | undefined;
+  private channel: Channel | undefined;
+  /** The generation the script gave the process nh last started; its exit is reported, older ones are not. */
+  private generation = 0;
+  private processRuns = false;
   /** Set while the connection is lost: the pod the process ran on. */
   private lostOn: TrackedPod | undefined;
   private signal: AbortSignal | undefined;
   private stopped = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** A restart queued behind the one under way: every change until it begins is served by it. */
+  private queuedRestart: Promise<number | undefined> | undefined;
+  /** The channel a build runs on: a stop ends the build at once instead of waiting behind it. */
+  private building: Channel | undefined;
+  private earlyExit: { readonly generation: number; readonly exitCode: number } | undefined;
+  /** Set by a reconnect: the next start tells what became of the process meanwhile. */
+  private reconnectedFrom: TrackedPod | undefined;
   private readonly exec: OpenExec;
   private readonly pidFile: string;
 
@@ -135,9 +107,10 @@ export class ProcessSupervisor {
   }
 
   /**
-   * Stops whatever runs (this nh's process, or one an earlier nh left behind) and starts the command on
-   * the current pod, or on the next ready one (the pod may be unready for a moment, e.g. while the API
-   * server restarts). Resolves with when the new process started, or undefined when the signal aborts.
+   * Builds (when a build command is set), then stops whatever runs (this nh's process, or one an earlier nh
+   * left behind) and starts the command on the current pod, or on the next ready one. Resolves with when the
+   * new process started, or undefined when it did not (build failed, signal aborted, container unreachable).
+   * Calls made while a restart is under way are served by one more restart after it.
    */
   async restart(signal: AbortSignal): Promise<number | undefined> {
     this.signal = signal;
@@ -147,27 +120,39 @@ export class ProcessSupervisor {
       const ready = await this.options.pods.nextPod(signal).catch(() => undefined);
       if (!ready || this.stopped) return undefined;
     }
-    return this.serialize(async () => {
+    if (this.queuedRestart) return this.queuedRestart;
+    const restart = this.serialize(async () => {
+      this.queuedRestart = undefined;
       const pod = this.options.pods.current();
-      if (!pod) {
-        this.options.onState({ kind: 'waiting', reason: 'no ready pod' });
+      if (!pod || this.stopped) {
+        if (!this.stopped) this.options.onState({ kind: 'waiting', reason: 'no ready pod' });
         return undefined;
       }
-      this.options.onState(this.running ? { kind: 'restarting' } : { kind: 'starting' });
-      await this.stopOn(pod);
-      if (signal.aborted) return undefined;
-      return this.startOn(pod, signal);
+      return this.restartOn(pod, signal);
     });
+    this.queuedRestart = restart;
+    return restart;
   }
 
-  /** Stops the process group and waits for it; safe to call when nothing runs. */
+  /** Stops the process group and waits for it, then ends the channel; safe to call when nothing runs. */
   stop(): Promise<void> {
     // No reconnect or waiting restart may start the process again after this.
     this.lostOn = undefined;
     this.stopped = true;
+    if (this.building) void this.building.request('stop').catch(() => undefined);
     return this.serialize(async () => {
-      const pod = this.running?.pod ?? this.options.pods.current();
-      if (pod) await this.stopOn(pod);
+      const channel = this.channel;
+      // Its exit from here on is nh's doing, not a crash.
+      this.processRuns = false;
+      if (channel) {
+        channel.closing = true;
+        await channel.request('stop').catch(() => undefined);
+        channel.exec.closeStdin();
+        await Promise.race([channel.exec.done.catch(() => undefined), delay(1_000)]);
+        channel.exec.terminate();
+        this.channel = undefined;
+      }
+      this.processRuns = false;
       this.options.onState({ kind: 'stopped' });
     });
   }
@@ -179,73 +164,168 @@ export class ProcessSupervisor {
     return next;
   }
 
-  private async startOn(pod: TrackedPod, signal: AbortSignal): Promise<number | undefined> {
+  private async restartOn(pod: TrackedPod, signal: AbortSignal): Promise<number | undefined> {
     const { options } = this;
-    let channel: ExecChannel;
     try {
-      channel = await this.exec(options.endpoint, this.target(pod), runCommandLine(this.pidFile, options.workDir, options.command), {
-        // Never written to: it ends when nh does, and the watchdog of runCommandLine then stops the group.
-        stdin: true,
-        signal,
-        onStdout: (data) => options.onOutput('stdout', data),
-        onStderr: (data) => options.onOutput('stderr', data),
-      });
+      const channel = await this.channelOn(pod, signal);
+      if (options.build) {
+        options.onState({ kind: 'building' });
+        this.building = channel;
+        const built = await channel.request('build').finally(() => (this.building = undefined));
+        if (this.stopped) return undefined;
+        if (built.kind === 'build-failed') {
+          this.lostOn = undefined;
+          const output = await this.buildOutput(pod);
+          if (this.processRuns) options.onState({ kind: 'running', pod: pod.name });
+          else options.onState({ kind: 'crashed', exitCode: built.exitCode, message: 'the build failed' });
+          options.onBuildFailed?.(built.exitCode, output);
+          return undefined;
+        }
+      }
+      // A newer change waits behind this one: its build will be the one to start (a burst of saves, one start).
+      if (signal.aborted || this.stopped || (options.build && this.queuedRestart)) {
+        if (this.processRuns) options.onState({ kind: 'running', pod: pod.name });
+        return undefined;
+      }
+      // The old process's exit, reported while it is replaced, is no crash.
+      const replacing = this.processRuns;
+      this.processRuns = false;
+      options.onState(replacing ? { kind: 'restarting' } : { kind: 'starting' });
+      const started = await channel.request('start');
+      if (started.kind !== 'started') return undefined;
+      this.generation = started.generation;
+      this.processRuns = true;
+      this.lostOn = undefined;
+      const startedAt = Date.now();
+      options.onState({ kind: 'running', pod: pod.name });
+      if (this.reconnectedFrom === pod) {
+        options.onNotice?.(started.stoppedOld
+          ? 'the connection to the container is back; the process still ran, without nh following its output: restarted it'
+          : 'the connection to the container is back; the process had stopped with it: started it again');
+      }
+      this.reconnectedFrom = undefined;
+      if (this.earlyExit?.generation === started.generation) this.exited(started.generation, this.earlyExit.exitCode);
+      return startedAt;
     } catch (error) {
-      if (isConnectionLoss(error)) this.connectionLost(pod, error as Error);
-      else options.onState({ kind: 'crashed', exitCode: -1, message: (error as Error).message });
+      if (isConnectionLoss(error)) {
+        this.connectionLost(pod, error as Error);
+      } else {
+        this.lostOn = undefined;
+        options.onState({ kind: 'crashed', exitCode: -1, message: (error as Error).message });
+      }
       return undefined;
     }
-    const startedAt = Date.now();
-    const running: Running = { channel, pod, stopping: false };
-    this.running = running;
-    this.lostOn = undefined;
-    options.onState({ kind: 'running', pod: pod.name });
-    void channel.done.then(
-      (result) => this.ended(running, result.exitCode, result.message),
-      (error: Error) => this.ended(running, -1, error.message, error),
+  }
+
+  /** The open channel on this pod, or a new one (an old one on another pod is dropped). */
+  private async channelOn(pod: TrackedPod, signal: AbortSignal): Promise<Channel> {
+    if (this.channel?.pod.uid === pod.uid) return this.channel;
+    if (this.channel) {
+      this.channel.closing = true;
+      this.channel.exec.terminate();
+      this.channel = undefined;
+    }
+    const { options } = this;
+    const marker = randomBytes(6).toString('hex');
+    const reader = new SupervisorReader(marker);
+    const waiting = new Map<number, (event: SupervisorEvent) => void>();
+    let greeted: ((event: SupervisorEvent) => void) | undefined;
+    const greeting = new Promise<SupervisorEvent>((resolve) => (greeted = resolve));
+    let nextId = 1;
+    const onEvent = (event: SupervisorEvent) => {
+      if (event.kind === 'ready' || event.kind === 'fatal') return greeted?.(event);
+      if (event.kind === 'exited') return this.exited(event.generation, event.exitCode);
+      if (event.kind === 'listening') {
+        if (event.generation === this.generation) options.onServing?.();
+        return;
+      }
+      const answer = waiting.get(event.id);
+      waiting.delete(event.id);
+      answer?.(event);
+    };
+    const exec = await this.exec(options.endpoint, this.target(pod), supervisorCommandLine({
+      marker, pidFile: this.pidFile, workDir: options.workDir, port: options.port ?? 0, run: options.command, build: options.build, graceSeconds: options.graceSeconds ?? 1,
+    }), {
+      // Never closed by nh while it runs: when nh dies the kubelet closes it, and the script stops the group.
+      stdin: true,
+      signal,
+      onStdout: (data) => {
+        const { output, events } = reader.push(data);
+        for (const chunk of output) options.onOutput('stdout', chunk);
+        for (const event of events) onEvent(event);
+      },
+      onStderr: (data) => options.onOutput('stderr', data),
+    });
+    let ended: Error | undefined;
+    const channel: Channel = {
+      pod, exec, closing: false,
+      request: async (op) => {
+        if (ended) throw ended;
+        const id = nextId++;
+        const answer = new Promise<SupervisorEvent>((resolve) => waiting.set(id, resolve));
+        await exec.write(new TextEncoder().encode(`${op} ${id}\n`));
+        const gone = (): never => {
+          throw ended ?? new ExecError(`the supervisor in ${pod.name} ended`, 'NH_EXEC_LOST');
+        };
+        return Promise.race([answer, exec.done.then(gone, gone)]);
+      },
+    };
+    const lost = (error: Error) => {
+      ended = error;
+      greeted?.({ kind: 'fatal', reason: 'lost' });
+      if (this.channel === channel) this.channel = undefined;
+      if (!channel.closing) this.channelEnded(pod);
+    };
+    void exec.done.then(
+      (result) => lost(new ExecError(`the supervisor in ${pod.name} ended (exit ${result.exitCode}${result.message ? `: ${result.message}` : ''})`, 'NH_EXEC_LOST')),
+      (error: Error) => lost(isConnectionLoss(error) ? error : new ExecError(error.message, 'NH_EXEC_LOST', error)),
     );
-    return startedAt;
+    const hello = await greeting;
+    if (hello.kind === 'fatal') {
+      channel.closing = true;
+      exec.terminate();
+      if (ended) throw ended;
+      throw new NhError('NH_EXEC_REFUSED', hello.reason === 'setsid'
+        ? 'the dev image has no `setsid` (util-linux or busybox), which nh needs to run the command as its own process group'
+        : `cannot enter ${options.workDir} in the dev container`, { hint: 'check the dev image and workDir: `nh exec SERVICE`' });
+    }
+    this.channel = channel;
+    return channel;
   }
 
-  /** `lost`: the exec ended without an exit status. */
-  private ended(running: Running, exitCode: number, message: string | undefined, lost?: Error): void {
-    if (this.running !== running) return;
-    this.running = undefined;
-    if (running.stopping) return;
-    if (this.options.pods.current()?.uid !== running.pod.uid) this.options.onState({ kind: 'waiting', reason: 'the pod was replaced' });
-    else if (lost && isConnectionLoss(lost)) this.connectionLost(running.pod, lost);
-    else if (lost) this.reportExit(exitCode, message);
-    else void this.judgeExit(running.pod, exitCode, message);
+  private exited(generation: number, exitCode: number): void {
+    // A process may end before the script's `started` for it arrives: reported right after that.
+    if (generation > this.generation) this.earlyExit = { generation, exitCode };
+    if (generation !== this.generation || !this.processRuns) return;
+    this.processRuns = false;
+    if (exitCode === 0) this.options.onState({ kind: 'exited', exitCode });
+    else this.options.onState({ kind: 'crashed', exitCode, message: undefined });
   }
 
-  /**
-   * An exit status does not prove the process ended by itself: a kubelet going away ends the exec with
-   * one too, after closing its stdin made the watchdog stop the group. The watchdog's mark tells.
-   */
-  private async judgeExit(pod: TrackedPod, exitCode: number, message: string | undefined): Promise<void> {
-    let cut: boolean;
-    try {
-      cut = (await runToEnd(this.options.endpoint, this.target(pod), cutCheckLine(this.pidFile), this.exec)).stdout.trim() === 'cut';
-    } catch (error) {
-      if (!isConnectionLoss(error)) return this.reportExit(exitCode, message);
-      if (!this.running) this.connectionLost(pod, error as Error);
+  /** The channel ended without nh ending it: the pod is gone, or the connection was lost. */
+  private channelEnded(pod: TrackedPod): void {
+    if (this.stopped) return;
+    const wasRunning = this.processRuns;
+    this.processRuns = false;
+    if (this.options.pods.current()?.uid !== pod.uid) {
+      if (wasRunning) this.options.onState({ kind: 'waiting', reason: 'the pod was replaced' });
       return;
     }
-    // A restart meanwhile has its own process to report on.
-    if (this.running) return;
-    if (cut) this.connectionLost(pod, new ExecError('the exec of the process was cut (its stdin closed)', 'NH_EXEC_LOST'));
-    else this.reportExit(exitCode, message);
+    this.connectionLost(pod, new ExecError(`the connection to the container ${pod.name} was lost`, 'NH_EXEC_LOST'));
   }
 
-  private reportExit(exitCode: number, message: string | undefined): void {
-    if (exitCode === 0) this.options.onState({ kind: 'exited', exitCode });
-    else this.options.onState({ kind: 'crashed', exitCode, message });
+  private async buildOutput(pod: TrackedPod): Promise<string> {
+    try {
+      return (await runToEnd(this.options.endpoint, this.target(pod), ['cat', `${this.pidFile}.build`], this.exec)).stdout;
+    } catch (error) {
+      return `(the build's output could not be read: ${(error as Error).message})`;
+    }
   }
 
   private connectionLost(pod: TrackedPod, error: Error): void {
     this.options.onState({ kind: 'reconnecting', error });
     const signal = this.signal;
-    if (this.lostOn || !signal) return;
+    if (this.lostOn || !signal || this.stopped) return;
     this.lostOn = pod;
     void this.reconnect(pod, signal);
   }
@@ -254,54 +334,25 @@ export class ProcessSupervisor {
   private async reconnect(pod: TrackedPod, signal: AbortSignal): Promise<void> {
     const backoff = this.options.reconnect ?? { initialMs: 250, maxMs: 1_000 };
     let wait = backoff.initialMs;
-    while (!signal.aborted && this.lostOn === pod && !this.running) {
+    while (!signal.aborted && this.lostOn === pod) {
       await delay(wait, signal);
       wait = Math.min(wait * 2, backoff.maxMs);
       const done = await this.serialize(async () => {
         // A restart (a synced change) may have started it meanwhile.
-        if (signal.aborted || this.running || this.lostOn !== pod) return true;
+        if (signal.aborted || this.lostOn !== pod || this.stopped) return true;
         if (this.options.pods.current()?.uid !== pod.uid) {
           this.lostOn = undefined;
           this.options.onState({ kind: 'waiting', reason: 'the pod was replaced' });
           return true;
         }
-        // The stop answers whether the container is reachable, and ends a process the cut left running.
-        const stop = await this.stopOn(pod);
-        if (stop.kind === 'unreachable') {
-          this.options.onState({ kind: 'reconnecting', error: stop.error });
-          return false;
-        }
-        this.options.onNotice?.(
-          stop.kind === 'stopped'
-            ? 'the connection to the container is back; the process still ran, without nh following its output: restarted it'
-            : 'the connection to the container is back; the process had stopped with it: started it again',
-        );
+        this.reconnectedFrom = pod;
         this.options.onState({ kind: 'starting' });
-        await this.startOn(pod, signal);
+        // A loss again keeps lostOn (the loop goes on); a start or any other outcome ends it.
+        await this.restartOn(pod, signal);
         return this.lostOn !== pod;
       });
       if (done) return;
     }
-  }
-
-  private async stopOn(pod: TrackedPod): Promise<StopOutcome> {
-    const running = this.running;
-    if (running) running.stopping = true;
-    let outcome: StopOutcome;
-    try {
-      const result = await runToEnd(this.options.endpoint, this.target(pod), stopCommandLine(this.pidFile, this.options.graceSeconds ?? 1), this.exec);
-      outcome = { kind: result.stdout.trim() === 'stopped' ? 'stopped' : 'none' };
-    } catch (error) {
-      // The pod is gone or unreachable: so is the process, as far as this nh can tell.
-      outcome = { kind: 'unreachable', error: error as Error };
-    }
-    if (running) {
-      // The run channel ends once the group is gone; a dead pod may never say so.
-      await Promise.race([running.channel.done.catch(() => undefined), delay(500)]);
-      running.channel.terminate();
-      if (this.running === running) this.running = undefined;
-    }
-    return outcome;
   }
 
   private target(pod: TrackedPod): ExecTarget {

@@ -27,6 +27,8 @@ export function describeProcess(process: ProcessView): { mark: 'ok' | 'busy' | '
   switch (process.kind) {
     case 'running':
       return { mark: 'ok', text: 'running' };
+    case 'building':
+      return { mark: 'busy', text: 'building' };
     case 'starting':
       return { mark: 'busy', text: 'starting' };
     case 'restarting':

@@ -13,7 +13,7 @@ export const EVENT_VERSION = 1;
 export type ProcessView =
   | { readonly kind: 'waiting'; readonly reason: string }
   | { readonly kind: 'waiting-for'; readonly services: readonly string[] }
-  | { readonly kind: 'starting' | 'restarting' | 'stopped' | 'no-command' }
+  | { readonly kind: 'building' | 'starting' | 'restarting' | 'stopped' | 'no-command' }
   | { readonly kind: 'running'; readonly pod: string }
   | { readonly kind: 'exited'; readonly exitCode: number }
   | { readonly kind: 'crashed'; readonly exitCode: number; readonly message?: string | undefined }

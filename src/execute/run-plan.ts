@@ -9,7 +9,7 @@ import type { AppOutcome } from './run-app.js';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
-import { RolloutWatch, waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
+import { RolloutWatch, waitForDevPod, waitForDevPodsGone, type WorkloadKind } from '../kube/rollout.js';
 import { devPodSelector } from '../kube/pods.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { Plan, ServicePlan } from '../plan/types.js';
@@ -102,6 +102,7 @@ export async function executeRun(steps: { app?: AppStep; devPlan?: () => Promise
         const deps: RunDeps = { ...executeDeps, watch: new RolloutWatch(executeDeps.kube, plan.namespace) };
         watches.push(deps.watch);
         const services = plan.services;
+        deps.watch.warm(services.filter((s) => s.action === 'enter' || s.action === 'update').map((s) => s.workload.kind as WorkloadKind));
         task.title = `dev mode: ${services.length} service${services.length === 1 ? '' : 's'}`;
         return task.newListr(
           services.map((service) => ({

@@ -21,7 +21,7 @@ export interface WaitOptions {
 
 type Verdict = { readonly done: true; readonly pod?: string } | { readonly done: false; readonly fatal: boolean; readonly why: string; readonly crashed?: { pod: string; container: string } };
 
-type WorkloadKind = 'Deployment' | 'StatefulSet';
+export type WorkloadKind = 'Deployment' | 'StatefulSet';
 type MirroredKind = WorkloadKind | 'Pod';
 
 /** A workload and its dev pods, as mirrored or as read just now. */
@@ -69,6 +69,17 @@ export class RolloutWatch {
       this.listeners.add(done);
       signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /** Starts the mirrors of these kinds and of dev pods now, so their first lists overlap the patches. */
+  warm(kinds: readonly WorkloadKind[]): void {
+    for (const kind of [...new Set(kinds), 'Pod' as const]) {
+      try {
+        this.synced(kind);
+      } catch {
+        // A failed first list fails the wait that reads it, not this.
+      }
+    }
   }
 
   close(): void {

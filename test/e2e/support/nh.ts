@@ -114,3 +114,13 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+/** The body served on 127.0.0.1:port (a forward of nh's), or undefined when nothing answered within 3 s. */
+export async function servedBody(port: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3_000) });
+    return await res.text();
+  } catch {
+    return undefined;
+  }
+}

@@ -65,7 +65,7 @@ test('normalizes ports, env (envFrom then env), sync and debug', () => {
   assert.deepEqual(dev.env, [{ name: 'A', value: 'from-env' }, { name: 'B', value: 'b=c' }, { name: 'N', value: '3' }]);
   assert.deepEqual(dev.sync, { type: 'send', mode: 'gitIgnore', localRoot: '/work/app/web', filePatterns: ['src'], ignorePatterns: ['*.log'] });
   assert.deepEqual(dev.debug, { remotePort: 9229, language: 'node' });
-  assert.deepEqual(dev.command, { run: ['npm', 'start'], debug: ['npm', 'run', 'debug'] });
+  assert.deepEqual(dev.command, { run: ['npm', 'start'], debug: ['npm', 'run', 'debug'], build: undefined, hotReloadRun: undefined, hotReloadDebug: undefined });
 });
 
 test('sync.type spellings are normalized and say so', () => {

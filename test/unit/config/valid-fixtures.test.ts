@@ -55,7 +55,7 @@ test('templating in a real tree: envFile, _INCLUDE_, defaults and $$', () => {
 test('a v1 service converts field by field', () => {
   const dev = load('v1-service.yaml').config.services[0]!.containers[0]!.dev;
   assert.equal(dev.image, 'codingcorp/java:11');
-  assert.deepEqual(dev.command, { run: ['./gradlew', 'bootRun'], debug: ['./gradlew', 'bootRun', '--debug-jvm'] });
+  assert.deepEqual(dev.command, { run: ['./gradlew', 'bootRun'], debug: ['./gradlew', 'bootRun', '--debug-jvm'], build: undefined, hotReloadRun: undefined, hotReloadDebug: undefined });
   assert.deepEqual(dev.portForwards, [{ local: 8080, remote: 8080 }]);
   assert.deepEqual(dev.sync.ignorePatterns, ['.git', '.nocalhost']);
   assert.equal(dev.sync.localRoot, dir);

@@ -6,7 +6,7 @@ import { runDevLoop, type DevLoopEvent } from '../../../src/devloop/dev-loop.js'
 import { ExecError } from '../../../src/kube/exec.js';
 import type { PodTracker } from '../../../src/kube/pod-tracker.js';
 import type { SyncEvent } from '../../../src/sync/session.js';
-import { fakeContainer } from './fake-container.js';
+import { localContainer } from './local-container.js';
 
 const pod = { name: 'p1', uid: 'u1' };
 const pods = {
@@ -20,7 +20,7 @@ const config = {
   name: 'api',
   dependsOn: [],
   install: { containers: [] },
-  containers: [{ name: 'c', dev: { workDir: '/app', hotReload: true, command: { run: ['node', 'server.js'] }, portForwards: [] } }],
+  containers: [{ name: 'c', dev: { workDir: '/tmp', hotReload: true, command: { run: ['sh', '-c', 'echo "run $$"; exec sleep 30'] }, portForwards: [], sync: { localRoot: '/l' } } }],
 } as unknown as ServiceConfig;
 
 async function until(what: string, holds: () => boolean): Promise<void> {
@@ -29,7 +29,9 @@ async function until(what: string, holds: () => boolean): Promise<void> {
 }
 
 test('after the process was started again on a lost connection, the next synced change reloads it', async () => {
-  const container = fakeContainer([]);
+  const container = localContainer();
+  let output = '';
+  const runs = () => (output.match(/run \d+/g) ?? []).length;
   let emit: ((event: SyncEvent) => void) | undefined;
   const events: DevLoopEvent[] = [];
   const stop = new AbortController();
@@ -37,25 +39,29 @@ test('after the process was started again on a lost connection, the next synced 
   const loop = runDevLoop([{ config, pods, sync: async (onEvent, signal) => {
     emit = onEvent;
     await new Promise((resolve) => signal.addEventListener('abort', resolve));
-  } }], { endpoint: { server: 'https://x', applyToHTTPSOptions: async () => undefined }, debug: false, signal: stop.signal, onEvent: (e) => events.push(e), openExec: container.exec });
+  } }], { endpoint: { server: 'https://x', applyToHTTPSOptions: async () => undefined }, debug: false, signal: stop.signal, onEvent: (e) => {
+    events.push(e);
+    if (e.type === 'output') output += `${e.line}\n`;
+  }, openExec: container.exec });
   try {
     await until('the sync started', () => emit !== undefined);
     const sync = emit!;
     sync(batch(true));
-    await until('first run', () => container.runs.length === 1);
+    await until('first run', () => runs() === 1);
     // The API server goes away: the process's exec and the sync agent are cut together.
     const cut = new ExecError('exec in ns/p1 ended without an exit status (socket closed, code 1006)', 'NH_EXEC_LOST');
     sync({ type: 'pod-lost', service: 'api', error: cut });
-    container.runs[0]!.reject(cut);
-    await until('started again after the reconnect', () => container.runs.length === 2);
+    container.execs[0]!.cut(true);
+    await until('started again after the reconnect', () => runs() === 2);
     await new Promise((r) => setTimeout(r, 20));
     // An edit after the recovery reaches the process.
     sync({ type: 'pod-back', service: 'api' });
     sync(batch(false));
-    await until('reloaded for the edit', () => container.runs.length === 3);
+    await until('reloaded for the edit', () => runs() === 3);
   } finally {
     stop.abort();
     await loop;
+    container.cleanUp();
   }
-  assert.ok(!events.some((e) => e.type === 'status' && e.services.some((s) => s.process.kind === 'crashed')));
+  assert.ok(!events.some((e) => e.type === 'status' && e.services.some((s) => s.process.kind === 'crashed')), JSON.stringify(events.map((e) => (e.type === 'status' ? e.services[0]!.process : e))));
 });

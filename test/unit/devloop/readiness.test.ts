@@ -2,17 +2,21 @@
 // which ports `nh up` forwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forwardsOf, readinessCheck } from '../../../src/devloop/dev-loop.js';
+import { commandOf, forwardsOf, readinessCheck } from '../../../src/devloop/dev-loop.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
 import { memoryFiles } from '../../support/memory-files.js';
 
 const CONFIG = '/work/app/.nocalhost/config.yaml';
 
-function services(text: string) {
+function load(text: string) {
   const result = loadConfig({ paths: [CONFIG], env: {}, files: memoryFiles({ [CONFIG]: text }), schema: ConfigSchema.load() });
   assert.ok(result.ok, JSON.stringify(result.problems));
-  return result.config.services;
+  return result;
+}
+
+function services(text: string) {
+  return load(text).config.services;
 }
 
 test('a readinessCommand decides, run in workDir, whatever the ports', () => {
@@ -56,4 +60,29 @@ test("forwards: install.portForward too, unless dev mode's forwards already take
     '',
   ].join('\n'));
   assert.deepEqual(forwardsOf(api!, false), [{ local: 18081, remote: 8080 }, { local: 18099, remote: 8081 }]);
+});
+
+test('with hotReload, hotReloadRun and hotReloadDebug replace run and debug; build is read, and none of them is reported unused', () => {
+  const result = load([
+    'name: api',
+    'containers:',
+    '  - dev:',
+    '      hotReload: true',
+    '      command: {run: [node, a.js], debug: [node, --inspect, a.js], hotReloadRun: [nodemon, a.js], hotReloadDebug: [nodemon, --inspect, a.js], build: [npm, ci]}',
+    '',
+  ].join('\n'));
+  const [api] = result.config.services;
+  assert.deepEqual(commandOf(api!, false), ['nodemon', 'a.js']);
+  assert.deepEqual(commandOf(api!, true), ['nodemon', '--inspect', 'a.js']);
+  assert.deepEqual(api!.containers[0]!.dev.command.build, ['npm', 'ci']);
+  assert.deepEqual(result.problems.filter((p) => /hotReload|build/.test(JSON.stringify(p))), []);
+  const [plain] = services('name: api\ncontainers:\n  - dev: {command: {run: [node, a.js], hotReloadRun: [nodemon, a.js]}}\n');
+  assert.deepEqual(commandOf(plain!, false), ['node', 'a.js'], 'without hotReload, run');
+});
+
+test('v1 configs: buildCommand and hotReloadRunCommand reach the same fields', () => {
+  const [api] = services('name: api\nbuildCommand: [make]\nrunCommand: [./api]\nhotReloadRunCommand: [air]\n');
+  assert.deepEqual(api!.containers[0]!.dev.command.build, ['make']);
+  assert.deepEqual(api!.containers[0]!.dev.command.hotReloadRun, ['air']);
+  assert.deepEqual(commandOf(api!, false), ['./api'], 'v1 has no hotReload: run');
 });

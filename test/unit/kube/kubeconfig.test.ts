@@ -3,6 +3,7 @@
 // kubeconfigs are named with a hint.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -127,4 +128,21 @@ test('bad kubeconfigs: what is wrong and what to do', async () => {
   await refuse({ kubeconfig: noCurrent, context: 'staging', env }, /no context `staging` in the kubeconfig/, /contexts: dev/);
   const dangling = kubeconfigFile(dir, { 'current-context': 'dev', contexts: [{ name: 'dev', context: { cluster: 'gone', user: 'u' } }] }, 'dangling');
   await refuse({ kubeconfig: dangling, context: undefined, env }, /context `dev` names no cluster/, /another context/);
+});
+
+test('one TLS context serves every connection of a run; material that does not parse is left to each connection', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=me', '-days', '1', '-keyout', join(dir, 'me.key'), '-out', join(dir, 'me.crt')]);
+  assert.equal(made.status, 0, made.stderr?.toString());
+  const good = await connect({ kubeconfig: kubeconfigFile(dir, single({ 'certificate-authority': 'me.crt' }, { 'client-certificate': 'me.crt', 'client-key': 'me.key' })), context: undefined, env });
+  const first: RequestOptions & { secureContext?: unknown } = {};
+  const second: RequestOptions & { secureContext?: unknown } = {};
+  await good.applyToHTTPSOptions(first);
+  await good.applyToHTTPSOptions(second);
+  assert.ok(first.secureContext !== undefined && first.secureContext === second.secureContext);
+  const bad = await connect({ kubeconfig: kubeconfigFile(dir, single({}, { 'client-certificate': 'me.crt', 'client-key-data': b64('not a key') }), 'bad.yaml'), context: undefined, env });
+  const options: RequestOptions & { secureContext?: unknown } = {};
+  await bad.applyToHTTPSOptions(options);
+  assert.equal(options.secureContext, undefined);
+  assert.equal(pem(options.key), 'not a key');
 });

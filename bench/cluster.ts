@@ -1,0 +1,47 @@
+/** What the cluster benchmarks share: the local cluster's kubectl, a timed `nh` process, polling a forwarded port. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = fileURLToPath(new URL('../../', import.meta.url));
+export const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
+export const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
+
+/** Runs kubectl against the local cluster; its stdout, or an error with its stderr. */
+export function kubectl(args: readonly string[], input?: string): string {
+  const r = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs `nh …` and returns its wall time; throws when it fails. */
+export function timedNh(namespace: string, cwd: string, args: readonly string[]): number {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [join(repo, 'bin/nh.js'), ...args, '--kubeconfig', kubeconfig, '-n', namespace], {
+    cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, timeout: 600_000,
+  });
+  const elapsed = performance.now() - started;
+  if (r.status !== 0) throw new Error(`nh ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+  return elapsed;
+}
+
+/** The body served on 127.0.0.1:port, or undefined when nothing answered within 3 s. */
+export async function get(port: number, path = '/'): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3_000) });
+    return await res.text();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls `probe` every `everyMs` until it gives a value; throws after timeoutMs. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * nh against the physical floor (issue 15), each floor measured in the same run:
+ * - reload: `nh up` of a small Node service and a small Go service (`go run .`) with hotReload; save → new body
+ *   through nh's forward (from the file write, the served body seen by polling every 10 ms), against the
+ *   floor measured in the same dev container right after: the process's own start until it prints
+ *   `listening` (Go: the incremental `go build` first), plus the one-file sync as nh reports it.
+ *   For Go also the unavailable window the client sees (its last old body → its first new body).
+ * - devmode: `nh up --detach` (a fresh nh process, its start included) of 1 and 10 Deployments until the dev
+ *   pods are Ready, interleaved with the same change made by hand: one `kubectl patch` per Deployment, all at
+ *   once (the dev pod template nh wrote, as a merge patch), then `kubectl rollout status` of each.
+ * `node dist/bench/floor.bench.js reload|devmode` runs one part; `npm run bench -- floor` runs both.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until } from './cluster.js';
+import { ms, summary } from './support.js';
+
+const NODE_EDITS = 11;
+const GO_EDITS = 7;
+const FLOOR_RUNS = 11;
+const GO_FLOOR_RUNS = 7;
+const ENTRY_RUNS = 5;
+const NODE_PORT = 18481;
+const GO_PORT = 18482;
+
+function kubectlAsync(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(' ')}: ${err}`))));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One request on a new connection (so through a new tunnel), from the request to the whole body. */
+function freshRequestMs(port: number): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    httpGet({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(performance.now() - started));
+    }).on('error', reject);
+  });
+}
+
+// ---------------------------------------------------------------- reload
+const NODE_SERVER = (body: string) => `const http = require('http');
+const BODY = ${JSON.stringify(body)};
+const server = http.createServer((req, res) => res.end(BODY));
+server.listen(Number(process.env.PORT || 8080), () => console.log('listening'));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+const GO_SERVER = (body: string) => `package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+)
+
+const body = ${JSON.stringify(body)}
+
+func main() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	ln, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("listening")
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) }))
+}
+`;
+
+const RELOAD_CONFIG = `configProperties: {version: v2}
+application:
+  name: floor
+  services:
+    - name: floor-node
+      serviceType: deployment
+      containers:
+        - name: app
+          dev:
+            image: localhost/nh-dev-node:20
+            imagePullPolicy: IfNotPresent
+            workDir: /app
+            command: {run: [node, server.js]}
+            hotReload: true
+            sync: {type: send, localPath: ./node}
+            portForward: ["${NODE_PORT}:8080"]
+    - name: floor-go
+      serviceType: deployment
+      containers:
+        - name: app
+          dev:
+            image: localhost/nh-dev-go:1.26
+            imagePullPolicy: IfNotPresent
+            workDir: /src
+            command: {run: [go, run, .]}
+            hotReload: true
+            sync: {type: send, localPath: ./go}
+            env: [{name: GOCACHE, value: /tmp/go-cache}]
+            portForward: ["${GO_PORT}:8080"]
+`;
+
+function idleDeployments(names: readonly string[], image: (name: string) => string): string {
+  return JSON.stringify({
+    apiVersion: 'v1', kind: 'List',
+    items: names.map((name) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+      spec: {
+        replicas: 1, selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: image(name), imagePullPolicy: 'IfNotPresent', command: ['sleep', 'infinity'] }] } },
+      },
+    })),
+  });
+}
+
+interface Edit {
+  /** File write → the new body served. */
+  readonly servedMs: number;
+  /** The client's last old body → its first new body. */
+  readonly unavailableMs: number;
+}
+
+/** Writes `count` versions of a file (after one warm-up edit); each time, how long until the port serves it. */
+async function edits(file: string, source: (body: string) => string, port: number, count: number, timeoutMs: number): Promise<Edit[]> {
+  const samples: Edit[] = [];
+  for (let i = 0; i <= count; i++) {
+    const marker = `floor-${i}-${Date.now()}`;
+    let lastOldAt = performance.now();
+    const savedAt = performance.now();
+    writeFileSync(file, source(marker));
+    const servedAt = await until(`edit ${i} on :${port}`, async () => {
+      const body = await get(port);
+      const at = performance.now();
+      if (body?.includes(marker)) return at;
+      if (body !== undefined) lastOldAt = at;
+      return undefined;
+    }, timeoutMs, 10);
+    if (i > 0) samples.push({ servedMs: servedAt - savedAt, unavailableMs: servedAt - lastOldAt });
+    await sleep(300);
+  }
+  return samples;
+}
+
+/** Runs a shell script in the service's dev container; its output lines. */
+function inContainer(namespace: string, app: string, script: string): string[] {
+  const pod = kubectl(['-n', namespace, 'get', 'pods', '-l', `app=${app},nh.dev/mode`, '-o', 'jsonpath={.items[0].metadata.name}']);
+  return kubectl(['-n', namespace, 'exec', pod, '-c', 'app', '--', 'sh', '-c', script]).trim().split('\n');
+}
+
+/** Microseconds from starting the command to its `listening` line, `runs` times, on port 8181 (the service keeps 8080). */
+const START_UNTIL_LISTENING = (command: string, runs: number) => `
+i=0
+while [ $i -lt ${runs} ]; do
+  t0=$(date +%s%N)
+  PORT=8181 sh -c 'echo $$ > /tmp/.nh-floor.pid; exec ${command}' | { IFS= read -r line; t1=$(date +%s%N); echo "start $(( (t1 - t0) / 1000 ))"; kill $(cat /tmp/.nh-floor.pid); cat >/dev/null; }
+  i=$((i+1))
+done`;
+
+function nodeFloor(namespace: string): number[] {
+  return inContainer(namespace, 'floor-node', `cd /app && ${START_UNTIL_LISTENING('node server.js', FLOOR_RUNS)}`).map((l) => Number(l.split(' ')[1]) / 1000);
+}
+
+/** An incremental `go build` of a one-line change (in a copy of the source), then the binary's start; each in ms. */
+function goFloor(namespace: string): { build: number[]; start: number[] } {
+  const lines = inContainer(namespace, 'floor-go', `
+rm -rf /tmp/nh-floor-go && cp -r /src /tmp/nh-floor-go && cd /tmp/nh-floor-go && go build -o app . || exit 1
+n=0
+while [ $n -lt ${GO_FLOOR_RUNS} ]; do
+  sed -i "s/^const body = .*/const body = \\"floor-$n-$(date +%s%N)\\"/" main.go
+  t0=$(date +%s%N); go build -o app . || exit 1; t1=$(date +%s%N)
+  echo "build $(( (t1 - t0) / 1000 ))"
+  ${START_UNTIL_LISTENING('./app', 1)}
+  n=$((n+1))
+done`);
+  const of = (kind: string) => lines.filter((l) => l.startsWith(`${kind} `)).map((l) => Number(l.split(' ')[1]) / 1000);
+  return { build: of('build'), start: of('start') };
+}
+
+function reported(log: string, service: string, what: 'saved→synced' | 'synced→restarted'): number[] {
+  return [...log.matchAll(new RegExp(`${service}\\s+│ ↻ .*${what} (\\d+) ms`, 'g'))].map((m) => Number(m[1]));
+}
+
+async function benchReload(): Promise<void> {
+  const namespace = `floor-bench-reload-${process.pid}`;
+  const project = mkdtempSync(join(tmpdir(), 'nh-bench-floor-'));
+  mkdirSync(join(project, '.nocalhost'));
+  mkdirSync(join(project, 'node'));
+  mkdirSync(join(project, 'go'));
+  writeFileSync(join(project, '.nocalhost', 'config.yaml'), RELOAD_CONFIG);
+  writeFileSync(join(project, 'node', 'server.js'), NODE_SERVER('start'));
+  writeFileSync(join(project, 'go', 'main.go'), GO_SERVER('start'));
+  writeFileSync(join(project, 'go', 'go.mod'), 'module example.com/floor\n\ngo 1.26\n');
+  kubectl(['create', 'namespace', namespace]);
+  let nh: ChildProcess | undefined;
+  try {
+    kubectl(['-n', namespace, 'apply', '-f', '-'], idleDeployments(['floor-node', 'floor-go'], (n) => (n === 'floor-go' ? 'localhost/nh-dev-go:1.26' : 'localhost/nh-dev-node:20')));
+    kubectl(['-n', namespace, 'rollout', 'status', 'deploy/floor-node', 'deploy/floor-go', '--timeout=180s']);
+    nh = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', '--no-install', '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
+      env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let log = '';
+    nh.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+    // The first Go build compiles the standard library into an empty cache: minutes on a loaded machine.
+    await until('floor-node and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(GO_PORT)) ? true : undefined), 900_000, 200)
+      .catch((error: Error) => Promise.reject(new Error(`${error.message}; nh's output:\n${log.slice(-3000)}`)));
+
+    const node = await edits(join(project, 'node', 'server.js'), NODE_SERVER, NODE_PORT, NODE_EDITS, 30_000);
+    const go = await edits(join(project, 'go', 'main.go'), GO_SERVER, GO_PORT, GO_EDITS, 120_000);
+    const fresh: number[] = [];
+    for (let i = 0; i < FLOOR_RUNS; i++) fresh.push(await freshRequestMs(NODE_PORT));
+    const nodeStart = summary(nodeFloor(namespace));
+    const goFloors = goFloor(namespace);
+    nh.kill('SIGINT');
+    await new Promise((r) => nh!.once('close', r));
+    nh = undefined;
+
+    const nodeSync = summary(reported(log, 'floor-node', 'saved→synced'));
+    const goSync = summary(reported(log, 'floor-go', 'saved→synced'));
+    const nodeServed = summary(node.map((e) => e.servedMs));
+    const nodeFloorMs = nodeStart.p50 + nodeSync.p50;
+    console.log(`Node: process start → listening in the dev container, p50 of ${nodeStart.n}: ${ms(nodeStart.p50)} (min ${ms(nodeStart.min)}, max ${ms(nodeStart.max)})`);
+    console.log(`Node: one-file sync (nh's saved→synced), p50 of ${nodeSync.n}: ${ms(nodeSync.p50)}; floor = ${ms(nodeFloorMs)}`);
+    console.log(`Node: nh save → new body through the forward, ${nodeServed.n} edits: p50 ${ms(nodeServed.p50)}, p95 ${ms(nodeServed.p95)}, min ${ms(nodeServed.min)}`);
+    console.log(`Node: ratio to the floor: p50 ${(nodeServed.p50 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.3×), p95 ${(nodeServed.p95 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.6×)`);
+    console.log(`  nh's own report, synced→restarted p50 ${ms(summary(reported(log, 'floor-node', 'synced→restarted')).p50)}; one request on a new connection through the forward (a new tunnel) p50 ${ms(summary(fresh).p50)}`);
+
+    const goBuild = summary(goFloors.build);
+    const goStart = summary(goFloors.start);
+    const goServed = summary(go.map((e) => e.servedMs));
+    const goDown = summary(go.map((e) => e.unavailableMs));
+    const goFloorMs = goBuild.p50 + goStart.p50 + goSync.p50;
+    console.log(`Go: incremental go build in the dev container, p50 of ${goBuild.n}: ${ms(goBuild.p50)}; binary start → listening p50 ${ms(goStart.p50)}; one-file sync p50 ${ms(goSync.p50)}; floor = ${ms(goFloorMs)}`);
+    console.log(`Go: nh save → new body through the forward, ${goServed.n} edits: p50 ${ms(goServed.p50)}, p95 ${ms(goServed.p95)}, min ${ms(goServed.min)}; ratio p50 ${(goServed.p50 / goFloorMs).toFixed(2)}× (goal ≤ 1.15×)`);
+    console.log(`Go: unavailable to the client (its last old body → its first new body), p50 ${ms(goDown.p50)}, p95 ${ms(goDown.p95)}; ratio p50 to the binary's start ${(goDown.p50 / goStart.p50).toFixed(2)}× (goal ≤ 1.2×)`);
+  } finally {
+    nh?.kill('SIGKILL');
+    spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { stdio: 'ignore' });
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- dev-mode entry
+const SERVICES = Array.from({ length: 10 }, (_, i) => `floor-${i}`);
+
+function settle(namespace: string): void {
+  for (const name of SERVICES) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
+}
+
+/** The dev pod template and strategy nh writes for each Deployment, taken from one `nh up --detach`. */
+function devTemplates(namespace: string, cwd: string): Map<string, string> {
+  timedNh(namespace, cwd, ['up', '--detach']);
+  const list = JSON.parse(kubectl(['-n', namespace, 'get', 'deployments', '-o', 'json'])) as { items: { metadata: { name: string }; spec: { template: unknown; strategy: unknown } }[] };
+  timedNh(namespace, cwd, ['down']);
+  settle(namespace);
+  return new Map(list.items.map((d) => [d.metadata.name, JSON.stringify({ spec: { template: d.spec.template, strategy: d.spec.strategy } })]));
+}
+
+async function byHand(namespace: string, names: readonly string[], patches: ReadonlyMap<string, string>, originals: string): Promise<number> {
+  const started = performance.now();
+  await Promise.all(names.map((name) => kubectlAsync(['-n', namespace, 'patch', 'deployment', name, '--type', 'merge', '-p', patches.get(name)!])));
+  for (const name of names) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
+  const elapsed = performance.now() - started;
+  kubectl(['-n', namespace, 'replace', '-f', '-'], originals);
+  settle(namespace);
+  return elapsed;
+}
+
+async function benchEntry(): Promise<void> {
+  const namespace = `floor-bench-entry-${process.pid}`;
+  const project = mkdtempSync(join(tmpdir(), 'nh-bench-floor-'));
+  kubectl(['create', 'namespace', namespace]);
+  try {
+    const manifests = idleDeployments(SERVICES, () => 'localhost/nh-dev-min:1');
+    kubectl(['-n', namespace, 'apply', '-f', '-'], manifests);
+    settle(namespace);
+    mkdirSync(join(project, '.nocalhost'));
+    const services = SERVICES.map((name) => ({ name, serviceType: 'deployment', containers: [{ name: 'app', dev: { image: 'localhost/nh-dev-min:1', imagePullPolicy: 'IfNotPresent', workDir: '/work' } }] }));
+    writeFileSync(join(project, '.nocalhost', 'config.yaml'), JSON.stringify({ configProperties: { version: 'v2' }, application: { name: 'floor', services } }));
+    const patches = devTemplates(namespace, project);
+    const originals = kubectl(['-n', namespace, 'get', 'deployments', '-o', 'json']).replace(/"resourceVersion": "\d+",?/g, '');
+    for (const count of [1, 10]) {
+      const names = SERVICES.slice(0, count);
+      const nh: number[] = [];
+      const hand: number[] = [];
+      for (let run = 0; run < ENTRY_RUNS; run++) {
+        nh.push(timedNh(namespace, project, ['up', '--detach', ...names]));
+        timedNh(namespace, project, ['down', ...names]);
+        settle(namespace);
+        hand.push(await byHand(namespace, names, patches, originals));
+      }
+      const a = summary(nh);
+      const b = summary(hand);
+      console.log(`dev-mode entry, ${count} service${count > 1 ? 's' : ''}: nh up --detach p50 ${ms(a.p50)} (min ${ms(a.min)}, max ${ms(a.max)}); kubectl patch + rollout status p50 ${ms(b.p50)} (min ${ms(b.min)}, max ${ms(b.max)}); ratio ${(a.p50 / b.p50).toFixed(2)}× (goal ≤ 1.1×, n=${a.n} each, interleaved)`);
+    }
+  } finally {
+    spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { stdio: 'ignore' });
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
+const part = process.argv[2];
+if (part === undefined || part === 'reload') await benchReload();
+if (part === undefined || part === 'devmode') await benchEntry();

@@ -1,0 +1,172 @@
+/**
+ * The in-container side of the process supervisor, pure: a small sh script that lives on one exec channel per
+ * service for the whole session, and the parser of what it says. A restart is one line on that channel, not a
+ * new exec through the API server: the script stops the old process group and starts the new one in the same
+ * step, and tells when the new process listens on the service's port (read from the pod's socket table), so
+ * the forwards hold new connections only for the gap.
+ *
+ * Arguments: $1 marker, $2 pid file, $3 workDir, $4 port to watch (0: none), $5 the run command and $6 the
+ * build command, each as sh-quoted words (quoteWords; "" = none), $7 grace in hundredths of a second.
+ * Requests, one line each on stdin: `build ID` (runs the build, as its own group, output into `$2.build`,
+ * while the old process keeps running; nh sends no other request until it is answered), `start ID` (stops the group in the pid file, TERM then KILL after the grace, and starts the
+ * command as its own session and group), `stop ID`. Answers and events are lines `@@nh-MARKER WORD …` on
+ * stdout, between the process's own output: `ready`, `fatal REASON`, `built ID`, `build-failed ID CODE`,
+ * `started ID GEN stopped|none`, `listening ID GEN`, `stopped ID stopped|none`, `exited GEN CODE`.
+ * `stop` also ends a build under way.
+ * When stdin ends (nh is gone: even after SIGKILL the kubelet closes it) the script stops the group and
+ * exits, so no process outlives the nh that started it. Needs sh, setsid, cat, sleep (fractions), kill.
+ */
+
+export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7
+say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
+cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
+command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
+hex=$(printf '%04X' "$port")
+gen=0
+listens() {
+  for f in /proc/net/tcp /proc/net/tcp6; do
+    [ -r "$f" ] || continue
+    while read -r _ l _ st _; do
+      case "$l" in *:"$hex") [ "$st" = 0A ] && return 0;; esac
+    done < "$f"
+  done
+  return 1
+}
+halt() {
+  pg=$(cat "$1" 2>/dev/null); rm -f "$1"
+  case "$pg" in ""|*[!0-9]*) echo none; return;; esac
+  kill -TERM -"$pg" 2>/dev/null || { echo none; return; }
+  i=0
+  while kill -0 -"$pg" 2>/dev/null; do
+    i=$((i+1)); [ "$i" -ge "$grace" ] && kill -KILL -"$pg" 2>/dev/null
+    [ "$i" -ge $((grace + 200)) ] && break
+    sleep 0.01
+  done
+  echo stopped
+}
+begin() {
+  gen=$((gen+1)); g=$gen
+  rm -f "$p"
+  # The shell's own "Terminated" notes go nowhere; the process keeps stderr (fd 3).
+  { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$p" "$run" 2>&3 3>&-; say exited "$g" $?; } 3>&2 2>/dev/null </dev/null &
+  i=0; while [ ! -s "$p" ] && [ "$i" -lt 500 ]; do i=$((i+1)); sleep 0.002; done
+}
+watch() {
+  pg=$(cat "$p" 2>/dev/null)
+  [ "$port" = 0 ] && { say listening "$1" "$gen"; return; }
+  { i=0; until listens; do
+      i=$((i+1)); [ "$i" -ge 3000 ] && break
+      kill -0 -"$pg" 2>/dev/null || exit 0
+      sleep 0.01
+    done; say listening "$1" "$g"; } </dev/null &
+}
+say ready
+while read -r op id; do
+  case "$op" in
+    build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
+             rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null & ;;
+    start) was=$(halt "$p"); begin; say started "$id" "$gen" "$was"; watch "$id" ;;
+    stop) halt "$p.b" >/dev/null; was=$(halt "$p"); say stopped "$id" "$was" ;;
+  esac
+done
+halt "$p.b" >/dev/null; halt "$p" >/dev/null
+`;
+
+/** Words quoted for sh, each in single quotes: eval gives them back exactly, nothing in them is expanded. */
+export function quoteWords(words: readonly string[]): string {
+  return words.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+export interface SupervisorCommand {
+  readonly marker: string;
+  readonly pidFile: string;
+  readonly workDir: string;
+  /** The port the process serves on; 0 = none (it counts as serving once started). */
+  readonly port: number;
+  readonly run: readonly string[];
+  readonly build: readonly string[] | undefined;
+  readonly graceSeconds: number;
+}
+
+export function supervisorCommandLine(command: SupervisorCommand): string[] {
+  const grace = String(Math.max(1, Math.round(command.graceSeconds * 100)));
+  return ['sh', '-c', SUPERVISOR_SCRIPT, 'nh-supervisor', command.marker, command.pidFile, command.workDir, String(command.port), quoteWords(command.run), command.build ? quoteWords(command.build) : '', grace];
+}
+
+export type SupervisorEvent =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'fatal'; readonly reason: string }
+  | { readonly kind: 'built'; readonly id: number }
+  | { readonly kind: 'build-failed'; readonly id: number; readonly exitCode: number }
+  | { readonly kind: 'started'; readonly id: number; readonly generation: number; readonly stoppedOld: boolean }
+  | { readonly kind: 'listening'; readonly id: number; readonly generation: number }
+  | { readonly kind: 'stopped'; readonly id: number; readonly stoppedOld: boolean }
+  | { readonly kind: 'exited'; readonly generation: number; readonly exitCode: number };
+
+/**
+ * Splits the script's stdout into the process's own output and the script's events. An event line may follow
+ * output that did not end its line; the output before it is kept. A marker cut across chunks waits for the rest.
+ */
+export class SupervisorReader {
+  private pending = Buffer.alloc(0);
+  private readonly tag: Buffer;
+
+  constructor(marker: string) {
+    this.tag = Buffer.from(`@@nh-${marker} `);
+  }
+
+  push(chunk: Buffer): { output: Buffer[]; events: SupervisorEvent[] } {
+    let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const output: Buffer[] = [];
+    const events: SupervisorEvent[] = [];
+    for (;;) {
+      const at = data.indexOf(this.tag);
+      if (at < 0) break;
+      const end = data.indexOf(0x0a, at);
+      if (end < 0) break;
+      if (at > 0) output.push(data.subarray(0, at));
+      const event = parseEvent(data.subarray(at + this.tag.length, end).toString('utf8'));
+      if (event) events.push(event);
+      data = data.subarray(end + 1);
+    }
+    // Keep back a tail that may be the start of a marker (or a marker line not ended yet).
+    const at = data.indexOf(this.tag);
+    const keep = at >= 0 ? data.length - at : partialTagLength(data, this.tag);
+    if (data.length - keep > 0) output.push(data.subarray(0, data.length - keep));
+    this.pending = Buffer.from(data.subarray(data.length - keep));
+    return { output, events };
+  }
+}
+
+/** How many bytes at the end of data are a beginning of tag. */
+function partialTagLength(data: Buffer, tag: Buffer): number {
+  for (let length = Math.min(tag.length - 1, data.length); length > 0; length--) {
+    if (data.subarray(data.length - length).equals(tag.subarray(0, length))) return length;
+  }
+  return 0;
+}
+
+function parseEvent(line: string): SupervisorEvent | undefined {
+  const [word, ...rest] = line.trim().split(' ');
+  const n = rest.map(Number);
+  switch (word) {
+    case 'ready':
+      return { kind: 'ready' };
+    case 'fatal':
+      return { kind: 'fatal', reason: rest.join(' ') };
+    case 'built':
+      return { kind: 'built', id: n[0]! };
+    case 'build-failed':
+      return { kind: 'build-failed', id: n[0]!, exitCode: n[1]! };
+    case 'started':
+      return { kind: 'started', id: n[0]!, generation: n[1]!, stoppedOld: rest[2] === 'stopped' };
+    case 'listening':
+      return { kind: 'listening', id: n[0]!, generation: n[1]! };
+    case 'stopped':
+      return { kind: 'stopped', id: n[0]!, stoppedOld: rest[1] === 'stopped' };
+    case 'exited':
+      return { kind: 'exited', generation: n[0]!, exitCode: n[1]! };
+    default:
+      return undefined;
+  }
+}
