@@ -79,7 +79,8 @@ export async function crashThenRestore(c: KindCase, project: string): Promise<vo
   });
   const up = await runNh(ns, ['up', '--detach', '--timeout', '2m'], { cwd: project });
   assert.equal(up.code, 0, `up after the kill\n${up.stdout}${up.stderr}`);
-  assert.equal((await runNh(ns, ['plan', '--detailed-exitcode'], { cwd: project })).code, 0, 'plan after up is all noop');
+  const plan = await runNh(ns, ['plan', '--detailed-exitcode'], { cwd: project });
+  assert.equal(plan.code, 0, `plan after up is all noop\n${plan.stdout}${plan.stderr}`);
   await downRestores(c, project, before);
 }
 
