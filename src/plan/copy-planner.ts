@@ -23,7 +23,9 @@ export function planCopyService(base: Base, app: string, service: DesiredService
   const { kind, name } = service.workload;
   const duplicateFor = options.duplicate ? options.identity : undefined;
   const copyRef = devWorkloadOf(service.workload, duplicateFor);
-  const source = seen?.workload;
+  // A bare Pod that nh deleted for its dev copy may still be terminating: on its way out, not to be replaced again.
+  const replacedPod = kind === 'Pod' && options.mode === 'up' && seen?.workload?.metadata.deletionTimestamp !== undefined;
+  const source = replacedPod ? undefined : seen?.workload;
   const copy = seen?.copy;
   const read = copy ? readDevState(copy) : { kind: 'absent' as const };
   if (read.kind === 'invalid') return problem(base, 'error', 'NH_DEV_STATE_INVALID', `the saved dev state of Deployment \`${copyRef.name}\` (the dev copy of ${kind} \`${name}\`) is missing or corrupt: ${read.why}`, `delete it: \`kubectl delete deployment ${copyRef.name}\``);

@@ -109,11 +109,7 @@ test('bare Pod: replaced by its dev copy, re-created exactly from the saved spec
   await upSyncDown(pod, project);
 });
 
-// Last in this file: when it fails it leaves the Pod's dev copy behind.
-test('bare Pod: after a SIGKILL of nh up mid-way, up converges and down restores exactly', {
-  timeout: 300_000,
-  todo: 'fails here since 2026-12-01 17:00, on main and on the kinds branch alike (it passed there earlier): the second up leaves the original Pod in place (issue 13 note)',
-}, async () => {
+test('bare Pod: after a SIGKILL of nh up mid-way, up converges and down restores exactly', { timeout: 300_000 }, async () => {
   const { pod, project } = await barePod();
   await crashThenRestore(pod, project);
 });

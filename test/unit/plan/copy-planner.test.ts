@@ -149,6 +149,9 @@ test('bare Pod: replaced by its copy (deleted only after, by uid) and re-created
   const copy = created(plan.copy.create!);
   // The Pod is gone: up is a noop, down re-creates it from the copy's state, then deletes the copy.
   assert.equal(planWith('Pod', { copy }).action, 'noop');
+  // Still terminating right after up deleted it: on its way out, so up has nothing left to do.
+  const terminating = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2026-12-01T17:00:00Z' } };
+  assert.equal(planWith('Pod', { workload: terminating, copy }).action, 'noop');
   const down = planWith('Pod', { copy }, options({ mode: 'down' }));
   assert.equal(down.action, 'leave');
   assert.deepEqual(down.copy?.createPod, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'api', labels: { app: 'api' } }, spec: POD_SPEC });
