@@ -4,6 +4,7 @@
  * Leaving: re-create a bare Pod, delete the copy and wait for its pods to go, then release the source.
  * Each step is one conditional write, and the order keeps a state on the cluster that names what is left.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NhError } from '../errors.js';
 import { isKubeError } from '../kube/errors.js';
 import { waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
@@ -44,6 +45,9 @@ export async function enterCopy(namespace: string, plan: ServicePlan, deps: RunD
       if (isKubeError(error, 409)) throw stale(`Pod \`${copy.deletePod!.name}\` was replaced meanwhile`);
       throw error;
     });
+    // Gone before up returns: a `nh down` right after must find the name free to re-create the Pod.
+    progress(`waiting for Pod ${copy.deletePod.name} to go`);
+    await untilPodGone(namespace, copy.deletePod, deps);
   }
   return pod;
 }
@@ -74,4 +78,15 @@ export async function leaveCopy(namespace: string, plan: ServicePlan, deps: RunD
 
 function stale(what: string): NhError {
   return new NhError('NH_PLAN_STALE', `plan is stale: ${what}; run again`, { hint: 'run `nh plan` to see what would change now' });
+}
+
+/** Polls until the Pod of that uid is gone (its grace period over); NH_ROLLOUT_FAILED at the timeout. */
+async function untilPodGone(namespace: string, pod: { readonly name: string; readonly uid: string }, deps: RunDeps): Promise<void> {
+  const deadline = Date.now() + deps.timeoutMs;
+  for (;;) {
+    const current = await deps.kube.get('Pod', namespace, pod.name);
+    if (!current || (current.metadata as { uid?: string }).uid !== pod.uid) return;
+    if (Date.now() > deadline) throw new NhError('NH_ROLLOUT_FAILED', `Pod \`${pod.name}\` is still terminating`, { hint: 'its grace period may be long: see `kubectl describe pod ' + pod.name + '`' });
+    await sleep(200, undefined, { signal: deps.signal });
+  }
 }
