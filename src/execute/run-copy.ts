@@ -86,7 +86,7 @@ async function untilPodGone(namespace: string, pod: { readonly name: string; rea
   for (;;) {
     const current = await deps.kube.get('Pod', namespace, pod.name);
     if (!current || (current.metadata as { uid?: string }).uid !== pod.uid) return;
-    if (Date.now() > deadline) throw new NhError('NH_ROLLOUT_FAILED', `Pod \`${pod.name}\` is still terminating`, { hint: 'its grace period may be long: see `kubectl describe pod ' + pod.name + '`' });
+    if (Date.now() > deadline) throw new NhError('NH_ROLLOUT_FAILED', `Pod \`${pod.name}\` is still terminating`, { hint: `its grace period may be long: see \`kubectl describe pod ${pod.name}\`` });
     await sleep(200, undefined, { signal: deps.signal });
   }
 }
