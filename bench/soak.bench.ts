@@ -90,12 +90,16 @@ async function sampleOf(session: BookingSession, minute: number): Promise<Sample
 
 async function timedReload(session: BookingSession, service: BookingService): Promise<Reload> {
   const at = Date.now();
+  const mark = session.mark();
   const marker = session.edit(service);
   const deadline = at + 60_000;
   while (Date.now() < deadline) {
     if (await session.serves(marker, service)) return { service, at, ms: Date.now() - at };
     await sleep(10);
   }
+  // What nh said meanwhile, without the flood, for whoever tracks down why.
+  const said = session.outputSince(mark).split('\n').filter((l) => !l.includes('flood line')).slice(-40).join('\n');
+  console.log(`edit "${marker}" of ${service} at ${new Date(at).toISOString()} not served within 60 s; nh said since:\n${said}`);
   return { service, at, ms: undefined };
 }
 
