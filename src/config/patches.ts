@@ -28,7 +28,7 @@ export function readPatch(text: string, type: PatchType): ReadPatch {
     const where = error.linePos?.[0];
     return {
       ok: false,
-      message: `the patch is not valid JSON or YAML${where ? ` (line ${where.line}, column ${where.col} of the patch)` : ''}: ${error.message.split('\n')[0]}`,
+      message: `the patch is not valid JSON or YAML${where ? ` (line ${where.line}, column ${where.col} of the patch)` : ''}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
       hint: 'quote the whole patch as one string, e.g. patch: \'{"spec":{…}}\', or use a block scalar (patch: |)',
     };
   }
@@ -87,7 +87,7 @@ function protectedInDocument(doc: Record<string, unknown>, at: readonly string[]
     const hit = protectedBy(path, replaces);
     if (hit) return hit;
     if (!replaces) {
-      const inner = protectedInDocument(value as Record<string, unknown>, path);
+      const inner = protectedInDocument(value, path);
       if (inner) return inner;
     }
   }
@@ -100,7 +100,7 @@ function protectedBy(path: readonly string[], whole: boolean): string | undefine
     const last = guarded.length - 1;
     const matches = (i: number) => (i === last && guarded[i]!.endsWith('/') ? path[i]!.startsWith(guarded[i]!) : path[i] === guarded[i]);
     if (path.length >= guarded.length && guarded.every((_, i) => matches(i))) return path.join('.');
-    if (whole && path.length < guarded.length && path.every((_, i) => matches(i)) && path.length > 0) return path.join('.');
+    if (whole && path.length < guarded.length && path.every((_, i) => matches(i))) return path.join('.') || 'the whole object';
   }
   return undefined;
 }

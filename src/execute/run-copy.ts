@@ -11,6 +11,7 @@ import { waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { ServicePlan } from '../plan/types.js';
 import { patchLatest, patchStrictly } from './conditional-patch.js';
+import { sendUserPatches } from './user-patches.js';
 import type { RunDeps } from './run-plan.js';
 
 type Progress = (line: string) => void;
@@ -36,6 +37,7 @@ export async function enterCopy(namespace: string, plan: ServicePlan, deps: RunD
   }
   workload ??= await deps.kube.get('Deployment', namespace, copy.name);
   if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `Deployment \`${copy.name}\` disappeared`);
+  if (plan.userPatches) workload = await sendUserPatches(deps, namespace, { kind: 'Deployment', name: copy.name }, plan.userPatches, workload, progress);
   progress('waiting for the dev pod to be ready');
   const pod = await waitForDevPod(deps.watch, { ...workload, kind: 'Deployment' }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
   // Only once the dev pod runs: a dev pod that fails leaves the original Pod as it was.

@@ -15,6 +15,7 @@ import type { KubeObject } from '../model/kube-object.js';
 import type { Plan, ServicePlan } from '../plan/types.js';
 import { patchLatest, patchStrictly } from './conditional-patch.js';
 import { enterCopy, leaveCopy } from './run-copy.js';
+import { sendUserPatches } from './user-patches.js';
 
 export type RendererName = 'default' | 'simple' | 'silent';
 
@@ -182,8 +183,9 @@ async function enterInPlace(namespace: string, plan: ServicePlan, deps: RunDeps,
     progress(`patching ${plan.workload.kind} ${plan.workload.name}`);
     patched = await patchStrictly(deps, namespace, plan.workloadPatch, async () => (await deps.replan(plan.service)).workloadPatch);
   }
-  const workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
+  let workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
   if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `${plan.workload.kind} \`${plan.workload.name}\` disappeared`);
+  if (plan.userPatches) workload = await sendUserPatches(deps, namespace, { kind: plan.workload.kind as 'Deployment', name: plan.workload.name }, plan.userPatches, workload, progress);
   progress('waiting for the dev pod to be ready');
   return waitForDevPod(deps.watch, { ...workload, kind: plan.workload.kind }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
 }

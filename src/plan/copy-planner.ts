@@ -11,8 +11,9 @@ import { copyName, devWorkloadOf } from '../model/dev-workload.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { lookupHint, noop, precondition, problem, recoveryHint, type Base } from './entries.js';
 import { holdFor, holdOps, readHeld, releaseOps } from './held.js';
-import { pointer } from './patch.js';
+import { diffPaths, fieldName, pointer } from './patch.js';
 import type { PlanOptions } from './planner.js';
+import { describePatches, overlaps, planPatching, userPatchesOf } from './user-patches.js';
 import { quotaExcess } from './quota.js';
 import type { CopyPlan, PlannedPatch, ServicePlan } from './types.js';
 import { DEV_STATE_ANNOTATION } from '../model/dev-mode.js';
@@ -78,23 +79,31 @@ function planCopyEnter(base: Base, app: string, service: DesiredService, inputs:
     plan.source = sourcePatch(kind, source, holding);
     fields.push(...holding.filter((op) => op.path !== '/metadata/annotations').map((op) => `${kind}.${op.path.slice(1).replace(/\//g, '.')}`));
   }
+  const { patched, unpatched, touched } = planPatching(target, target, service.patches, state?.patches?.saved);
   let reason = 'not in dev mode';
+  let writesCopy = true;
   if (!copy) {
-    plan.create = target;
+    plan.create = unpatched;
     fields.push(`Deployment/${target.metadata.name}: create`);
   } else {
     const why = copyOutdated(state, service, target, app, takeover);
     if (why) {
       reason = why;
       const resourceVersion = copy.metadata.resourceVersion ?? '';
+      // Fields earlier patches changed outside the template go back to nh's copy before the patches are sent again.
+      const outside = diffPaths(copy, unpatched, touched.filter((path) => !overlaps(path, ['spec', 'template'])), fieldName(copy));
       plan.patch = {
         kind: 'Deployment', name: copy.metadata.name, resourceVersion,
-        ops: [precondition(resourceVersion), { op: 'replace', path: '/spec/template', value: target.spec.template },
-          { op: 'add', path: pointer(['metadata', 'annotations', DEV_STATE_ANNOTATION]), value: target.metadata.annotations![DEV_STATE_ANNOTATION] }],
+        ops: [precondition(resourceVersion), { op: 'replace', path: '/spec/template', value: target.spec.template }, ...outside.ops,
+          { op: 'add', path: pointer(['metadata', 'annotations', DEV_STATE_ANNOTATION]), value: unpatched.metadata.annotations![DEV_STATE_ANNOTATION] }],
       };
-      fields.push(`Deployment/${target.metadata.name}: template`);
-    } else if (holding.length) reason = `${kind} \`${name}\` is not held`;
+      fields.push(`Deployment/${target.metadata.name}: template`, ...outside.fields);
+    } else {
+      writesCopy = false;
+      if (holding.length) reason = `${kind} \`${name}\` is not held`;
+    }
   }
+  if (writesCopy) fields.push(...describePatches(service.patches, target, fieldName(target)));
   if (kind === 'Pod' && !duplicateFor && source) {
     plan.deletePod = { name: source.metadata.name, uid: uidOf(source) };
     fields.push(`Pod/${source.metadata.name}: replace`);
@@ -104,7 +113,10 @@ function planCopyEnter(base: Base, app: string, service: DesiredService, inputs:
   const freed = !duplicateFor && (kind === 'DaemonSet' || kind === 'Pod') && !copy ? 1 : 0;
   const excess = !copy ? quotaExcess(quotas.quotas, quotas.limitRanges, { metadata: original.metadata, spec: { replicas: freed, template: target.spec.template } }, target) : undefined;
   if (excess) return problem(base, 'error', 'NH_QUOTA_EXCEEDED', excess.message, 'lower the dev container\'s resources in the config, or ask for a larger quota');
-  return { ...base, action: copy ? 'update' : 'enter', reason, fields, volumeClaims: built.volumeClaims, hpaPatches: [], workloadPatch: undefined, copy: plan };
+  return {
+    ...base, action: copy ? 'update' : 'enter', reason, fields, volumeClaims: built.volumeClaims, hpaPatches: [], workloadPatch: undefined, copy: plan,
+    ...(writesCopy ? userPatchesOf(service, patched) : {}),
+  };
 }
 
 /** Why an existing copy must be rewritten, or undefined when it is as the config and the source want. */
@@ -115,6 +127,7 @@ function copyOutdated(state: DevState | undefined, service: DesiredService, targ
   if (state.configHash !== service.configHash) return 'the config changed since entering dev mode';
   if (state.copy?.sourceHash !== wanted.copy?.sourceHash) return `${service.workload.kind} \`${service.workload.name}\` changed since its dev copy was made`;
   if (state.app !== app) return `now part of app \`${app}\``;
+  if (state.patches?.applied === false) return 'its patches were not all applied (an earlier run stopped half-way)';
   return undefined;
 }
 

@@ -15,6 +15,7 @@ import { quotaExcess } from './quota.js';
 import { leaveCopy, planCopyService } from './copy-planner.js';
 import { COPY_KINDS } from './dev-copy.js';
 import { lookupHint, noop, precondition, problem, recoveryHint, type Base } from './entries.js';
+import { describePatches, outermost, overlaps, planPatching, putSaved, userPatchesOf } from './user-patches.js';
 
 export interface PlanOptions {
   readonly mode: 'up' | 'down';
@@ -71,7 +72,7 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
   if (state) {
     const restored = restoreOriginal(workload, state, kind);
     if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, service.workload.name));
-    original = restored.original;
+    original = state.patches ? putSaved(restored.original, state.patches.saved) : restored.original;
   }
   const takeover = state !== undefined && state.owner !== options.identity;
   const meta = {
@@ -82,14 +83,20 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
   };
   const dev = applyDevMode(original, service, meta);
   if (!dev.ok) return problem(base, 'error', 'NH_UNSUPPORTED_KIND', dev.message, dev.hint);
+  const { patched, unpatched, touched } = planPatching(dev.target, original, service.patches, state?.patches?.saved);
+  const managed = managedPaths(workload, kind);
+  // Fields the patches own are the server's result, not nh's: left out when asking whether anything changed.
+  const settled = managed.filter((path) => !touched.some((t) => overlaps(t, path)));
+  const name = fieldName(workload);
   if (state && kind === 'Deployment') {
-    const templatePaths = managedPaths(workload, kind).filter((path) => path[1] === 'template');
-    dev.target.spec.strategy = strategyInDevMode(workload, diffPaths(workload, dev.target, templatePaths, fieldName(workload)).fields.length > 0);
+    const templatePaths = settled.filter((path) => path[1] === 'template');
+    patched.spec.strategy = unpatched.spec.strategy = strategyInDevMode(workload, diffPaths(workload, patched, templatePaths, name).fields.length > 0);
   }
-  const diff = diffPaths(workload, dev.target, managedPaths(workload, kind), fieldName(workload));
   const hpaPatches = hpas.map(holdHpa).filter((p): p is PlannedPatch => p !== undefined);
-  const fields = [...diff.fields, ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)];
-  if (fields.length === 0) return noop(base, 'in dev mode and up to date');
+  if (diffPaths(workload, patched, settled, name).fields.length === 0 && hpaPatches.length === 0) return noop(base, 'in dev mode and up to date');
+  // Before the patches are sent again, what earlier ones changed is put back, so a patch never applies twice.
+  const diff = diffPaths(workload, unpatched, outermost([...managed, ...touched]), name);
+  const fields = [...diff.fields, ...describePatches(service.patches, original, name), ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)];
   const excess = quotaExcess(quotaList, limitRanges, workload, dev.target);
   if (excess) {
     return problem(base, 'error', 'NH_QUOTA_EXCEEDED', excess.message,
@@ -103,7 +110,9 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
         ? 'the config changed since entering dev mode'
         : state.app !== app
           ? `now part of app \`${app}\` (was ${state.app === undefined ? 'not recorded' : `\`${state.app}\``})`
-          : 'fields changed on the cluster since entering dev mode';
+          : state.patches?.applied === false
+            ? 'its patches were not all applied (an earlier run stopped half-way)'
+            : 'fields changed on the cluster since entering dev mode';
   return {
     ...base,
     action: state ? 'update' : 'enter',
@@ -112,6 +121,7 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
     volumeClaims: dev.volumeClaims,
     hpaPatches,
     workloadPatch: workloadPatch(kind, workload, diff),
+    ...userPatchesOf(service, patched),
   };
 }
 
@@ -123,7 +133,9 @@ function planLeave(base: Base, kind: string, workload: KubeObject, state: DevSta
   }
   const restored = restoreOriginal(workload, state, kind);
   if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, workload.metadata.name));
-  const diff = diffPaths(workload, restored.original, managedPaths(workload, kind), fieldName(workload));
+  const saved = state.patches?.saved ?? [];
+  const original = putSaved(restored.original, saved);
+  const diff = diffPaths(workload, original, outermost([...managedPaths(workload, kind), ...saved.map((f) => f.path)]), fieldName(workload));
   return {
     ...base,
     action: 'leave',
