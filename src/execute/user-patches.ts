@@ -11,7 +11,7 @@ import { isKubeError } from '../kube/errors.js';
 import { DEV_STATE_ANNOTATION } from '../model/dev-mode.js';
 import type { KubeObject, ResourceKind } from '../model/kube-object.js';
 import { precondition } from '../plan/entries.js';
-import { pointer } from '../plan/patch.js';
+import { deepEqual, pointer } from '../plan/patch.js';
 import type { ServicePlan } from '../plan/types.js';
 
 /** Returns the workload as the last write left it. */
@@ -24,13 +24,38 @@ export async function sendUserPatches(
   progress: (line: string) => void,
 ): Promise<KubeObject> {
   let current = written;
+  /** One conditional write; a 409 from a status update alone (the controller's) is retried on the fresh version. */
+  const send = async (write: (resourceVersion: string) => Promise<KubeObject>, patch: DevPatch | undefined, index: number) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write(current.metadata.resourceVersion ?? '');
+      } catch (error) {
+        const fresh = isKubeError(error, 409) && attempt < MAX_RETRIES ? await deps.kube.get(target.kind, namespace, target.name) : undefined;
+        if (!fresh || !sameBesidesStatus(fresh, current)) throw rejected(error, patch, index, target);
+        current = fresh;
+      }
+    }
+  };
   for (const [i, patch] of userPatches.patches.entries()) {
     progress(`applying patch ${i + 1} (${patch.type}) to ${target.kind} ${target.name}`);
-    current = await deps.kube.patchDocument(target.kind, namespace, target.name, patch.type, conditional(patch, current.metadata.resourceVersion ?? ''))
-      .catch((error: unknown) => { throw rejected(error, patch, i, target); });
+    current = await send((rv) => deps.kube.patchDocument(target.kind, namespace, target.name, patch.type, conditional(patch, rv)), patch, i);
   }
-  const mark = [precondition(current.metadata.resourceVersion ?? ''), { op: 'add' as const, path: pointer(['metadata', 'annotations', DEV_STATE_ANNOTATION]), value: userPatches.patchedState }];
-  return deps.kube.patch(target.kind, namespace, target.name, mark).catch((error: unknown) => { throw rejected(error, undefined, 0, target); });
+  const mark = (rv: string) => [precondition(rv), { op: 'add' as const, path: pointer(['metadata', 'annotations', DEV_STATE_ANNOTATION]), value: userPatches.patchedState }];
+  return send((rv) => deps.kube.patch(target.kind, namespace, target.name, mark(rv)), undefined, 0);
+}
+
+const MAX_RETRIES = 5;
+
+/** Written by the Deployment controller itself after each template change. */
+const CONTROLLER_ANNOTATION = 'deployment.kubernetes.io/revision';
+
+/** Whether only what the controller writes moved (status, its revision): the object is still the one nh wrote. */
+function sameBesidesStatus(a: KubeObject, b: KubeObject): boolean {
+  const strip = ({ status: _status, metadata: { resourceVersion: _rv, managedFields: _mf, annotations, ...metadata }, ...rest }: KubeObject & { metadata: { managedFields?: unknown } }) => {
+    const { [CONTROLLER_ANNOTATION]: _revision, ...own } = annotations ?? {};
+    return { ...rest, metadata: { ...metadata, annotations: own } };
+  };
+  return deepEqual(strip(a), strip(b));
 }
 
 /** The patch made conditional on the version it was meant for (a 409 when the object changed meanwhile). */
