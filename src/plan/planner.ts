@@ -1,7 +1,7 @@
 /**
  * planChanges: desired dev state + observed cluster state → per-service plan. PURE: the identity, the clock
- * and nh's version come in as arguments; no I/O. `up` enters or updates the selected services (and, for the
- * whole app, takes out of dev mode the services removed from the config); `down` restores them.
+ * and nh's version come in as arguments; no I/O. `up` enters or updates the selected services, `down` restores
+ * them; for the whole app both also take out of dev mode the services removed from the config.
  */
 import type { DesiredService, DesiredState } from '../desired/build.js';
 import { HPA_ORIGINAL_ANNOTATION } from '../model/dev-mode.js';
@@ -34,7 +34,8 @@ const IN_PLACE = new Set(['Deployment', 'StatefulSet']);
 
 export function planChanges(desired: DesiredState, observed: ObservedState, options: PlanOptions): Plan {
   const services = desired.services.map((service) => planService(desired.app, service, observed, options));
-  if (options.mode === 'up' && desired.wholeApp) services.push(...planRemoved(desired, observed, options));
+  // Services removed from the config since `up` are found by the marks dev mode left on the cluster.
+  if (desired.wholeApp) services.push(...planRemoved(desired, observed, options));
   return { namespace: observed.namespace, identity: options.identity, createdAt: options.now, services };
 }
 
@@ -150,6 +151,7 @@ function planLeave(base: Base, kind: string, workload: KubeObject, state: DevSta
 /**
  * Dev workloads of this identity and this app whose service is no longer in the config. Another app in the
  * namespace (another repo of the same developer) keeps its services; so does a state that names no app.
+ * Both a whole-app `up` and a whole-app `down` take them out of dev mode.
  */
 function planRemoved(desired: DesiredState, observed: ObservedState, options: PlanOptions): ServicePlan[] {
   return observed.devWorkloads.flatMap((workload) => {
