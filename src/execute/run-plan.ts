@@ -8,13 +8,12 @@ import { Listr } from 'listr2';
 import type { AppOutcome } from './run-app.js';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { isKubeError } from '../kube/errors.js';
 import { RolloutWatch, waitForDevPod, waitForDevPodsGone, type WorkloadKind } from '../kube/rollout.js';
 import { devPodSelector } from '../kube/pods.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { Plan, ServicePlan } from '../plan/types.js';
 import { patchLatest, patchStrictly } from './conditional-patch.js';
-import { enterCopy, leaveCopy } from './run-copy.js';
+import { enterCopy, ensureClaim, leaveCopy } from './run-copy.js';
 import { sendUserPatches } from './user-patches.js';
 
 export type RendererName = 'default' | 'simple' | 'silent';
@@ -229,15 +228,6 @@ async function restoreWith(namespace: string, plan: ServicePlan, deps: RunDeps, 
   if (plan.workload.kind === 'StatefulSet') await deleteDevPods(deps.kube, namespace, workload);
   progress('waiting for the dev pod to go');
   await waitForDevPodsGone(deps.watch, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
-}
-
-async function ensureClaim(kube: KubeClient, namespace: string, claim: KubeObject): Promise<void> {
-  if (await kube.get('PersistentVolumeClaim', namespace, claim.metadata.name)) return;
-  try {
-    await kube.create('PersistentVolumeClaim', namespace, claim);
-  } catch (error) {
-    if (!isKubeError(error, 409)) throw error; // created meanwhile by another run: fine
-  }
 }
 
 async function deleteDevPods(kube: KubeClient, namespace: string, workload: KubeObject): Promise<void> {

@@ -44,14 +44,14 @@ export function planCopyService(base: Base, app: string, service: DesiredService
     return problem(withOwner, 'error', 'NH_OWNED_POD', `Pod \`${name}\` belongs to ${owned.kind} \`${owned.name}\`: nh does not switch a pod its controller would replace`,
       `develop the ${owned.kind} instead: serviceType: ${owned.kind.toLowerCase()}, name: ${owned.name}`);
   }
-  if (options.mode === 'down') return planCopyLeave(withOwner, source, copy, state, duplicateFor !== undefined);
+  if (options.mode === 'down') return planCopyLeave(withOwner, source, copy, state, duplicateFor !== undefined, seen?.claims);
   const original = source ?? (kind === 'Pod' ? (state?.copy?.pod as KubeObject | undefined) : undefined);
   if (!original) return problem(withOwner, 'error', 'NH_WORKLOAD_NOT_FOUND', `no ${kind} \`${name}\` in namespace \`${source?.metadata.namespace ?? 'the namespace'}\``, lookupHint(seen, kind));
   const node = kind === 'DaemonSet' && !duplicateFor ? state?.copy?.node ?? held?.node ?? seen?.nodes?.[0] : undefined;
   if (kind === 'DaemonSet' && !duplicateFor && node === undefined) {
     return problem(withOwner, 'error', 'NH_NO_NODE', `DaemonSet \`${name}\` runs no pod on any node: there is no node to develop on`, 'check its node selector and the nodes\' taints (`kubectl get pods -o wide`)');
   }
-  return planCopyEnter(withOwner, app, service, { original, source, copy, state, node, duplicateFor }, quotas, options);
+  return planCopyEnter(withOwner, app, service, { original, source, copy, state, node, duplicateFor, claims: seen?.claims ?? [] }, quotas, options);
 }
 
 interface CopyInputs {
@@ -61,6 +61,8 @@ interface CopyInputs {
   readonly state: DevState | undefined;
   readonly node: string | undefined;
   readonly duplicateFor: string | undefined;
+  /** The claims of a StatefulSet's duplicate that exist. */
+  readonly claims: readonly string[];
 }
 
 function planCopyEnter(base: Base, app: string, service: DesiredService, inputs: CopyInputs, quotas: Quotas, options: PlanOptions): ServicePlan {
@@ -104,6 +106,12 @@ function planCopyEnter(base: Base, app: string, service: DesiredService, inputs:
     }
   }
   if (writesCopy) fields.push(...describePatches(service.patches, target, fieldName(target)));
+  const missing = (built.claims ?? []).filter((c) => !inputs.claims.includes(c.metadata.name));
+  if (missing.length) {
+    plan.claims = missing;
+    fields.push(...missing.map((c) => `PersistentVolumeClaim/${c.metadata.name}: create`));
+    if (copy && !writesCopy) reason = 'its claims are missing';
+  }
   if (kind === 'Pod' && !duplicateFor && source) {
     plan.deletePod = { name: source.metadata.name, uid: uidOf(source) };
     fields.push(`Pod/${source.metadata.name}: replace`);
@@ -132,7 +140,7 @@ function copyOutdated(state: DevState | undefined, service: DesiredService, targ
 }
 
 /** Leaving: re-create a bare Pod from its saved spec, delete the copy, release the source. */
-export function planCopyLeave(base: Base, source: KubeObject | undefined, copy: KubeObject | undefined, state: DevState | undefined, duplicate: boolean): ServicePlan {
+export function planCopyLeave(base: Base, source: KubeObject | undefined, copy: KubeObject | undefined, state: DevState | undefined, duplicate: boolean, claims: readonly string[] = []): ServicePlan {
   const { kind, name } = base.workload;
   const fields: string[] = [];
   const selector = (copy?.['spec'] as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
@@ -151,7 +159,12 @@ export function planCopyLeave(base: Base, source: KubeObject | undefined, copy: 
     plan.source = sourcePatch(kind, source, releasing);
     fields.push(...releasing.filter((op) => !op.path.startsWith('/metadata/')).map((op) => `${kind}.${op.path.slice(1).replace(/\//g, '.')}`));
   }
-  if (!copy && !plan.createPod && !plan.source) return noop(base, 'not in dev mode');
+  const removeClaims = [...new Set([...(state?.copy?.claims ?? []), ...claims])];
+  if (removeClaims.length) {
+    plan.removeClaims = removeClaims;
+    fields.push(...removeClaims.map((c) => `PersistentVolumeClaim/${c}: delete`));
+  }
+  if (!copy && !plan.createPod && !plan.source && !removeClaims.length) return noop(base, 'not in dev mode');
   if (copy && kind === 'Pod' && !state) return problem(base, 'error', 'NH_DEV_STATE_INVALID', `the dev copy of Pod \`${name}\` has no saved original`, recoveryHint('Deployment', plan.name));
   const reason = state ? `in dev mode by ${state.owner} since ${state.since}` : `${kind} \`${name}\` is still held by nh`;
   return { ...base, action: 'leave', reason, fields, volumeClaims: [], hpaPatches: [], workloadPatch: undefined, copy: plan };

@@ -30,6 +30,8 @@ export interface CopyOf {
   readonly node?: string;
   /** Bare Pod: the original Pod as it was, re-created from this by `nh down`. */
   readonly pod?: Json;
+  /** A StatefulSet's duplicate: the claims made for it from the volumeClaimTemplates, deleted by `nh down`. */
+  readonly claims?: readonly string[];
 }
 
 /** A field a config patch may change, with its value before the patch (no `value`: it was absent). */

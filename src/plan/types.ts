@@ -66,6 +66,10 @@ export interface CopyPlan {
   readonly deletePod?: { readonly name: string; readonly uid: string };
   /** Leave, bare Pod: the original, re-created from the saved spec. */
   readonly createPod?: KubeObject;
+  /** Enter, a StatefulSet's duplicate: its own claims, created once the copy (whose state names them) exists. */
+  readonly claims?: readonly KubeObject[];
+  /** Leave: those claims, deleted first (they go once the copy's pod is gone). */
+  readonly removeClaims?: readonly string[];
 }
 
 export interface Plan {
