@@ -7,44 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
 import { comparable, getObject, idleDeployment, projectWith, runNh } from '../support/nh.js';
-import { DEV_IMAGE, IDLE } from './kinds-support.js';
+import { CRONJOB, DAEMONSET, DEV_IMAGE, JOB, POD } from './kinds-support.js';
 
 const ns = useNamespace('kinds2-removed');
 
-const WORKLOADS = `apiVersion: batch/v1
-kind: CronJob
-metadata: {name: nightly}
-spec:
-  schedule: "0 3 * * *"
-  jobTemplate:
-    spec:
-      template:
-        metadata: {labels: {app: nightly}}
-        spec: {restartPolicy: OnFailure, terminationGracePeriodSeconds: 1, containers: [${IDLE}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: scratch, labels: {app: scratch}}
-spec: {terminationGracePeriodSeconds: 1, containers: [${IDLE}]}
----
-apiVersion: batch/v1
-kind: Job
-metadata: {name: report}
-spec:
-  backoffLimit: 0
-  template:
-    metadata: {labels: {app: report}}
-    spec: {restartPolicy: Never, terminationGracePeriodSeconds: 1, containers: [${IDLE}]}
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec: {terminationGracePeriodSeconds: 1, containers: [${IDLE}]}
-`;
+const WORKLOADS = [CRONJOB, POD, JOB, DAEMONSET].join('---\n');
 
 const KINDS: Record<string, string> = { nightly: 'cronjob', scratch: 'pod', report: 'job', agent: 'daemonset' };
 
