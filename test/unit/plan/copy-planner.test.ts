@@ -209,7 +209,7 @@ test('duplicate of a StatefulSet with volumeClaimTemplates: claims of its own pe
   assert.deepEqual(claim['spec'], set.spec.volumeClaimTemplates[0]!.spec);
   assert.equal(claim.metadata.labels!['nh.dev/copy'], (copy['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels['nh.dev/copy']);
   assert.deepEqual((templateOf(copy).spec['volumes'] as Json[]).filter((v) => (v as { name: string }).name === 'data'), [{ name: 'data', persistentVolumeClaim: { claimName: claim.metadata.name } }]);
-  assert.deepEqual(JSON.parse(copy.metadata.annotations!['nh.dev/state']!).copy.claims, [claim.metadata.name]);
+  assert.deepEqual((JSON.parse(copy.metadata.annotations!['nh.dev/state']!) as { copy: { claims: string[] } }).copy.claims, [claim.metadata.name]);
   // Up again with the claim made: nothing to do; with it missing (a run stopped after the copy): it is made.
   assert.equal(planWith('StatefulSet', { workload: set, copy: created(copy), claims: [claim.metadata.name] }, options({ duplicate: true })).action, 'noop');
   const resumed = planWith('StatefulSet', { workload: set, copy: created(copy), claims: [] }, options({ duplicate: true }));
