@@ -220,3 +220,26 @@ test('duplicate of a StatefulSet with volumeClaimTemplates: claims of its own pe
   const orphan = planWith('StatefulSet', { workload: set, claims: [claim.metadata.name] }, options({ duplicate: true, mode: 'down' }));
   assert.deepEqual([orphan.action, orphan.copy!.removeClaims], ['leave', [claim.metadata.name]]);
 });
+
+test('patches on a dev copy: sent to the copy, not the source; a stopped run resends them; a changed config puts back what they changed outside the template', () => {
+  const job = aSource('Job');
+  const patches = [{ type: 'merge' as const, body: { metadata: { labels: { team: 'reports' } } }, at: 'c.yaml:9:18' }];
+  const service = aService('api', { workload: { kind: 'Job', name: 'api' }, patches, configHash: 'hash-p' });
+  const plan = (seen: Partial<ObservedService>, s = service) => planChanges(desiredOf([s]), {
+    namespace: NS, devWorkloads: [], hpas: [], quotas: [], limitRanges: [],
+    services: new Map([['api', { service: 'api', workload: job, hpas: [], ...seen }]]),
+  }, options()).services[0]!;
+  const enter = plan({});
+  assert.equal(enter.copy?.source, undefined, 'the Job is not patched');
+  assert.deepEqual(enter.userPatches?.patches, patches);
+  const stateOf = (o: KubeObject) => JSON.parse(o.metadata.annotations!['nh.dev/state']!) as { patches?: { applied: boolean } };
+  assert.equal(stateOf(enter.copy!.create!).patches!.applied, false);
+  const copy = created(enter.copy!.create!);
+  const patched = { ...copy, metadata: { ...copy.metadata, labels: { ...copy.metadata.labels, team: 'reports' }, annotations: { ...copy.metadata.annotations, 'nh.dev/state': enter.userPatches!.patchedState } } };
+  assert.equal(plan({ copy: patched }).action, 'noop');
+  const stopped = plan({ copy });
+  assert.deepEqual([stopped.action, stopped.reason], ['update', 'its patches were not all applied (an earlier run stopped half-way)']);
+  const plain = plan({ copy: patched }, aService('api', { workload: { kind: 'Job', name: 'api' }, configHash: 'hash-plain' }));
+  assert.equal(plain.userPatches, undefined);
+  assert.equal(applyPatch(patched, plain.copy!.patch!.ops).metadata.labels!['team'], undefined, 'the label the patch added is gone');
+});
