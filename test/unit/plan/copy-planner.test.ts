@@ -235,7 +235,7 @@ test('patches on a dev copy: sent to the copy, not the source; a stopped run res
   const stateOf = (o: KubeObject) => JSON.parse(o.metadata.annotations!['nh.dev/state']!) as { patches?: { applied: boolean } };
   assert.equal(stateOf(enter.copy!.create!).patches!.applied, false);
   const copy = created(enter.copy!.create!);
-  const patched = { ...copy, metadata: { ...copy.metadata, labels: { ...copy.metadata.labels, team: 'reports' }, annotations: { ...copy.metadata.annotations, 'nh.dev/state': enter.userPatches!.patchedState } } };
+  const patched = { ...copy, metadata: { ...copy.metadata, labels: { ...copy.metadata.labels, team: 'reports' }, annotations: { ...copy.metadata.annotations, 'nh.dev/state': enter.userPatches.patchedState } } };
   assert.equal(plan({ copy: patched }).action, 'noop');
   const stopped = plan({ copy });
   assert.deepEqual([stopped.action, stopped.reason], ['update', 'its patches were not all applied (an earlier run stopped half-way)']);
