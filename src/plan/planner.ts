@@ -71,9 +71,10 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
   const { kind } = service.workload;
   let original = workload;
   if (state) {
-    const restored = restoreOriginal(workload, state, kind);
+    // The patches' fields first: a patch may have removed or renamed what nh's own restore looks for.
+    const restored = restoreOriginal(putSaved(workload, state.patches?.saved ?? []), state, kind);
     if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, service.workload.name));
-    original = state.patches ? putSaved(restored.original, state.patches.saved) : restored.original;
+    original = restored.original;
   }
   const takeover = state !== undefined && state.owner !== options.identity;
   const meta = {
@@ -132,11 +133,10 @@ function planLeave(base: Base, kind: string, workload: KubeObject, state: DevSta
     if (hpaPatches.length === 0) return noop(base, 'not in dev mode');
     return { ...base, action: 'leave', reason: 'an HPA is still held at one replica', fields: hpaPatches.map((p) => `hpa[${p.name}].replicas`), volumeClaims: [], hpaPatches, workloadPatch: undefined };
   }
-  const restored = restoreOriginal(workload, state, kind);
-  if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, workload.metadata.name));
   const saved = state.patches?.saved ?? [];
-  const original = putSaved(restored.original, saved);
-  const diff = diffPaths(workload, original, outermost([...managedPaths(workload, kind), ...saved.map((f) => f.path)]), fieldName(workload));
+  const restored = restoreOriginal(putSaved(workload, saved), state, kind);
+  if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, workload.metadata.name));
+  const diff = diffPaths(workload, restored.original, outermost([...managedPaths(workload, kind), ...saved.map((f) => f.path)]), fieldName(workload));
   return {
     ...base,
     action: 'leave',
