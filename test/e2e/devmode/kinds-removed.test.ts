@@ -69,10 +69,14 @@ test('whole-app down restores services removed from the config since up: CronJob
 });
 
 const space = `kinds2-reset-${Math.random().toString(36).slice(2, 7)}`;
-after(() => kubectl(['delete', 'namespace', space, '--ignore-not-found', '--wait=false'], { allowFailure: true }));
+const owner = `kinds2-${space.slice(-5)}`;
+after(() => {
+  kubectl(['delete', 'namespace', space, '--ignore-not-found', '--wait=false'], { allowFailure: true });
+  kubectl(['-n', 'nh-members', 'delete', 'serviceaccount,role,rolebinding', '-l', `nh.dev/member=${owner}`, '--ignore-not-found'], { allowFailure: true });
+});
 
 test('space reset restores them too, from their marks alone', { timeout: 420_000 }, async () => {
-  const create = await runNh('default', ['space', 'create', space, '--owner', 'kinds2', '--cpu', '8', '--memory', '8Gi']);
+  const create = await runNh('default', ['space', 'create', space, '--owner', owner, '--cpu', '8', '--memory', '8Gi']);
   assert.equal(create.code, 0, create.stdout + create.stderr);
   await deploy(space);
   const before = snapshot(space);
