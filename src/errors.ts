@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'NH_ROLLOUT_FAILED'
   | 'NH_RESTORE_FAILED'
   | 'NH_UNKNOWN_SERVICE'
+  | 'NH_PATCH_REJECTED'
   // exec channel (src/kube/exec.ts) and file sync (issue 5)
   | 'NH_EXEC_REFUSED'
   | 'NH_EXEC_LOST'

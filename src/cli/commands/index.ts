@@ -27,12 +27,16 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'validate',
     summary: 'check config files; needs no cluster (pre-commit friendly)',
-    usage: 'nh validate [FILE…] [-f FILE]… [--format text|json]',
+    usage: 'nh validate [FILE…] [-f FILE]… [--format text|json] [--strict]',
     description:
       'Checks .nocalhost/config.yaml files: YAML, structure, and semantics (duplicate services and local ports,\n' +
       'dependsOn cycles, globs, paths, quantities, ports). Each FILE is checked on its own; files given with -f are\n' +
-      'checked together as one app. Exit 0 when valid (warnings are printed), 1 when invalid, 2 on usage errors.',
-    flags: [{ name: 'format', type: 'string', value: 'text|json', description: 'output format (default text)' }],
+      'checked together as one app. Exit 0 when valid (warnings are printed), 1 when invalid (with --strict also\n' +
+      'when there are warnings), 2 on usage errors.',
+    flags: [
+      { name: 'format', type: 'string', value: 'text|json', description: 'output format (default text)' },
+      { name: 'strict', type: 'boolean', description: 'warnings (unknown keys, fields nh does not use, …) fail too (exit 1)' },
+    ],
     uses: { config: true, cluster: false },
     load: async () => (await import('./validate.js')).runValidate,
   },

@@ -6,29 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
 import { comparable, getObject, runNh } from '../support/nh.js';
-import { crashThenRestore, IDLE, kindProject, upSyncDown, type KindCase } from './kinds-support.js';
+import { crashThenRestore, DAEMONSET, kindProject, POD, upSyncDown, type KindCase } from './kinds-support.js';
 
 const ns = useNamespace('kinds-pods');
-
-const POD = `apiVersion: v1
-kind: Pod
-metadata: {name: scratch, labels: {app: scratch}, annotations: {team/owner: tools}}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers: [${IDLE}]
-`;
-
-const DAEMONSET = `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [${IDLE}]
-`;
 
 interface PodJson {
   metadata: { name: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string };

@@ -14,6 +14,54 @@ export const DEV_IMAGE = 'localhost/nh-dev-min:1';
 /** An idle container that exits at once on SIGTERM (so deletions take no grace period). */
 export const IDLE = `{name: app, image: "${DEV_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]}`;
 
+/** The sources every kind's tests develop: each runs IDLE. */
+export const JOB = `apiVersion: batch/v1
+kind: Job
+metadata: {name: report}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {labels: {app: report}}
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers: [${IDLE}]
+`;
+
+export const CRONJOB = `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: nightly}}
+        spec:
+          restartPolicy: OnFailure
+          containers: [${IDLE}]
+`;
+
+export const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: scratch, labels: {app: scratch}, annotations: {team/owner: tools}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [${IDLE}]
+`;
+
+export const DAEMONSET = `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [${IDLE}]
+`;
+
 export interface KindCase {
   readonly serviceType: string;
   readonly name: string;
