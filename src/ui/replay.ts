@@ -42,6 +42,7 @@ function keyOf(event: Exclude<SessionEvent, { type: 'log' | 'notice' }>): string
     case 'reload':
     case 'debugger':
     case 'dev-mode':
+    case 'service':
       return `${event.type}\n${event.service}`;
     case 'error':
       return `error\n${event.service ?? ''}`;
