@@ -64,6 +64,9 @@ function App() {
         {m.namespace && <span class="muted">namespace {m.namespace}{m.debug ? ' · debug' : ''}</span>}
         <span class={`connection connection-${state}`} data-field="connection">{connectionText(state, m)}</span>
       </header>
+      {m.install && m.install.status !== 'unchanged' && (
+        <div class={`install install-${m.install.status}`} data-field="install">app {m.install.app}: {m.install.status === 'progress' ? m.install.message : `${m.install.status} — ${m.install.message}`}</div>
+      )}
       {m.waitingFor && <div class="banner" role="status">⧗ waiting for {m.waitingFor.what} ({m.waitingFor.cause}) since {clock(m.waitingFor.since)}</div>}
       {(m.ended || connection === 'gone') && (
         <div class="banner ended" role="status" data-field="ended">
