@@ -101,8 +101,8 @@ test('debug booking-api from its card: it runs under the inspector and the debug
   const port = project!.ports.apiDebug;
   await waitOnPage('the debugger ready on the card', hasText, { selector: `${card('booking-api')} [data-field="debug"]`, text: `ready on 127.0.0.1:${port}` });
   assert.match((await page!.textContent(`${card('booking-api')} [data-field="debug"]`))!, /attach/);
-  const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json() as { 'V8-Version'?: string };
-  assert.ok(version['V8-Version'], `the inspector answers: ${JSON.stringify(version)}`);
+  const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json() as { Browser?: string };
+  assert.match(version.Browser ?? '', /^node\.js\//, `the inspector answers: ${JSON.stringify(version)}`);
   await waitOnPage('booking-api running again', hasText, { selector: `${card('booking-api')} [data-field="process"]`, text: 'running' });
   assert.ok(nh!.events.some((e) => e.type === 'service' && e['service'] === 'booking-api' && e['debug'] === true));
 });
