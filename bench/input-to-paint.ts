@@ -12,11 +12,13 @@ const SEARCH = 'input[type="search"]';
 /** Types `count` keys (a character, then Backspace, alternately) and returns each key's input-to-paint in ms. */
 export async function inputToPaint(page: Page, count: number): Promise<number[]> {
   await page.evaluate((selector) => {
-    const samples: number[] = [];
-    (window as unknown as { inputToPaint: number[] }).inputToPaint = samples;
+    const probe = window as unknown as { inputToPaint: number[]; inputProbe?: boolean };
+    probe.inputToPaint = [];
+    if (probe.inputProbe) return;
+    probe.inputProbe = true;
     document.querySelector(selector)!.addEventListener('input', (event) => {
       const start = event.timeStamp;
-      requestAnimationFrame(() => setTimeout(() => samples.push(performance.now() - start), 0));
+      requestAnimationFrame(() => setTimeout(() => probe.inputToPaint.push(performance.now() - start), 0));
     });
   }, SEARCH);
   await page.focus(SEARCH);

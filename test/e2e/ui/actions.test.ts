@@ -3,7 +3,8 @@
 // The page's dev-mode actions and its connection, against `nh up booking-api -o json` on a copy of
 // examples/booking (installed by nh into a fresh namespace), in Debian's Chromium (playwright-core):
 // - enter dev mode for booking-web from its card (first refused: its local port is taken, the error and hint on
-//   the card), then leave it: the Deployment is back exactly as before (kubectl), its forward gone;
+//   the card), then leave it: the Deployment is back exactly as before (kubectl), its forward gone; `nh ui`'s
+//   read-only page of the namespace, open beside it, shows booking-web come and go without a reload;
 // - debug booking-api: its process runs again under the inspector, whose forwarded port answers;
 // - a page behind a loopback TCP proxy that the test cuts: it says it reconnects, and after the drop holds
 //   every line printed meanwhile exactly once;
@@ -14,9 +15,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
-import { comparable, getObject, runNh, servedBody } from '../support/nh.js';
+import { comparable, getObject, runNh, servedBody, spawnNh } from '../support/nh.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { bookingCopy, invalidEvents, NdjsonSession, type BookingCopy, type JsonEvent } from './ndjson-session.js';
 
@@ -30,6 +32,7 @@ let browser: Browser | undefined;
 let page: Page | undefined;
 let pageUrl = '';
 let webBefore: unknown;
+let view: { nh: ChildProcess; page: Page } | undefined;
 
 const card = (service: string) => `[data-service="${service}"]`;
 
@@ -59,9 +62,19 @@ test('nh up booking-api: the app installed, the other services offered on the pa
   assert.equal(await page.getAttribute(card('booking-web'), 'data-in-session'), 'false');
   assert.ok(nh.events.some((e) => e.type === 'app' && e['status'] === 'progress'), 'the install reported its steps');
   assert.ok(nh.events.some((e) => e.type === 'app' && e['status'] === 'done'), 'and its outcome');
+  // `nh ui` beside the session: its page lists what is in dev mode in the namespace.
+  const ui = spawnNh(namespace(), ['ui']);
+  let printed = '';
+  ui.stdout!.setEncoding('utf8').on('data', (d: string) => (printed += d));
+  const url = await waitFor('nh ui to print its address', () => /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(printed)?.[0], 60_000, 50);
+  view = { nh: ui, page: await (await browser.newContext()).newPage() };
+  await view.page.goto(url);
+  await view.page.waitForSelector(card('booking-api'), { timeout: 60_000 });
+  assert.equal(await view.page.locator(card('booking-web')).count(), 0);
 });
 
 after(async () => {
+  if (view && view.nh.exitCode === null) view.nh.kill('SIGKILL');
   await browser?.close();
   await nh?.stop();
   if (project) rmSync(project.dir, { recursive: true, force: true });
@@ -86,6 +99,8 @@ test('enter dev mode for booking-web from its card: a taken port is shown with i
   assert.ok(web.metadata.annotations?.['nh.dev/state'], 'booking-web is in dev mode on the cluster');
   await waitFor('booking-web served through its forward', async () => (await servedBody(project!.ports.web)) !== undefined, 60_000, 200);
   assert.ok(nh!.events.some((e) => e.type === 'service' && e['service'] === 'booking-web' && e['change'] === 'joined'));
+  await view!.page.waitForSelector(card('booking-web'), { timeout: 30_000 });
+  assert.match((await view!.page.textContent(`${card('booking-web')} [data-field="dev-mode"]`))!, /in dev mode by e2e@test since/);
 
   await page!.click(`${card('booking-web')} button[data-action="leave"]`);
   await waitOnPage('booking-web left', hasText, { selector: `${card('booking-web')} [data-field="action-result"]`, text: 'booking-web left dev mode: restored to its original' });
@@ -94,6 +109,9 @@ test('enter dev mode for booking-web from its card: a taken port is shown with i
   const devPods = kubectl(['-n', namespace(), 'get', 'pods', '-l', 'app=booking-web,nh.dev/mode=dev', '-o', 'name']).stdout.trim();
   assert.equal(devPods, '', 'no dev pod of booking-web');
   assert.equal(await servedBody(project!.ports.web), undefined, 'its forward is closed');
+  await view!.page.waitForSelector(card('booking-web'), { state: 'detached', timeout: 30_000 });
+  view!.nh.kill('SIGINT');
+  await view!.page.waitForSelector('[data-field="ended"]', { timeout: 30_000 });
 });
 
 test('debug booking-api from its card: it runs under the inspector and the debug port answers', { skip: noBrowser }, async () => {
