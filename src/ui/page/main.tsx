@@ -30,7 +30,9 @@ function App() {
     const drain = () => {
       frame = 0;
       const until = performance.now() + FOLD_BUDGET_MS;
-      queue.drain((event) => applyEvent(model.current, event), () => void model.current.eventCount++, () => performance.now() >= until);
+      // A key or click waiting ends the slice at once: it is drawn in this frame, the events in the next.
+      const enough = () => performance.now() >= until || inputPending();
+      queue.drain((event) => applyEvent(model.current, event), () => void model.current.eventCount++, enough);
       setVersion((v) => v + 1);
       if (queue.size > 0) schedule();
     };
@@ -86,6 +88,11 @@ function App() {
         : <PlanView plan={m.plan} />}
     </div>
   );
+}
+
+/** Chromium's navigator.scheduling.isInputPending; false where the browser lacks it. */
+function inputPending(): boolean {
+  return (navigator as { scheduling?: { isInputPending?: () => boolean } }).scheduling?.isInputPending?.() ?? false;
 }
 
 function connectionText(state: Connection | 'ended', model: SessionModel): string {
