@@ -34,6 +34,8 @@ export interface UiServer {
 
 /** Live events go out at most this often, in one message: a burst of log lines costs one write, not one each. */
 const FLUSH_MS = 25;
+/** Events per SSE message at most. */
+const MESSAGE_EVENTS = 500;
 /** A page that reads slower than this is dropped; it reconnects and gets the current state. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const ASSETS = new Map([
@@ -58,7 +60,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const flush = () => {
     flushTimer = undefined;
     if (pending.length === 0) return;
-    const message = `id: ${pending.at(-1)!.seq}\ndata: ${JSON.stringify(pending)}\n\n`;
+    // In messages of a bounded size: the page parses each in one task, and a key pressed meanwhile waits for it.
+    let message = '';
+    for (let i = 0; i < pending.length; i += MESSAGE_EVENTS) {
+      const chunk = pending.slice(i, i + MESSAGE_EVENTS);
+      message += `id: ${chunk.at(-1)!.seq}\ndata: ${JSON.stringify(chunk)}\n\n`;
+    }
     pending = [];
     for (const client of clients) {
       if (client.writableLength > MAX_BUFFERED_BYTES) client.destroy();
