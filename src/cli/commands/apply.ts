@@ -25,10 +25,17 @@ export async function runUp(ctx: CliContext, args: ParsedCommandLine): Promise<n
     code = await apply(ctx, args, 'up', session);
     if (code !== 0 || detach) return code;
     // Foreground (src/cli/commands/up-foreground.ts): run, sync, forward and stream until Ctrl-C.
-    const devMode: ServiceDevMode = (mode, service) => applyToService(ctx, args, mode, service, session);
+    // Services the page brought into dev mode are restored by --down-on-exit too.
+    const entered = new Set<string>();
+    const devMode: ServiceDevMode = async (mode, service) => {
+      const outcome = await applyToService(ctx, args, mode, service, session);
+      if (mode === 'up') entered.add(service);
+      return outcome;
+    };
     code = await (await import('./up-foreground.js')).runForeground(ctx, args, session, devMode);
     if (!flag(args.options, 'down-on-exit')) return code;
-    const restored = await apply(ctx, args, 'down', session);
+    const selection = args.positionals.length ? [...new Set([...args.positionals, ...entered])] : [];
+    const restored = await apply(ctx, { ...args, positionals: selection }, 'down', session);
     return (code = code || restored);
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
