@@ -44,6 +44,9 @@ export type ErrorCode =
   | 'NH_PROCESS_CRASHED'
   | 'NH_UI_MISSING'
   | 'NH_NOT_RUNNING'
+  | 'NH_SERVICE_RUNNING'
+  | 'NH_NOT_IN_SESSION'
+  | 'NH_NO_DEBUG'
   // the app's install (issue 11)
   | 'NH_TOOL_MISSING'
   | 'NH_TOOL_FAILED'

@@ -55,6 +55,11 @@ export class RolloutWatch {
     return this.changes;
   }
 
+  /** Every mirrored object of a kind (a workload kind, or dev pods); undefined until it listed once (throws if that failed). */
+  objects(kind: MirroredKind): KubeObject[] | undefined {
+    return this.synced(kind)?.objects().map((object) => ({ ...object, kind }));
+  }
+
   /** Resolves once a mirror changed after `version` (at once if it already did), after ms, or on abort. */
   changed(version: number, ms: number, signal: AbortSignal): Promise<void> {
     if (this.changes > version) return Promise.resolve();

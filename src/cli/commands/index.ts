@@ -167,8 +167,8 @@ export const COMMANDS: readonly Command[] = [
     usage: 'nh ui [-n NS] [--ui-port PORT]',
     description:
       'Serves a page on 127.0.0.1 (its address, with a token, is printed) showing every workload of the namespace\n' +
-      'in dev mode: the service, who entered dev mode and when, its dev pod and image, read from the cluster every\n' +
-      'few seconds. It runs nothing and changes nothing; `nh up` serves the full page of a session.',
+      'in dev mode: the service, who entered dev mode and when, its dev pod and image, following the cluster as it\n' +
+      'changes (a watch). It runs nothing and changes nothing; `nh up` serves the full page of a session.',
     flags: [{ name: 'ui-port', type: 'string', value: 'PORT', description: 'the page on 127.0.0.1:PORT (default a free port)' }],
     uses: { config: false, cluster: true },
     load: async () => (await import('./ui.js')).runUi,
