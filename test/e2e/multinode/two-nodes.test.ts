@@ -2,7 +2,7 @@
 // second kubelet, pod-to-pod traffic both ways across the two pod ranges; `nh up` of a service whose dev pod runs
 // on node 2 (sync, hot reload, a forward, `nh exec`); a DaemonSet on both nodes held off one node only and given
 // back exactly, also after a SIGKILL mid-`up`; a dev pod that follows its data to node 2, away from the node its
-// workload ran on. Brings node 2 up when it is not running and takes it down again afterwards (also when a test
+// workload ran on, and one that cannot (its workload pinned to node 1): nh says why and restores it. Brings node 2 up when it is not running and takes it down again afterwards (also when a test
 // fails), so the cluster is left as it was found.
 // Node 2 is tainted (NoSchedule): only this file's pods tolerate it, so the other e2e files can run beside it.
 //   npm run build && flock -s /tmp/nh-cluster.lock node --enable-source-maps --test dist/test/e2e/multinode/two-nodes.test.js
@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterRoot, ensureCluster, EXTRA_NODE_TOLERATION, httpGet, kubeconfigPath, kubectl, kubectlPortForward, runClusterScript, useNamespace, waitFor } from '../support/cluster.js';
+import { clusterRoot, ensureCluster, EXTRA_NODE_TOLERATION, httpGet, kubeconfigPath, kubectl, kubectlPortForward, runClusterScript, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
 import { comparable, freePort, getObject, idleDeployment, projectWith, runNh, servedBody, spawnNh } from '../support/nh.js';
 import { crashThenRestore, IDLE, kindProject, upSyncDown, type KindCase } from '../devmode/kinds-support.js';
 
@@ -219,45 +219,59 @@ test('DaemonSet on two nodes: up holds it off one node only, the other node\'s p
   await crashThenRestore(ds, project);
 });
 
-/** A local PersistentVolume on node 2 (the scheduler places its claim's pods there), of a class only this file uses. */
-const dataClass = `nh-e2e-node2-data-${process.pid}`;
-const dataDir = join(clusterRoot, 'e2e-volumes', dataClass);
+/** Local PersistentVolumes on node 2, each of a storage class only its test uses: a claim bound to one puts its pod on node 2. */
+const dataVolumes: string[] = [];
+const volumeDir = (storageClass: string) => join(clusterRoot, 'e2e-volumes', storageClass);
 
 after(() => {
-  kubectl(['delete', 'pv', dataClass, '--ignore-not-found', '--wait=false'], { allowFailure: true });
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const storageClass of dataVolumes) {
+    kubectl(['delete', 'pv', storageClass, '--ignore-not-found', '--wait=false'], { allowFailure: true });
+    rmSync(volumeDir(storageClass), { recursive: true, force: true });
+  }
 });
 
-test('a dev pod follows its data to node 2, away from the node its workload ran on; down brings the workload back', { timeout: 420_000 }, async () => {
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(join(dataDir, 'kept.txt'), 'written on node 2 before nh up\n');
+/** A local volume on node 2 holding the given files; returns its storage class (also the volume's name). */
+function localVolumeOnNode2(files: Readonly<Record<string, string>>): string {
+  const storageClass = `nh-e2e-node2-data-${process.pid}-${dataVolumes.length}`;
+  dataVolumes.push(storageClass);
+  mkdirSync(volumeDir(storageClass), { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(volumeDir(storageClass), name), text);
   kubectl(['apply', '-f', '-'], {
     input: JSON.stringify({
-      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: dataClass },
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: storageClass },
       spec: {
-        storageClassName: dataClass, capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain',
-        local: { path: dataDir },
+        storageClassName: storageClass, capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain',
+        local: { path: volumeDir(storageClass) },
         nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NODE2] }] }] } },
       },
     }),
   });
-  // Node 1 preferred: the workload runs there; the dev pod may run on either node, and its claim decides.
-  kubectl(['-n', namespace(), 'apply', '-f', '-'], {
-    input: idleDeployment('store', { preferNode: NODE1 }),
-  });
-  await waitFor('the store pod ready', () => podsOf('app=store').some(isReady), 120_000);
-  assert.deepEqual(podsOf('app=store').map((p) => p.spec.nodeName), [NODE1], 'the workload runs on node 1');
-  const before = comparable(getObject(namespace(), 'deployment', 'store'));
+  return storageClass;
+}
+
+/** A project whose one service keeps /data of its dev container on a claim of the given class. */
+function dataProject(service: string, storageClass: string): string {
   const project = projectWith([
     'configProperties: {version: v2}',
     'application:',
     '  services:',
-    '    - name: store',
+    `    - name: ${service}`,
     '      containers:',
-    `        - dev: {image: "localhost/nh-dev-min:1", imagePullPolicy: Never, workDir: /work, storageClass: ${dataClass}, persistentVolumeDirs: [{path: /data, capacity: 100Mi}]}`,
+    `        - dev: {image: "localhost/nh-dev-min:1", imagePullPolicy: Never, workDir: /work, storageClass: ${storageClass}, persistentVolumeDirs: [{path: /data, capacity: 100Mi}]}`,
     '',
   ].join('\n'));
   writeFileSync(join(project, 'hello.txt'), 'synced to node 2\n');
+  return project;
+}
+
+test('a dev pod follows its data to node 2, away from the node its workload ran on; down brings the workload back', { timeout: 420_000 }, async () => {
+  const storageClass = localVolumeOnNode2({ 'kept.txt': 'written on node 2 before nh up\n' });
+  // Node 1 preferred: the workload runs there; the dev pod may run on either node, and its claim decides.
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: idleDeployment('store', { preferNode: NODE1 }) });
+  await waitForDeployment(namespace(), 'store');
+  assert.deepEqual(podsOf('app=store').map((p) => p.spec.nodeName), [NODE1], 'the workload runs on node 1');
+  const before = comparable(getObject(namespace(), 'deployment', 'store'));
+  const project = dataProject('store', storageClass);
 
   const up = await runNh(namespace(), ['up', '--detach', '--timeout', '2m'], { cwd: project });
   assert.equal(up.code, 0, up.stdout + up.stderr);
@@ -274,5 +288,24 @@ test('a dev pod follows its data to node 2, away from the node its workload ran 
   await waitFor('the store pod back on node 1', () => {
     const pods = podsOf('app=store').filter((p) => !p.metadata.deletionTimestamp);
     return pods.length === 1 && isReady(pods[0]!) && pods[0]!.spec.nodeName === NODE1;
+  }, 120_000);
+});
+
+test('a dev pod whose data is on node 2 while its workload may run on node 1 only: nh up says why and restores the workload', { timeout: 300_000 }, async () => {
+  const storageClass = localVolumeOnNode2({});
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: idleDeployment('pinned', { node: NODE1 }) });
+  await waitForDeployment(namespace(), 'pinned');
+  const before = comparable(getObject(namespace(), 'deployment', 'pinned'));
+
+  const up = await runNh(namespace(), ['up', '--detach', '--timeout', '20s'], { cwd: dataProject('pinned', storageClass) });
+  const output = up.stdout + up.stderr;
+  assert.equal(up.code, 1, output);
+  assert.match(output, /cannot be scheduled \(Unschedulable\): .*volume node affinity conflict/, 'the scheduler\'s reason');
+  assert.match(output, /a claim of the dev pod is bound to a volume on a node the pod may not run on/, 'the hint');
+  assert.doesNotMatch(up.stderr, /\n\s+at /, 'no stack trace');
+  assert.deepEqual(comparable(getObject(namespace(), 'deployment', 'pinned')), before, 'the Deployment restored exactly');
+  await waitFor('the workload\'s own pod running on node 1, no dev pod', () => {
+    const pods = podsOf('app=pinned').filter((p) => !p.metadata.deletionTimestamp);
+    return pods.length === 1 && !pods[0]!.metadata.labels?.['nh.dev/mode'] && isReady(pods[0]!) && pods[0]!.spec.nodeName === NODE1;
   }, 120_000);
 });
