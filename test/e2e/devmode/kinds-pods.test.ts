@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
 import { comparable, getObject, runNh } from '../support/nh.js';
-import { crashThenRestore, IDLE, kindProject, upSyncDown, type KindCase } from './kinds-support.js';
+import { agentDaemonSet, crashThenRestore, IDLE, kindProject, upSyncDown, type KindCase } from './kinds-support.js';
 
 const ns = useNamespace('kinds-pods');
 
@@ -17,18 +17,6 @@ metadata: {name: scratch, labels: {app: scratch}, annotations: {team/owner: tool
 spec:
   terminationGracePeriodSeconds: 1
   containers: [${IDLE}]
-`;
-
-const DAEMONSET = `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [${IDLE}]
 `;
 
 interface PodJson {
@@ -66,7 +54,7 @@ test('a Pod with an owner is refused at plan time with its owner named, nothing 
 });
 
 test('DaemonSet: dev pod on one node, its pods on every other node untouched; down gives back its pods on every node it had', { timeout: 300_000 }, async () => {
-  kubectl(['-n', ns(), 'apply', '-f', '-'], { input: DAEMONSET });
+  kubectl(['-n', ns(), 'apply', '-f', '-'], { input: agentDaemonSet() });
   const nodes = nodeCount();
   await waitFor(`agent on all ${nodes} nodes`, () => daemonPods().size === nodes, 120_000);
   const original = daemonPods();

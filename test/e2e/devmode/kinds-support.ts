@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GateRequest } from '../support/api-gate.js';
-import { kubeconfigPath, kubectl, waitFor } from '../support/cluster.js';
+import { EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, waitFor } from '../support/cluster.js';
 import { killAt } from '../support/kill-point.js';
 import { projectWith, runNh } from '../support/nh.js';
 
@@ -13,6 +13,21 @@ export const DEV_IMAGE = 'localhost/nh-dev-min:1';
 
 /** An idle container that exits at once on SIGTERM (so deletions take no grace period). */
 export const IDLE = `{name: app, image: "${DEV_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]}`;
+
+/** A DaemonSet `agent` of idle pods; `tolerateExtraNodes` lets it run on the local cluster's tainted second node too. */
+export function agentDaemonSet(options: { tolerateExtraNodes?: boolean } = {}): string {
+  return `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1${options.tolerateExtraNodes ? `\n      tolerations: [${EXTRA_NODE_TOLERATION}]` : ''}
+      containers: [${IDLE}]
+`;
+}
 
 export interface KindCase {
   readonly serviceType: string;

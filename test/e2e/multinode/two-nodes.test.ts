@@ -15,7 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterRoot, ensureCluster, EXTRA_NODE_TOLERATION, httpGet, kubeconfigPath, kubectl, kubectlPortForward, runClusterScript, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
 import { comparable, freePort, getObject, idleDeployment, projectWith, runNh, servedBody, spawnNh } from '../support/nh.js';
-import { crashThenRestore, IDLE, kindProject, upSyncDown, type KindCase } from '../devmode/kinds-support.js';
+import { agentDaemonSet, crashThenRestore, kindProject, upSyncDown, type KindCase } from '../devmode/kinds-support.js';
 
 const NODE1 = hostname();
 const NODE2 = `${NODE1}-2`;
@@ -149,19 +149,6 @@ containers:
   assert.equal(down.code, 0, down.stdout + down.stderr + output);
 });
 
-const DAEMONSET = `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      tolerations: [${EXTRA_NODE_TOLERATION}]
-      containers: [${IDLE}]
-`;
-
 /** The DaemonSet's own ready pods (not its dev pod), by node. */
 function daemonPods(): Map<string, PodJson> {
   const own = podsOf('app=agent').filter((p) => !p.metadata.labels?.['nh.dev/mode'] && isReady(p));
@@ -183,7 +170,7 @@ function podShape(pod: PodJson): unknown {
 }
 
 test('DaemonSet on two nodes: up holds it off one node only, the other node\'s pod untouched; down gives back both exactly, also after a SIGKILL mid-up', { timeout: 600_000 }, async () => {
-  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: DAEMONSET });
+  kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: agentDaemonSet({ tolerateExtraNodes: true }) });
   await waitFor('agent on both nodes', () => daemonPods().size === 2, 120_000);
   const original = daemonPods();
   assert.deepEqual([...original.keys()].sort(), [NODE1, NODE2].sort());
