@@ -287,7 +287,7 @@ test('a dev pod whose data is on node 2 while its workload may run on node 1 onl
   const up = await runNh(namespace(), ['up', '--detach', '--timeout', '20s'], { cwd: dataProject('pinned', storageClass) });
   const output = up.stdout + up.stderr;
   assert.equal(up.code, 1, output);
-  assert.match(output, /cannot be scheduled \(Unschedulable\): .*volume node affinity conflict/, 'the scheduler\'s reason');
+  assert.match(output, /cannot be scheduled \(Unschedulable\): .*didn't match PersistentVolume's node affinity/, 'the scheduler\'s reason');
   assert.match(output, /a claim of the dev pod is bound to a volume on a node the pod may not run on/, 'the hint');
   assert.doesNotMatch(up.stderr, /\n\s+at /, 'no stack trace');
   assert.deepEqual(comparable(getObject(namespace(), 'deployment', 'pinned')), before, 'the Deployment restored exactly');
