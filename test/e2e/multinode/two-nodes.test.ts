@@ -2,8 +2,9 @@
 // second kubelet, pod-to-pod traffic both ways across the two pod ranges; `nh up` of a service whose dev pod runs
 // on node 2 (sync, hot reload, a forward, `nh exec`); a DaemonSet on both nodes held off one node only and given
 // back exactly, also after a SIGKILL mid-`up`; a dev pod that follows its data to node 2, away from the node its
-// workload ran on, and one that cannot (its workload pinned to node 1): nh says why and restores it. Brings node 2 up when it is not running and takes it down again afterwards (also when a test
-// fails), so the cluster is left as it was found.
+// workload ran on, and one that cannot (its workload pinned to node 1): nh says why and restores it. Brings
+// node 2 up when it is not running and takes it down again afterwards (also when a test fails; a node 2 left by a
+// run that was killed is taken down by the next run), so the cluster is left as it was found.
 // Node 2 is tainted (NoSchedule): only this file's pods tolerate it, so the other e2e files can run beside it.
 //   npm run build && flock -s /tmp/nh-cluster.lock node --enable-source-maps --test dist/test/e2e/multinode/two-nodes.test.js
 // (on a cluster shared with other people's test runs whose tests do not know the taint yet, take -x instead).
@@ -11,7 +12,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterRoot, ensureCluster, EXTRA_NODE_TOLERATION, httpGet, kubeconfigPath, kubectl, kubectlPortForward, runClusterScript, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
 import { comparable, freePort, getObject, idleDeployment, projectWith, runNh, servedBody, spawnNh } from '../support/nh.js';
@@ -21,11 +22,25 @@ const NODE1 = hostname();
 const NODE2 = `${NODE1}-2`;
 const namespace = useNamespace('multinode');
 let startedNode2 = false;
+/** The pid of the test process that started node 2, so that a node 2 left by a killed run is removed by the next one. */
+const starterFile = join(clusterRoot, 'node2.started-by-test');
+
+function startedByDeadRun(): boolean {
+  try {
+    process.kill(Number(readFileSync(starterFile, 'utf8')), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 before(async () => {
   await ensureCluster();
-  if ((await runClusterScript('node.sh', ['status', '2'])).code !== 0) {
-    startedNode2 = true;
+  const running = (await runClusterScript('node.sh', ['status', '2'])).code === 0;
+  if (running && !startedByDeadRun()) return; // someone's node 2 (NH_CLUSTER_NODES=2): used, and left as it is
+  startedNode2 = true;
+  writeFileSync(starterFile, String(process.pid));
+  if (!running) {
     const up = await runClusterScript('node.sh', ['up', '2']);
     assert.equal(up.code, 0, 'node.sh up 2');
   }
@@ -36,6 +51,7 @@ after(async () => {
   // The namespace (and so this file's pods) is deleted by useNamespace's hook; node.sh down deletes what is left on node 2.
   const down = await runClusterScript('node.sh', ['down', '2']);
   assert.equal(down.code, 0, 'node.sh down 2');
+  rmSync(starterFile, { force: true });
 });
 
 interface PodJson {
