@@ -7,11 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
 import { comparable, getObject, idleDeployment, projectWith, runNh } from '../support/nh.js';
-import { CRONJOB, DAEMONSET, DEV_IMAGE, JOB, POD } from './kinds-support.js';
+import { agentDaemonSet, CRONJOB, DEV_IMAGE, JOB, POD } from './kinds-support.js';
 
 const ns = useNamespace('kinds2-removed');
 
-const WORKLOADS = [CRONJOB, POD, JOB, DAEMONSET].join('---\n');
+const WORKLOADS = [CRONJOB, POD, JOB, agentDaemonSet()].join('---\n');
 
 const KINDS: Record<string, string> = { nightly: 'cronjob', scratch: 'pod', report: 'job', agent: 'daemonset' };
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GateRequest } from '../support/api-gate.js';
-import { kubeconfigPath, kubectl, waitFor } from '../support/cluster.js';
+import { EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, waitFor } from '../support/cluster.js';
 import { killAt } from '../support/kill-point.js';
 import { projectWith, runNh } from '../support/nh.js';
 
@@ -50,7 +50,9 @@ spec:
   containers: [${IDLE}]
 `;
 
-export const DAEMONSET = `apiVersion: apps/v1
+/** A DaemonSet `agent` of idle pods; `tolerateExtraNodes` lets it run on the local cluster's tainted second node too. */
+export function agentDaemonSet(options: { tolerateExtraNodes?: boolean } = {}): string {
+  return `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent}
 spec:
@@ -58,9 +60,10 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec:
-      terminationGracePeriodSeconds: 1
+      terminationGracePeriodSeconds: 1${options.tolerateExtraNodes ? `\n      tolerations: [${EXTRA_NODE_TOLERATION}]` : ''}
       containers: [${IDLE}]
 `;
+}
 
 export interface KindCase {
   readonly serviceType: string;
