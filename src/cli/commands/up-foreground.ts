@@ -173,7 +173,11 @@ function sessionActions(parts: ActionParts): SessionActions {
       await control.remove(name);
       stream.emit({ type: 'service', service: name, change: 'left', debug: false, info: serviceInfo(service, false) });
       const outcome = await parts.devMode('down', name);
-      if (outcome.status !== 'done' && outcome.status !== 'unchanged') throw outcome.error ?? new NhError('NH_RESTORE_FAILED', `${name}: ${outcome.summary}`);
+      if (outcome.status !== 'done' && outcome.status !== 'unchanged') {
+        // Still in dev mode on the cluster: back into the loop, so the session keeps following it.
+        await join(service, false).catch(() => undefined);
+        throw outcome.error ?? new NhError('NH_RESTORE_FAILED', `${name}: ${outcome.summary}`);
+      }
       return `${name} left dev mode: ${outcome.summary}`;
     },
     debug: async (name) => {
