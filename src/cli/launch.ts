@@ -66,8 +66,7 @@ export function cacheOf(bundle: string, argv: readonly string[], env: Readonly<R
       },
       write: (data) => {
         try {
-          // Caches of earlier builds are never read again.
-          for (const name of readdirSync(dir)) if (!name.startsWith(`${build}-`)) rmSync(join(dir, name), { force: true });
+          dropOldBuilds(dir, build);
           // Whole or not at all: another nh may be reading it.
           const partial = `${file}.${process.pid}`;
           writeFileSync(partial, data, { mode: 0o600 });
@@ -80,4 +79,18 @@ export function cacheOf(bundle: string, argv: readonly string[], env: Readonly<R
   } catch {
     return undefined;
   }
+}
+
+/** Builds whose caches are kept: this one and the last few written, so two installed versions used in turn both keep theirs. */
+const KEPT_BUILDS = 4;
+
+/** Removes the cache files of all but the KEPT_BUILDS most recently written builds (this one always stays). */
+function dropOldBuilds(dir: string, current: string): void {
+  const latest = new Map<string, number>();
+  for (const name of readdirSync(dir)) {
+    const build = /^(\d+-\d+)-/.exec(name)?.[1];
+    if (build && build !== current) latest.set(build, Math.max(latest.get(build) ?? 0, statSync(join(dir, name)).mtimeMs));
+  }
+  const dropped = new Set([...latest].sort((a, b) => b[1] - a[1]).slice(KEPT_BUILDS - 1).map(([build]) => build));
+  for (const name of readdirSync(dir)) if (dropped.has(/^(\d+-\d+)-/.exec(name)?.[1] ?? '')) rmSync(join(dir, name), { force: true });
 }
