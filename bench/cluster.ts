@@ -6,6 +6,13 @@ import { fileURLToPath } from 'node:url';
 export const repo = fileURLToPath(new URL('../../', import.meta.url));
 export const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
 export const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
+/** This checkout's nh. */
+export const nhBin = join(repo, 'bin/nh.js');
+/**
+ * Another build's bin/nh.js (NH_BENCH_BEFORE=/path/to/bin/nh.js), timed beside this one in the same loop where
+ * a benchmark supports it: a before/after under the same load.
+ */
+export const beforeBin = process.env['NH_BENCH_BEFORE'] || undefined;
 
 /** Runs kubectl against the local cluster; its stdout, or an error with its stderr. */
 export function kubectl(args: readonly string[], input?: string): string {
@@ -14,10 +21,10 @@ export function kubectl(args: readonly string[], input?: string): string {
   return r.stdout;
 }
 
-/** Runs `nh …` and returns its wall time; throws when it fails. */
-export function timedNh(namespace: string, cwd: string, args: readonly string[]): number {
+/** Runs `nh …` (this checkout's, or `bin`) and returns its wall time; throws when it fails. */
+export function timedNh(namespace: string, cwd: string, args: readonly string[], bin = nhBin): number {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [join(repo, 'bin/nh.js'), ...args, '--kubeconfig', kubeconfig, '-n', namespace], {
+  const r = spawnSync(process.execPath, [bin, ...args, '--kubeconfig', kubeconfig, '-n', namespace], {
     cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, timeout: 600_000,
   });
   const elapsed = performance.now() - started;

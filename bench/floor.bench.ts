@@ -8,14 +8,15 @@
  * - devmode: `nh up --detach` (a fresh nh process, its start included) of 1 and 10 Deployments until the dev
  *   pods are Ready, interleaved with the same change made by hand: one `kubectl patch` per Deployment, all at
  *   once (the dev pod template nh wrote, as a merge patch), then `kubectl rollout status` of each.
- * `node dist/bench/floor.bench.js reload|devmode` runs one part; `npm run bench -- floor` runs both.
+ * `node dist/bench/floor.bench.js reload|devmode` runs one part; `npm run bench -- floor` runs both. With
+ * NH_BENCH_BEFORE=…/bin/nh.js, devmode also times another build's `nh up --detach` in each run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until } from './cluster.js';
+import { beforeBin, get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until } from './cluster.js';
 import { ms, summary } from './support.js';
 
 const NODE_EDITS = 11;
@@ -294,15 +295,25 @@ async function benchEntry(): Promise<void> {
       const names = SERVICES.slice(0, count);
       const nh: number[] = [];
       const hand: number[] = [];
+      const before: number[] = [];
       for (let run = 0; run < ENTRY_RUNS; run++) {
         nh.push(timedNh(namespace, project, ['up', '--detach', ...names]));
         timedNh(namespace, project, ['down', ...names]);
         settle(namespace);
         hand.push(await byHand(namespace, names, patches, originals));
+        if (beforeBin) {
+          before.push(timedNh(namespace, project, ['up', '--detach', ...names], beforeBin));
+          timedNh(namespace, project, ['down', ...names]);
+          settle(namespace);
+        }
       }
       const a = summary(nh);
       const b = summary(hand);
       console.log(`dev-mode entry, ${count} service${count > 1 ? 's' : ''}: nh up --detach p50 ${ms(a.p50)} (min ${ms(a.min)}, max ${ms(a.max)}); kubectl patch + rollout status p50 ${ms(b.p50)} (min ${ms(b.min)}, max ${ms(b.max)}); ratio ${(a.p50 / b.p50).toFixed(2)}× (goal ≤ 1.1×, n=${a.n} each, interleaved)`);
+      if (before.length > 0) {
+        const c = summary(before);
+        console.log(`  NH_BENCH_BEFORE's nh up --detach, same runs: p50 ${ms(c.p50)} (min ${ms(c.min)}, max ${ms(c.max)}); ratio ${(c.p50 / b.p50).toFixed(2)}×`);
+      }
     }
   } finally {
     spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { stdio: 'ignore' });

@@ -1,48 +1,75 @@
 /**
- * Start-to-exit time of the read-only commands a user types all day, `nh status` and `nh plan` on
- * examples/booking, each a fresh process as the user runs it; baseline in the same run and the same loop:
- * `kubectl get deployments` of the same namespace (a fresh process, one list). Runs are interleaved so the
- * three see the same load; medians of an odd count.
+ * Start-to-exit time of the commands a user types all day, each a fresh process as the user runs it, on
+ * examples/booking: `nh status` and `nh plan` (the cluster's read-only commands), and the steps below them,
+ * `nh --version` (Node's start and nh's bundle) and `nh validate` (plus reading and checking the config).
+ * Baselines in the same run and loop: `kubectl get deployments` of the same namespace (a fresh process, one
+ * list) and Node's own start (`node -e ''`; also without NODE_EXTRA_CA_CERTS when it is set, since Node parses
+ * that file at every start and kubectl does no such thing). With NH_BENCH_BEFORE=…/bin/nh.js another build's
+ * commands run in the same loop. Node processes also report the CPU time they used (cpu-at-exit.preload.ts),
+ * which the shared machine's load hardly moves. Runs are interleaved so all see the same load; medians of an
+ * odd count.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { beforeBin, kubeconfig, kubectlBin, nhBin, repo } from './cluster.js';
 import { ms, summary } from './support.js';
 
 const RUNS = 11;
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
-const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
 const namespace = `nh-bench-startup-${process.pid}`;
 const booking = join(repo, 'examples/booking');
+const preload = fileURLToPath(new URL('./cpu-at-exit.preload.js', import.meta.url));
 
-/** Runs a command to its end and returns its wall time; throws when it fails. */
-function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+interface Sample {
+  readonly wall: number;
+  readonly cpu: number | undefined;
+}
+
+/** Runs a command to its end: its wall time, and the CPU time it reported; throws when it fails. */
+function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Sample {
   const started = performance.now();
   const r = spawnSync(command, args, { cwd: booking, encoding: 'utf8', env, timeout: 120_000 });
-  const elapsed = performance.now() - started;
+  const wall = performance.now() - started;
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
-  return elapsed;
+  const cpu = /\ncpu-ms ([\d.]+)\n$/.exec(r.stderr)?.[1];
+  return { wall, cpu: cpu === undefined ? undefined : Number(cpu) };
 }
 
 const nhEnv = { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' };
-const kubectlGet = () => timed(kubectlBin, ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'deployments']);
-const nh = (command: string) => () => timed(process.execPath, [join(repo, 'bin/nh.js'), command, '--kubeconfig', kubeconfig, '-n', namespace], nhEnv);
+const extraCaCerts = process.env['NODE_EXTRA_CA_CERTS'];
+const node = (args: readonly string[], env: NodeJS.ProcessEnv = process.env) => () => timed(process.execPath, ['--import', preload, ...args], env);
+const cluster = ['--kubeconfig', kubeconfig, '-n', namespace];
+/** The nh steps, each of a build (this checkout's, or NH_BENCH_BEFORE's), labelled with `suffix`. */
+const nhSteps = (bin: string, suffix: string) => ({
+  [`nh --version${suffix}`]: node([bin, '--version'], nhEnv),
+  [`nh validate${suffix}`]: node([bin, 'validate'], nhEnv),
+  [`nh status${suffix}`]: node([bin, 'status', ...cluster], nhEnv),
+  [`nh plan${suffix}`]: node([bin, 'plan', ...cluster], nhEnv),
+});
 
 function main(): void {
   timed(kubectlBin, ['--kubeconfig', kubeconfig, 'create', 'namespace', namespace]);
   try {
     timed(kubectlBin, ['--kubeconfig', kubeconfig, '-n', namespace, 'apply', '-f', join(booking, 'k8s')]);
-    const measures = { 'kubectl get deployments (baseline)': kubectlGet, 'nh status': nh('status'), 'nh plan': nh('plan') };
-    const samples = new Map<string, number[]>(Object.keys(measures).map((name) => [name, []]));
-    for (const run of Object.values(measures)) run(); // warm the file cache once
+    const measures: Record<string, () => Sample> = {
+      'kubectl get deployments (baseline)': () => timed(kubectlBin, ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'deployments']),
+      "node -e '' (Node's own start)": node(['-e', '']),
+      ...(extraCaCerts ? { "node -e '', NODE_EXTRA_CA_CERTS unset": node(['-e', ''], { ...process.env, NODE_EXTRA_CA_CERTS: '' }) } : {}),
+      ...nhSteps(nhBin, ''),
+      ...(beforeBin ? nhSteps(beforeBin, ' (NH_BENCH_BEFORE)') : {}),
+    };
+    const samples = new Map<string, Sample[]>(Object.keys(measures).map((name) => [name, []]));
+    for (const run of Object.values(measures)) run(); // warm the file cache, and write nh's code cache, once
     for (let i = 0; i < RUNS; i++) {
       for (const [name, run] of Object.entries(measures)) samples.get(name)!.push(run());
     }
-    const baseline = summary(samples.get('kubectl get deployments (baseline)')!).p50;
+    if (extraCaCerts) console.log(`NODE_EXTRA_CA_CERTS=${extraCaCerts} (every Node start parses it)`);
+    const baseline = summary(samples.get('kubectl get deployments (baseline)')!.map((s) => s.wall)).p50;
     for (const [name, values] of samples) {
-      const s = summary(values);
-      console.log(`${name.padEnd(36)} median ${ms(s.p50)} (min ${ms(s.min)}, max ${ms(s.max)}, n=${s.n}); ${(s.p50 / baseline).toFixed(2)}× kubectl get`);
+      const wall = summary(values.map((s) => s.wall));
+      const cpus = values.flatMap((s) => (s.cpu === undefined ? [] : [s.cpu]));
+      const cpu = cpus.length === values.length ? `; CPU median ${ms(summary(cpus).p50)}` : '';
+      console.log(`${name.padEnd(40)} median ${ms(wall.p50)} (min ${ms(wall.min)}, max ${ms(wall.max)}, n=${wall.n}); ${(wall.p50 / baseline).toFixed(2)}× kubectl get${cpu}`);
     }
   } finally {
     spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { stdio: 'ignore' });

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+import { launch } from '../dist/nh/launch.js';
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await launch(new URL('../dist/nh/cli/main.js', import.meta.url), process.argv.slice(2), process.env);

@@ -2,11 +2,13 @@
  * The bin entry: parse the command line, run the command, turn errors into messages and exit codes.
  * The only module that decides what reaches the user's terminal for failures.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NhError } from '../errors.js';
 import { flag, parseCommandLine, renderHelp } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { createContext } from './context.js';
+import { mapStackTrace } from './stack-trace.js';
 import { processTerminal, styleFor, type Terminal } from './terminal.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -50,6 +52,14 @@ function reportError(error: unknown, term: Terminal, verbose: boolean): number {
   }
   // Not the user's doing: show everything needed for a bug report.
   term.err(`${style.red('✖')} nh hit an internal error; please report it with the output below.\n`);
-  term.err(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  term.err(`${error instanceof Error ? mapStackTrace(error.stack ?? error.message, readIfPresent) : String(error)}\n`);
   return EXIT.failed;
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../model/kube-object.js';
 import type { KubeClient } from './client.js';
-import { isReady } from './pods.js';
+import { isReady, newestFirst } from './pods.js';
 import { Reflector } from './reflector.js';
 
 export interface TrackedPod {
@@ -72,7 +72,7 @@ export class PodTracker {
 
 /** The newest pod that is ready and not being deleted. */
 export function newestReady(pods: readonly KubeObject[]): TrackedPod | undefined {
-  const ready = pods.filter(isReady).sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+  const ready = pods.filter(isReady).sort(newestFirst);
   const pod = ready[0];
   // A StatefulSet's new pod has the old one's name: only the uid tells them apart.
   return pod ? { name: pod.metadata.name, uid: (pod.metadata as { uid?: string }).uid ?? pod.metadata.name } : undefined;

@@ -94,7 +94,16 @@ export function isReady(pod: KubeObject): boolean {
 }
 
 function newest(pods: readonly KubeObject[]): KubeObject | undefined {
-  return [...pods].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+  return [...pods].sort(newestFirst)[0];
+}
+
+/**
+ * Orders pods newest first. RFC 3339 timestamps of one format sort as plain strings; localeCompare would start
+ * ICU's collator (≈ 8 ms of CPU on its first call).
+ */
+export function newestFirst(a: KubeObject, b: KubeObject): number {
+  const [x, y] = [a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? ''];
+  return x === y ? 0 : x < y ? 1 : -1;
 }
 
 function devContainerNames(service: ServiceRef, pod: KubeObject): string[] {

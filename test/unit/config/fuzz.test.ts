@@ -97,3 +97,10 @@ test('each hostile generator, unmutated, is answered with its located problem (r
     assert.ok(result.problems.some((p) => p.code === code), `${name}: ${JSON.stringify(result.problems.slice(0, 3))}`);
   }
 });
+
+test('the size limits are stated with thousands separators', () => {
+  const lines = loadConfig({ paths: [CONFIG], env: {}, files: memoryFiles({ [CONFIG]: `name: x\n${'# c\n'.repeat(25_000)}` }), schema });
+  assert.ok(lines.problems.some((p) => p.message === 'the config has more than 20,000 lines'), JSON.stringify(lines.problems.slice(0, 2)));
+  const values = loadConfig({ paths: [CONFIG], env: {}, files: memoryFiles({ [CONFIG]: `name: x\nlist: [${'1,'.repeat(12_000)}1]\n` }), schema });
+  assert.ok(values.problems.some((p) => p.message === 'the config holds more than 10,000 values'), JSON.stringify(values.problems.slice(0, 2)));
+});
