@@ -52,6 +52,8 @@ function time(args: string[]): number {
 }
 
 /** Peak RSS of the child, reported by the child itself as it exits. */
+/** The CPU time each process used, from startup.bench's preload (CPU moves far less with the load than wall time). */
+const REPORT_CPU = fileURLToPath(new URL('./cpu-at-exit.preload.js', import.meta.url));
 const REPORT_RSS = `data:text/javascript,process.on('exit', () => process.stderr.write('maxrss=' + process.resourceUsage().maxRSS + '\\n'))`;
 
 const dir = mkdtempSync(join(tmpdir(), 'nh-bench-validate-'));
@@ -94,17 +96,20 @@ function hostileFiles(dir: string): void {
   writeFileSync(small, 'name: x\n');
   const run = (file: string) => {
     const start = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ['--import', REPORT_RSS, nhBin, 'validate', file], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    const result = spawnSync(process.execPath, ['--import', REPORT_RSS, '--import', REPORT_CPU, nhBin, 'validate', file], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-    return { elapsed, result, rss: Number(/maxrss=(\d+)/.exec(result.stderr.toString())?.[1] ?? NaN) / 1024 };
+    const stderr = result.stderr.toString();
+    return { elapsed, result, rss: Number(/maxrss=(\d+)/.exec(stderr)?.[1] ?? NaN) / 1024, cpu: Number(/\ncpu-ms ([\d.]+)\n/.exec(stderr)?.[1] ?? NaN) };
   };
-  console.log(`hostile files (nh validate, start to exit, median of ${HOSTILE_RUNS}; baseline: nh validate of a one-line config, interleaved; goal < 1 s, < 200 MB):`);
-  console.log('  hostile   baseline  difference  peak RSS   size  file: first line of the answer');
+  console.log(`hostile files (nh validate, start to exit, median of ${HOSTILE_RUNS}; baseline: nh validate of a one-line config, interleaved; goal < 1 s, < 200 MB;`);
+  console.log('CPU: the hostile run\'s own CPU time, user + system, which the machine\'s load hardly moves):');
+  console.log('  hostile   baseline  difference  hostile CPU  peak RSS   size  file: first line of the answer');
   for (const { name, make } of HOSTILE) {
     const text = [3, 2, 1].map(make).find((t) => Buffer.byteLength(t) <= 1024 * 1024)!;
     const file = join(dir, 'hostile.yaml');
     writeFileSync(file, text);
     const hostile: number[] = [];
+    const hostileCpu: number[] = [];
     const baseline: number[] = [];
     let last = run(file);
     let rss = 0;
@@ -112,11 +117,12 @@ function hostileFiles(dir: string): void {
       baseline.push(run(small).elapsed);
       last = run(file);
       hostile.push(last.elapsed);
+      hostileCpu.push(last.cpu);
       rss = Math.max(rss, last.rss);
     }
     const [h, b] = [summary(hostile).p50, summary(baseline).p50];
     const first = last.result.stdout.toString().split('\n')[0]!.replace(/^.*?: /, '').slice(0, 70);
     const crashed = (last.result.status !== 0 && last.result.status !== 1) || /internal error/.test(last.result.stderr.toString());
-    console.log(`  ${ms(h).padStart(9)} ${ms(b).padStart(9)} ${ms(h - b).padStart(10)} ${rss.toFixed(0).padStart(5)} MB ${(text.length / 1024).toFixed(0).padStart(4)} kB  ${name}: ${crashed ? `EXIT ${last.result.status}` : first}`);
+    console.log(`  ${ms(h).padStart(9)} ${ms(b).padStart(9)} ${ms(h - b).padStart(10)} ${ms(summary(hostileCpu).p50).padStart(12)} ${rss.toFixed(0).padStart(5)} MB ${(text.length / 1024).toFixed(0).padStart(4)} kB  ${name}: ${crashed ? `EXIT ${last.result.status}` : first}`);
   }
 }
