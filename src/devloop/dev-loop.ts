@@ -19,6 +19,7 @@ import { openExec, type ExecEndpoint, type ExecTarget } from '../kube/exec.js';
 import type { PodTracker } from '../kube/pod-tracker.js';
 import { startPortForward, type ForwardState, type PortForward } from '../forward/port-forward.js';
 import { probeListening } from '../forward/listening-probe.js';
+import { TunnelPool } from '../forward/tunnel-pool.js';
 import type { SyncEvent } from '../sync/session.js';
 import { NhError, type ErrorCode } from '../errors.js';
 import { LineSplitter } from './lines.js';
@@ -140,9 +141,11 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
   const forwardsByService = new Map<string, PortForward[]>();
   try {
     for (const service of services) {
+      // One port-forward session per pod, shared by the service's forwards (its app and debug ports).
+      const tunnels = new TunnelPool(options.endpoint, signal);
       for (const { local, remote } of forwardsOf(service.config, options.debug)) {
         const forward = await startPortForward({
-          endpoint: options.endpoint, pods: service.pods, local, remote, signal,
+          endpoint: options.endpoint, pods: service.pods, local, remote, signal, tunnels,
           onState: (state) => {
             states.get(service.config.name)!.forwards.set(local, state);
             options.onEvent({ type: 'forward', service: service.config.name, local, state });

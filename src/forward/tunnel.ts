@@ -50,6 +50,8 @@ export interface OpenTunnelOptions {
   readonly onFailure?: (failure: TunnelFailure) => void;
   /** Called once when the first bytes come back from the pod: the app there answers. */
   readonly onAnswer?: () => void;
+  /** Called when the tunnel is open (the API server and the kubelet took it). */
+  readonly onOpen?: () => void;
 }
 
 /**
@@ -112,6 +114,7 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
     socket.on('end', finish);
     socket.on('close', finish);
     ws.on('open', () => {
+      options.onOpen?.();
       let waitingForRoom = false;
       socket.on('data', (chunk: Buffer) => {
         const frame = Buffer.allocUnsafe(chunk.length + 1);
