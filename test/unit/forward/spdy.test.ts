@@ -184,7 +184,7 @@ test('pings: the peer\'s are echoed, nh\'s own are sent, and a silent peer ends 
   // The session's ping timer does not hold the process open; the test must, until the session gives up.
   const keepAlive = setInterval(() => undefined, 1_000);
   let closedWith: Error | undefined;
-  const closed = new Promise<void>((resolve) => SpdySession.start(peer.transport, { pingMs: 20, onClose: (error) => ((closedWith = error), resolve()) }));
+  const closed = new Promise<void>((resolve) => void SpdySession.start(peer.transport, { pingMs: 20, onClose: (error) => ((closedWith = error), resolve()) }));
   peer.send(encodePing(2));
   await peer.until(() => peer.frames.some((f) => f.kind === 'ping' && f.id === 2) && peer.frames.some((f) => f.kind === 'ping' && f.id === 1));
   await closed;
