@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { ExecEndpoint } from '../kube/exec.js';
 import { SpdySession, type SpdyStream } from './spdy/session.js';
 import { upgradeToSpdy, type PodRef } from './spdy/upgrade.js';
-import { classifyErrorText, type OpenTunnelOptions, type TunnelFailure } from './tunnel.js';
+import { classifyErrorText, towardsLocal, type OpenTunnelOptions, type TunnelFailure } from './tunnel.js';
 
 export class PodSession {
   private nextRequestId = 0;
@@ -93,17 +93,7 @@ export class PodSession {
       });
       errorStream.resume();
 
-      let answered = false;
-      dataStream.on('data', (chunk: Buffer) => {
-        if (!answered) {
-          answered = true;
-          options.onAnswer?.();
-        }
-        if (!socket.write(chunk)) {
-          dataStream.pause();
-          socket.once('drain', () => dataStream.resume());
-        }
-      });
+      dataStream.on('data', towardsLocal(socket, dataStream, options.onAnswer));
       dataStream.on('end', () => {
         // Reset: the reason is on the error stream, which the kubelet ends right after.
         if (dataStream.ending) return errorStream.readableEnded ? judge() : undefined;

@@ -5,6 +5,7 @@
  * (a proxy in front of it that passes only WebSockets) and the per-connection WebSocket tunnel works instead,
  * the pool uses that tunnel from then on.
  */
+import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { ExecEndpoint } from '../kube/exec.js';
 import { PodSession } from './pod-session.js';
@@ -26,6 +27,8 @@ export class TunnelPool {
     private readonly endpoint: ExecEndpoint,
     signal: AbortSignal,
   ) {
+    // Every open connection listens on it: a hundred at once is normal, not a leak.
+    setMaxListeners(0, signal);
     if (signal.aborted) this.close();
     else signal.addEventListener('abort', () => this.close(), { once: true });
   }

@@ -93,18 +93,8 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
     options.signal?.addEventListener('abort', finish, { once: true });
     if (options.signal?.aborted) return finish();
 
-    let answered = false;
     onTunnelEvents(ws, target, {
-      data(payload) {
-        if (!answered) {
-          answered = true;
-          options.onAnswer?.();
-        }
-        if (!socket.write(payload)) {
-          ws.pause();
-          socket.once('drain', () => ws.resume());
-        }
-      },
+      data: towardsLocal(socket, ws, options.onAnswer),
       end(failure) {
         if (failure) report(failure);
         finish();
@@ -136,6 +126,21 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
       socket.resume();
     });
   });
+}
+
+/** Writes the pod's bytes to the local socket: the first ones say the app answers; a full socket pauses the source. */
+export function towardsLocal(socket: Socket, source: { pause(): void; resume(): void }, onAnswer?: () => void): (chunk: Buffer) => void {
+  let answered = false;
+  return (chunk) => {
+    if (!answered) {
+      answered = true;
+      onAnswer?.();
+    }
+    if (!socket.write(chunk)) {
+      source.pause();
+      socket.once('drain', () => source.resume());
+    }
+  };
 }
 
 /**
