@@ -363,8 +363,9 @@ export class SpdySession {
 
   private tick(): void {
     const now = Date.now();
-    // A late tick means nh did not run (SIGSTOP, a sleeping laptop): the peer's silence is not its fault.
-    if (now - this.lastTick > 2 * this.pingMs) this.lastHeard = now;
+    // A late tick means nh did not run (SIGSTOP, a sleeping laptop), and while a slow local reader holds the
+    // transport paused nh hears nothing by its own choice: neither silence is the peer's fault.
+    if (now - this.lastTick > 2 * this.pingMs || this.backedUp.size > 0) this.lastHeard = now;
     this.lastTick = now;
     if (now - this.lastHeard > 3 * this.pingMs) {
       return this.end(new Error(`no answer to pings for ${(3 * this.pingMs) / 1000} s`));

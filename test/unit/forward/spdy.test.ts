@@ -162,14 +162,16 @@ test('against a peer that keeps windows, nh never sends past the window it was g
 });
 
 test('a reader that does not keep up stops the session reading; credit goes back only for what it took', async () => {
-  const peer = new FakePeer();
-  const session = await SpdySession.start(peer.transport, { streamBufferBytes: 64 * 1024 });
+  // The peer answers pings, but nh hears nothing while it holds the transport paused: that is no dead link.
+  const peer = new FakePeer((frame, p) => frame.kind === 'ping' && p.send(encodePing(frame.id)));
+  const session = await SpdySession.start(peer.transport, { streamBufferBytes: 64 * 1024, pingMs: 10 });
   const stream = session.openStream(new Map([['streamtype', 'data']]));
   await peer.reply(stream.id);
   const chunk = Buffer.alloc(32 * 1024, 1);
   const total = 4 * 1024 * 1024;
   for (let sent = 0; sent < total; sent += chunk.length) peer.send(encodeData(stream.id, chunk, sent + chunk.length === total));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(session.usable, true, 'ten ping periods paused, still alive');
   // Nothing read yet: the session stopped pulling frames in, so most of them wait on the peer's side.
   assert.ok(peer.unreadByNh > total / 2, `${peer.unreadByNh} bytes still with the peer`);
   const credited = () => peer.frames.reduce((sum, f) => sum + (f.kind === 'window-update' && f.streamId === stream.id ? f.delta : 0), 0);
