@@ -50,7 +50,7 @@ function benchPlanning(): void {
     wholeApp: true,
     allServiceNames: names,
     services: names.map((name) => ({
-      name, workload: { kind: 'Deployment', name }, configHash: 'bench',
+      name, workload: { kind: 'Deployment', name }, configHash: 'bench', patches: [],
       containers: [{ name: 'app', image: 'dev/node:20', imagePullPolicy: 'IfNotPresent', workDir: '/app', env: [{ name: 'MODE', value: 'dev' }],
         resources: { limits: { cpu: '1', memory: '1Gi' } }, persistentVolumeDirs: [], storageClass: undefined }],
     })),

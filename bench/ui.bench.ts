@@ -5,7 +5,9 @@
  *    node:http server, same browser, same loop; p50 of 5;
  * 2. events per second from nh's page server into the page (50,000 log events, folded and counted by the
  *    page) vs the same events from a bare SSE server to a page that only parses and counts them; p50 of 3;
- * 3. with the local cluster: nh's CPU time and memory during 1,000 file edits of examples/booking with the
+ * 3. input-to-paint of the log search (21 keys, one after another's paint) while 50,000 log lines arrive
+ *    (offered at 25,000/s) vs on the same page idle, p95 per round, p50 of 3 rounds;
+ * 4. with the local cluster: nh's CPU time and memory during 1,000 file edits of examples/booking with the
  *    page open vs `--no-ui` (both `-o json`), p50 of 3 rounds each.
  * Run: `npm run build && flock -s /tmp/nh-cluster.lock node dist/bench/ui.bench.js` (NH_BENCH_UI_CLUSTER=0 skips 3).
  */
@@ -18,11 +20,14 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { EventStream, type SessionEventBody } from '../src/events/session-event.js';
 import { startUiServer } from '../src/ui/server.js';
-import { median } from './support.js';
+import { inputToPaint } from './input-to-paint.js';
+import { median, percentile } from './support.js';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const chromiumPath = [process.env['CHROMIUM_PATH'], '/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => p && existsSync(p));
 const BURST = 50_000;
+/** Keys per round of the input-to-paint measure: an odd count, for a p95 of its own samples. */
+const KEYS = 21;
 
 const start: SessionEventBody = {
   type: 'session-start', app: 'booking', namespace: 'bench', debug: false,
@@ -120,6 +125,38 @@ async function pageBenchmarks(browser: Browser): Promise<void> {
     await floor.close();
   }
   console.log(`events per second into the page, ${BURST} log events, p50 of 3: nh ${median(nhRates).toFixed(0)}/s (min ${Math.min(...nhRates).toFixed(0)}); bare SSE + parse ${median(bareRates).toFixed(0)}/s; ratio ${(median(nhRates) / median(bareRates)).toFixed(2)}×`);
+
+  // 3. Input-to-paint while a burst arrives, against the same page idle.
+  const idle: { p50: number; p95: number }[] = [];
+  const busy: { p50: number; p95: number; during: boolean }[] = [];
+  for (let round = 0; round < 3; round++) {
+    const server = await startUiServer({ port: 0, title: 'bench' });
+    const events = new EventStream(() => new Date());
+    events.subscribe((e) => server.publish(e));
+    events.emit(start);
+    for (let i = 0; i < 5_000; i++) events.emit(logLine(i));
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => /live/.test(document.querySelector('[data-field="connection"]')?.textContent ?? ''));
+    const quiet = await inputToPaint(page, KEYS);
+    idle.push({ p50: median(quiet), p95: percentile(quiet, 95) });
+    let sent = 0;
+    const burst = (async () => {
+      for (; sent < BURST; sent += 1_000) {
+        for (let j = sent; j < sent + 1_000; j++) events.emit(logLine(j));
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+    })();
+    await page.waitForFunction(() => Number((document.querySelector('[data-field="connection"]')?.textContent ?? '').replace(/\D/g, '')) > 6_000, undefined, { polling: 'raf' });
+    const keys = await inputToPaint(page, KEYS);
+    busy.push({ p50: median(keys), p95: percentile(keys, 95), during: sent < BURST });
+    await burst;
+    await context.close();
+    await server.close();
+  }
+  const p95 = (rounds: { p95: number }[]) => median(rounds.map((r) => r.p95));
+  console.log(`input-to-paint of the log search, ${KEYS} keys per round, p95 per round (p50 of 3): during a ${BURST}-line burst ${busy.map((r) => r.p95.toFixed(1)).join(' / ')} ms → ${p95(busy).toFixed(1)} ms (p50 ${median(busy.map((r) => r.p50)).toFixed(1)} ms; every key while the burst was still being sent: ${busy.every((r) => r.during) ? 'yes' : 'no'}); idle ${p95(idle).toFixed(1)} ms (p50 ${median(idle.map((r) => r.p50)).toFixed(1)} ms); ratio ${(p95(busy) / p95(idle)).toFixed(2)}×`);
 }
 
 /** CPU seconds (user + system) of a process, from /proc. */

@@ -6,8 +6,11 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 
-/** e2e files that stop cluster components, restart the cluster or change its nodes: nothing may run beside them. */
-const EXCLUSIVE = /faults\/(components|network)\.test\.js$|multinode\/|zz-cluster-restart\.test\.js$/;
+/**
+ * e2e files that stop cluster components or restart the cluster: nothing may run beside them. The multi-node file
+ * runs with the others: the node it adds is tainted, so no other file's pods land there.
+ */
+const EXCLUSIVE = /faults\/(components|network)\.test\.js$|zz-cluster-restart\.test\.js$/;
 
 const suite = process.argv[2];
 if (suite !== 'unit' && suite !== 'e2e') {
@@ -44,7 +47,7 @@ function run(group, concurrency) {
 }
 
 if (suite === 'unit') process.exit(run(files, Math.max(1, availableParallelism() - 1)));
-// e2e files share one cluster. Those that stop its components, restart it or add a node run alone, after
+// e2e files share one cluster. Those that stop its components or restart it run alone, after
 // the others; the others run NH_E2E_CONCURRENCY at a time (default 2: each mostly waits on the cluster).
 const alone = files.filter((f) => EXCLUSIVE.test(f));
 const together = files.filter((f) => !EXCLUSIVE.test(f));

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'NH_ROLLOUT_FAILED'
   | 'NH_RESTORE_FAILED'
   | 'NH_UNKNOWN_SERVICE'
+  | 'NH_PATCH_REJECTED'
   // exec channel (src/kube/exec.ts) and file sync (issue 5)
   | 'NH_EXEC_REFUSED'
   | 'NH_EXEC_LOST'
@@ -43,6 +44,9 @@ export type ErrorCode =
   | 'NH_PROCESS_CRASHED'
   | 'NH_UI_MISSING'
   | 'NH_NOT_RUNNING'
+  | 'NH_SERVICE_RUNNING'
+  | 'NH_NOT_IN_SESSION'
+  | 'NH_NO_DEBUG'
   // the app's install (issue 11)
   | 'NH_TOOL_MISSING'
   | 'NH_TOOL_FAILED'

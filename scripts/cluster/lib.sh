@@ -47,6 +47,8 @@ NH_CTR_SOCK="$NH_CLUSTER_RUN/containerd/containerd.sock"
 : "${NH_POD_CIDR:=10.213.0.0/24}"
 : "${NH_SERVICE_CIDR:=10.213.128.0/24}"
 : "${NH_CNI_NET:=nh-cluster}"
+# Extra nodes (node.sh) carry this NoSchedule taint; pods meant for them tolerate it. Empty: no taint.
+: "${NH_EXTRA_NODE_TAINT=nh-cluster/extra-node}"
 
 NH_NODE="$(hostname)"
 nh_service_ip() { echo "$NH_SERVICE_CIDR" | awk -F'[./]' '{print $1"."$2"."$3"."$4+1}'; }   # the kubernetes Service

@@ -4,6 +4,9 @@
 #   node.sh up N       start node N (2..9) and wait until it is Ready; images are imported into its containerd
 #   node.sh down N     remove node N: its pods, kubelet, containerd, shims, bridge, rules, mounts, cgroups, Node
 #   node.sh status N   exit 0 when node N runs and is Ready
+# Node N registers with the taint $NH_EXTRA_NODE_TAINT (NoSchedule): only pods that tolerate it (the multi-node
+# tests') land there, so tests running beside it on the shared cluster keep all their pods on node 1.
+# NH_EXTRA_NODE_TAINT= (empty) makes it an ordinary node.
 # up.sh runs `node.sh up 2` when NH_CLUSTER_NODES=2; down.sh removes every extra node first.
 # Node N is `$(hostname)-N` (an /etc/hosts line maps it to 127.0.0.1: the apiserver reaches kubelets by
 # hostname), kubelet on 127.0.0.1:20250+10(N-1), pods in 10.213.(N-1).0/24 on bridge nhbr(N-1). One kube-proxy
@@ -59,6 +62,7 @@ up() {
     mv "$out.tmp" "$out"
   done
   echo "cgroupRoot: /$NODE_CGROUP" >> "$NODE_CONF/kubelet.yaml"
+  [ -z "$NH_EXTRA_NODE_TAINT" ] || printf 'registerWithTaints:\n- {key: "%s", value: "%s", effect: NoSchedule}\n' "$NH_EXTRA_NODE_TAINT" "$N" >> "$NODE_CONF/kubelet.yaml"
   echo "nameserver 127.0.0.1" > "$NODE_CONF/resolv.conf"
 
   # cgroup v1: the root must exist in every hierarchy, and a new cpuset is empty until given the parent's cpus and mems.
@@ -76,7 +80,9 @@ up() {
     --hostname-override="$NODE_NAME" --root-dir="$NODE_ROOT/kubelet" --cert-dir="$NODE_ROOT/kubelet/pki" --v=1
   nh_wait_for "$KUBELET" 60 curl -fsS "http://127.0.0.1:$NODE_HEALTHZ_PORT/healthz"
   nh_wait_for "$KUBELET" 120 node_ready
-  log "node $NODE_NAME Ready (kubelet 127.0.0.1:$NODE_KUBELET_PORT, pods $NODE_CIDR on $NODE_BRIDGE)"
+  # The kubelet taints only a Node it creates; a Node object left from before keeps what it had.
+  [ -z "$NH_EXTRA_NODE_TAINT" ] || nh_kubectl taint node "$NODE_NAME" "$NH_EXTRA_NODE_TAINT=$N:NoSchedule" --overwrite >/dev/null
+  log "node $NODE_NAME Ready${NH_EXTRA_NODE_TAINT:+, tainted $NH_EXTRA_NODE_TAINT=$N:NoSchedule} (kubelet 127.0.0.1:$NODE_KUBELET_PORT, pods $NODE_CIDR on $NODE_BRIDGE)"
 }
 
 node_value() {  # a template variable, for this node

@@ -88,7 +88,7 @@ export function loadConfig(inputs: LoadInputs): LoadResult {
   const sorted = sortProblems(problems);
   if (hasErrors(sorted)) return { ok: false, problems: sorted };
   const services: ServiceConfig[] = perFile.flatMap((f) =>
-    f.services.map((s) => normalizeService(s.raw, { file: f.display, root: f.root, envFiles })),
+    f.services.map((s) => normalizeService(s.raw, { file: f.display, root: f.root, envFiles, at: (path) => s.at(path) })),
   );
   const installing = perFile.find((f) => f.application?.raw.manifestType);
   const install = installing?.application ? normalizeInstall(installing.application.raw, installing.root, (path) => installing.application!.at(path), envFiles) : undefined;

@@ -110,6 +110,16 @@ export interface DevConfig {
   /** `env` after `envFrom` files, later entries winning. */
   readonly env: readonly EnvVar[];
   readonly portForwards: readonly PortForward[];
+  /** Applied by the API server to the dev workload after nh's own change, in order. */
+  readonly patches: readonly DevPatch[];
+}
+
+export interface DevPatch {
+  readonly type: 'json' | 'merge' | 'strategic';
+  /** The patch document (its shape checked by config/patches.ts). */
+  readonly body: unknown;
+  /** Where the config writes it, `file:line:col`, for a patch the API server rejects. */
+  readonly at: string;
 }
 
 export interface Resources {

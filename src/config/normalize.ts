@@ -3,7 +3,10 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { ServiceConfig as RawService, ContainerDevConfig as RawDev } from './raw-config.generated.js';
-import type { ContainerConfig, DevConfig, EnvVar, ServiceConfig, WorkloadRef } from './model.js';
+import type { ContainerConfig, DevConfig, DevPatch, EnvVar, ServiceConfig, WorkloadRef } from './model.js';
+import { readPatch } from './patches.js';
+import type { SourcePosition } from './problems.js';
+import type { ConfigPath } from './yaml-document.js';
 import { parsePortForward } from './ports.js';
 import { mergeEnvSources, normalizeServiceInstall } from './normalize-install.js';
 
@@ -33,6 +36,8 @@ export interface NormalizeInputs {
   readonly root: string;
   /** Variables of each `envFrom.envFile`, by absolute path, already read. */
   readonly envFiles: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** Where a path of this service is written (for errors found later, on the cluster). */
+  readonly at: (path: ConfigPath) => SourcePosition;
 }
 
 export function normalizeService(raw: RawService, inputs: NormalizeInputs): ServiceConfig {
@@ -43,13 +48,13 @@ export function normalizeService(raw: RawService, inputs: NormalizeInputs): Serv
     name: raw.name,
     workload: { kind, name: raw.name, ...(kind === 'CustomResource' ? { resource: type } : {}) },
     dependsOn: raw.dependsOn ?? [],
-    containers: containers.map((c): ContainerConfig => ({ name: c.name, dev: normalizeDev(c.dev ?? {}, inputs) })),
+    containers: containers.map((c, i): ContainerConfig => ({ name: c.name, dev: normalizeDev(c.dev ?? {}, inputs, ['containers', i, 'dev']) })),
     source: { file: inputs.file, root: inputs.root },
     install: normalizeServiceInstall(raw, inputs.root, inputs.envFiles),
   };
 }
 
-function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
+function normalizeDev(dev: RawDev, inputs: NormalizeInputs, path: ConfigPath): DevConfig {
   const localPath = dev.sync?.localPath;
   return {
     image: dev.image,
@@ -85,6 +90,13 @@ function normalizeDev(dev: RawDev, inputs: NormalizeInputs): DevConfig {
     portForwards: (dev.portForward ?? []).flatMap((entry) => {
       const parsed = parsePortForward(entry);
       return 'error' in parsed ? [] : [parsed];
+    }),
+    patches: (dev.patches ?? []).flatMap((p, i): DevPatch[] => {
+      const type = p.type ?? 'strategic';
+      const read = readPatch(p.patch, type);
+      if (!read.ok) return []; // rules.ts reported it; a config with errors is never normalized
+      const at = inputs.at([...path, 'patches', i, 'patch']);
+      return [{ type, body: read.body, at: `${at.file}:${at.line}:${at.col}` }];
     }),
   };
 }

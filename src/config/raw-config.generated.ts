@@ -250,15 +250,15 @@ export interface ContainerDevConfig {
    */
   sidecarImage?: string;
   /**
-   * Extra patches applied to the workload in dev mode (accepted; not applied by nh yet).
+   * Patches applied to the dev workload after nh's own change, in order, by the API server (as `kubectl patch` does; a strategic merge follows the kind's patch strategy, e.g. containers merged by name). In-place workloads get them, and a dev copy or duplicate gets them instead of its source. `nh plan` lists what each may change; the original value of every such field is kept in the dev state, so `nh down` restores it exactly. A patch the server rejects stops that service and restores it.
    */
   patches?: {
     /**
-     * Patch type; default strategic.
+     * `json` (RFC 6902 operations), `merge` (RFC 7386) or `strategic` (Kubernetes strategic merge); default strategic, as kubectl.
      */
     type?: 'json' | 'merge' | 'strategic';
     /**
-     * The patch, as JSON or YAML text.
+     * The patch, as JSON or YAML text (a list of operations for `json`, a mapping otherwise). It may not change nh's own marks, the object's name, namespace or kind.
      */
     patch: string;
   }[];

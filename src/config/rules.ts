@@ -8,6 +8,7 @@ import type { ConfigPath } from './yaml-document.js';
 import { shown, type Problem, type Severity } from './problems.js';
 import { closest } from './suggest.js';
 import { parsePortForward } from './ports.js';
+import { readPatch } from './patches.js';
 
 export interface RuleContext {
   readonly services: readonly LocatedService[];
@@ -293,4 +294,15 @@ const commands: Rule = (ctx) => {
   }
 };
 
-const RULES: readonly Rule[] = [uniqueServiceNames, objectNames, supportedKinds, containerNames, dependencies, ports, paths, globs, quantities, syncSettings, commands];
+/** Each patch's text parses and has the shape its type needs; the API server judges the rest when it applies it. */
+const patches: Rule = (ctx) => {
+  for (const { service, dev, path } of devSections(ctx.services)) {
+    (dev.patches ?? []).forEach((p, i) => {
+      if (typeof p.patch !== 'string') return; // a schema error already
+      const read = readPatch(p.patch, p.type ?? 'strategic');
+      if (!read.ok) ctx.report(service, [...path, 'patches', i, 'patch'], 'error', 'bad-patch', read.message, read.hint);
+    });
+  }
+};
+
+const RULES: readonly Rule[] = [uniqueServiceNames, objectNames, supportedKinds, containerNames, dependencies, ports, paths, globs, quantities, syncSettings, commands, patches];

@@ -3,7 +3,7 @@
  * and a hash of them, stored on the workload so a later run can tell that the config changed.
  */
 import { createHash } from 'node:crypto';
-import type { AppConfig, EnvVar, PersistentVolumeDir, Resources, WorkloadRef } from '../config/model.js';
+import type { AppConfig, DevPatch, EnvVar, PersistentVolumeDir, Resources, WorkloadRef } from '../config/model.js';
 import { closest } from '../config/suggest.js';
 import { NhError } from '../errors.js';
 
@@ -23,6 +23,8 @@ export interface DesiredService {
   readonly name: string;
   readonly workload: WorkloadRef;
   readonly containers: readonly DesiredContainer[];
+  /** The config's own patches of the dev workload, every container's in config order. */
+  readonly patches: readonly DevPatch[];
   /** Changes whenever anything above changes; compared with the hash saved on the workload. */
   readonly configHash: string;
 }
@@ -66,7 +68,10 @@ export function buildDesiredState(config: AppConfig, selected: readonly string[]
           storageClass: c.dev.storageClass,
         }),
       );
-      return { name: service.name, workload: service.workload, containers, configHash: hashOf({ workload: service.workload, containers }) };
+      const patches = service.containers.flatMap((c) => c.dev.patches);
+      // Where a patch is written is not part of what it does: moving it in the file changes nothing.
+      const hashed = patches.length ? { workload: service.workload, containers, patches: patches.map(({ type, body }) => ({ type, body })) } : { workload: service.workload, containers };
+      return { name: service.name, workload: service.workload, containers, patches, configHash: hashOf(hashed) };
     }),
   };
 }

@@ -3,32 +3,32 @@
  * ports, sync its source, run its command (or debug command) and restart it after each synced batch when
  * hotReload is on. Everything reports through `onEvent`; nothing here prints.
  *
- * Order (dependsOn): a service's process starts after its first sync and once every selected service it
- * depends on is ready (readinessCheck): its `readinessCommand` exits 0 in its dev container, or else it listens
- * in its pod (read from the pod's socket table, see forward/listening-probe.ts) on the remote port of its first
- * portForward, or under --debug on its debug port (a debugger may hold the program until you attach).
- * A dependency with neither counts as ready once its process runs. The order applies to the first
- * start only: later restarts (hot reload) do not wait for dependencies.
+ * Order (dependsOn): a service's process starts after its first sync and once every service of the loop it
+ * depends on is ready (readiness.ts). The order applies to the first start only: later restarts (hot reload)
+ * do not wait for dependencies.
+ *
+ * Services join and leave while the loop runs (the page's enter/leave dev mode, and debug, which runs a
+ * service again with its debug command): each has its own signal, so one can stop without the others.
  *
  * Exit: when `signal` aborts, every process group in the containers is stopped and waited for (TERM, then
  * KILL after 1 s), then forwards, sync sessions and pod watches end; `runDevLoop` resolves after that.
  */
 import { setMaxListeners } from 'node:events';
 import type { ServiceConfig } from '../config/model.js';
-import { openExec, type ExecEndpoint, type ExecTarget } from '../kube/exec.js';
+import type { ExecEndpoint } from '../kube/exec.js';
 import type { PodTracker } from '../kube/pod-tracker.js';
 import { startPortForward, type ForwardState, type PortForward } from '../forward/port-forward.js';
-import { probeListening } from '../forward/listening-probe.js';
 import { TunnelPool } from '../forward/tunnel-pool.js';
 import type { SyncEvent } from '../sync/session.js';
 import { NhError, type ErrorCode } from '../errors.js';
 import { LineSplitter } from './lines.js';
 import { waitsFor } from './order.js';
-import { runToEnd, type OpenExec } from '../kube/run-command.js';
+import type { OpenExec } from '../kube/run-command.js';
 import { OutageTracker, type Outage } from './outage.js';
 import { ProcessSupervisor, type ProcessState } from './process-supervisor.js';
 import { mapToLocal, runSteps } from './build-step.js';
 import type { ServiceStatus, SyncState } from './status-line.js';
+import { commandOf, readinessCheck, sleep, waitUntilServing } from './readiness.js';
 
 export type DevLoopEvent =
   | { readonly type: 'output'; readonly service: string; readonly stream: 'stdout' | 'stderr'; readonly line: string }
@@ -54,6 +54,11 @@ export type DevLoopEvent =
 export interface DevLoopControl {
   /** Stops the service's process and starts it again; resolves with when it started (undefined: it did not). */
   restart(service: string): Promise<number | undefined>;
+  /** Runs one more service (pods, forwards, sync, process); `debug`: its debug command and port. */
+  add(service: DevLoopService, debug: boolean): Promise<void>;
+  /** Stops a service's process (waiting for it), its sync, forwards and pod watch. */
+  remove(service: string): Promise<void>;
+  has(service: string): boolean;
 }
 
 export interface DevLoopService {
@@ -80,133 +85,190 @@ const REPEAT_NOTICE_MS = 60_000;
 
 /** Starts every forward first (a taken local port fails here, before anything runs), then the loop. */
 export async function runDevLoop(services: readonly DevLoopService[], options: DevLoopOptions): Promise<void> {
-  const now = options.now ?? Date.now;
-  const inner = new AbortController();
-  const signal = inner.signal;
-  // Every tunnel, forward, sync and probe listens to it: dozens of listeners are expected.
-  setMaxListeners(0, signal);
-  const states = new Map<string, { sync: SyncState; process: ServiceStatus['process']; forwards: Map<number, ForwardState> }>();
-  const outage = new OutageTracker(now);
-  const publish = () => options.onEvent({ type: 'status', services: services.map((s) => statusOf(s.config.name)), waitingFor: outage.current() });
-  /** Records a failure to reach the cluster (true), or says it is another kind of failure (false). */
-  const lostCluster = (part: string, error: unknown): boolean => {
-    const before = outage.current();
-    if (!outage.failed(part, error)) return false;
-    if (outage.current() !== before) publish();
-    return true;
-  };
-  const reachedCluster = (part: string) => {
-    const before = outage.current();
-    const ended = outage.recovered(part);
-    if (!ended) {
-      // Still out, but maybe for another reason now (the API server back, the kubelet not).
-      if (outage.current() !== before) publish();
-      return;
-    }
-    notice(options, '', 'info', `${ended.what} answers again (waited ${((now() - ended.since) / 1000).toFixed(1)} s)`);
-    publish();
-  };
-  const lastWarned = new Map<string, number>();
-  /** A warning a retry loop may raise again and again: shown once a minute at most. */
-  const warnOnce = (service: string, message: string) => {
-    const key = `${service}\n${message}`;
-    const at = lastWarned.get(key);
-    if (at !== undefined && now() - at < REPEAT_NOTICE_MS) return;
-    lastWarned.set(key, now());
-    notice(options, service, 'warn', message);
-  };
-  const statusOf = (name: string): ServiceStatus => {
-    const state = states.get(name)!;
-    return { name, sync: state.sync, process: state.process, forwards: [...state.forwards].map(([local, forward]) => ({ local, state: forward })) };
-  };
-  const deps = waitsFor(services.map((s) => s.config));
-  for (const service of services) {
-    if (!commandOf(service.config, options.debug)) notice(options, service.config.name, 'info', `no command.${options.debug ? 'debug or command.run' : 'run'} in the config: nh syncs and forwards, and runs nothing`);
-    const waiting = deps.get(service.config.name) ?? [];
-    states.set(service.config.name, {
-      sync: 'starting',
-      process: commandOf(service.config, options.debug) ? (waiting.length ? { kind: 'waiting-for', services: waiting } : { kind: 'waiting', reason: 'first sync' }) : { kind: 'no-command' },
-      forwards: new Map(),
-    });
-  }
-  const tasks: Promise<unknown>[] = services.map((s) =>
-    s.pods.run(
-      signal,
-      (error) => lostCluster(`pods:${s.config.name}`, error) || warnOnce(s.config.name, `watching pods: ${(error as Error).message}`),
-      () => reachedCluster(`pods:${s.config.name}`),
-    ),
-  );
+  const loop = new DevLoop(options);
+  await loop.start(services.map((service) => ({ service, debug: options.debug })));
+  options.onControl?.({
+    restart: (name) => loop.restart(name),
+    add: async (service, debug) => loop.start([{ service, debug }]),
+    remove: (name) => loop.remove(name),
+    has: (name) => loop.has(name),
+  });
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    else options.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await loop.stop();
+}
 
-  const forwards: PortForward[] = [];
-  const forwardsByService = new Map<string, PortForward[]>();
-  try {
-    for (const service of services) {
-      // One port-forward session per pod, shared by the service's forwards (its app and debug ports).
-      const tunnels = new TunnelPool(options.endpoint, signal);
-      for (const { local, remote } of forwardsOf(service.config, options.debug)) {
-        const forward = await startPortForward({
-          endpoint: options.endpoint, pods: service.pods, local, remote, signal, tunnels,
-          onState: (state) => {
-            states.get(service.config.name)!.forwards.set(local, state);
-            options.onEvent({ type: 'forward', service: service.config.name, local, state });
-            publish();
-          },
-        });
-        states.get(service.config.name)!.forwards.set(local, forward.state());
-        forwards.push(forward);
-        forwardsByService.set(service.config.name, [...(forwardsByService.get(service.config.name) ?? []), forward]);
+/** One service in the loop: its parts, and the signal that ends them. */
+interface Running {
+  readonly service: DevLoopService;
+  readonly debug: boolean;
+  readonly abort: AbortController;
+  /** Ends when the loop stops or the service is removed. */
+  readonly signal: AbortSignal;
+  readonly tasks: Promise<unknown>[];
+  readonly forwards: PortForward[];
+  supervisor: ProcessSupervisor | undefined;
+  sync: SyncState;
+  process: ServiceStatus['process'];
+  readonly forwardStates: Map<number, ForwardState>;
+}
+
+class DevLoop {
+  private readonly now: () => number;
+  /** Every service's parts listen to it (and to their own): dozens of listeners are expected. */
+  private readonly inner = new AbortController();
+  private readonly running = new Map<string, Running>();
+  private readonly outage: OutageTracker;
+  private readonly lastWarned = new Map<string, number>();
+  /** Services whose process started (later batches reload them) and those ready for their dependents. */
+  private readonly started = new Set<string>();
+  private readonly readyToServe = new Set<string>();
+
+  constructor(private readonly options: DevLoopOptions) {
+    this.now = options.now ?? Date.now;
+    this.outage = new OutageTracker(this.now);
+    setMaxListeners(0, this.inner.signal);
+  }
+
+  has(name: string): boolean {
+    return this.running.has(name);
+  }
+
+  /** Follows the services' pods and opens their forwards, then syncs and runs them; a forward that fails undoes them all. */
+  async start(services: readonly { service: DevLoopService; debug: boolean }[]): Promise<void> {
+    const added: Running[] = [];
+    try {
+      for (const { service, debug } of services) {
+        if (this.running.has(service.config.name)) throw new NhError('NH_SERVICE_RUNNING', `${service.config.name} already runs in this session`, { hint: 'leave dev mode for it first, or restart it' });
+        added.push(this.follow(service, debug));
       }
+      for (const entry of added) await this.openForwards(entry);
+    } catch (error) {
+      await Promise.allSettled(added.map((entry) => this.remove(entry.service.config.name)));
+      throw error;
     }
-  } catch (error) {
-    inner.abort();
-    await Promise.allSettled([...tasks, ...forwards.map((f) => f.closed)]);
-    throw error;
+    const waits = waitsFor([...this.running.values()].map((r) => r.service.config));
+    for (const entry of added) {
+      const waiting = waits.get(entry.service.config.name) ?? [];
+      if (entry.process.kind !== 'no-command' && waiting.length) entry.process = { kind: 'waiting-for', services: waiting };
+    }
+    this.publish();
+    for (const entry of added) this.run(entry, waits.get(entry.service.config.name) ?? []);
   }
-  publish();
 
-  const supervisors = new Map<string, ProcessSupervisor>();
-  const started = new Set<string>();
-  const readyToServe = new Set<string>();
-  for (const service of services) {
+  /** Stops one service's process (and waits for it), then its sync, forwards and pod watch. */
+  async remove(name: string): Promise<void> {
+    const entry = this.running.get(name);
+    if (!entry) return;
+    await entry.supervisor?.stop().catch(() => undefined);
+    entry.abort.abort();
+    await Promise.allSettled([...entry.tasks, ...entry.forwards.map((f) => f.closed)]);
+    this.running.delete(name);
+    this.started.delete(name);
+    this.readyToServe.delete(name);
+    for (const part of ['pods', 'sync', 'process']) this.outage.recovered(`${part}:${name}`);
+    this.publish();
+  }
+
+  async restart(name: string): Promise<number | undefined> {
+    const supervisor = this.running.get(name)?.supervisor;
+    if (!supervisor) throw new NhError('NH_UNKNOWN_SERVICE', `\`${name}\` runs no process in this session`, { hint: 'pick a service with command.run in the config' });
+    return supervisor.restart(this.running.get(name)!.abort.signal);
+  }
+
+  /** Processes first, while pods and exec still work; then everything else. */
+  async stop(): Promise<void> {
+    const stopping = this.now();
+    const entries = [...this.running.values()];
+    await Promise.allSettled(entries.flatMap((entry) => (entry.supervisor ? [entry.supervisor.stop()] : [])));
+    this.inner.abort();
+    await Promise.allSettled(entries.flatMap((entry) => [...entry.tasks, ...entry.forwards.map((f) => f.closed)]));
+    this.notice('', 'info', `stopped in ${this.now() - stopping} ms`);
+  }
+
+  private follow(service: DevLoopService, debug: boolean): Running {
     const name = service.config.name;
-    const container = service.config.containers[0];
-    const command = commandOf(service.config, options.debug);
-    const setProcess = (process: ServiceStatus['process']) => {
-      states.get(name)!.process = process;
-      options.onEvent({ type: 'process', service: name, process });
-      publish();
+    const abort = new AbortController();
+    setMaxListeners(0, abort.signal);
+    const signal = AbortSignal.any([this.inner.signal, abort.signal]);
+    setMaxListeners(0, signal);
+    const command = commandOf(service.config, debug);
+    if (!command) this.notice(name, 'info', `no command.${debug ? 'debug or command.run' : 'run'} in the config: nh syncs and forwards, and runs nothing`);
+    const entry: Running = {
+      service, debug, abort, signal, tasks: [], forwards: [], supervisor: undefined, sync: 'starting',
+      process: command ? { kind: 'waiting', reason: 'first sync' } : { kind: 'no-command' }, forwardStates: new Map(),
     };
-    let supervisor: ProcessSupervisor | undefined;
+    this.running.set(name, entry);
+    entry.tasks.push(service.pods.run(
+      signal,
+      (error) => this.lostCluster(`pods:${name}`, error) || this.warnOnce(name, `watching pods: ${(error as Error).message}`),
+      () => this.reachedCluster(`pods:${name}`),
+    ));
+    return entry;
+  }
+
+  private async openForwards(entry: Running): Promise<void> {
+    const name = entry.service.config.name;
+    // One port-forward session per pod, shared by the service's forwards (its app and debug ports).
+    const tunnels = new TunnelPool(this.options.endpoint, entry.signal);
+    for (const { local, remote } of forwardsOf(entry.service.config, entry.debug)) {
+      const forward = await startPortForward({
+        endpoint: this.options.endpoint, pods: entry.service.pods, local, remote, signal: entry.signal, tunnels,
+        onState: (state) => {
+          entry.forwardStates.set(local, state);
+          this.options.onEvent({ type: 'forward', service: name, local, state });
+          this.publish();
+        },
+      });
+      entry.forwardStates.set(local, forward.state());
+      entry.forwards.push(forward);
+    }
+  }
+
+  /** The service's process supervisor, sync and readiness watch. */
+  private run(entry: Running, waiting: readonly string[]): void {
+    const { options } = this;
+    const { config } = entry.service;
+    const name = config.name;
+    const container = config.containers[0];
+    const command = commandOf(config, entry.debug);
+    const { signal } = entry;
+    const check = readinessCheck(config, entry.debug);
+    const setProcess = (process: ServiceStatus['process']) => {
+      entry.process = process;
+      options.onEvent({ type: 'process', service: name, process });
+      this.publish();
+    };
     if (container && command) {
       const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
       const steps = runSteps(name, command, container.dev.command.build);
-      const forwards = () => forwardsByService.get(name) ?? [];
-      const check = readinessCheck(service.config, options.debug);
-      supervisor = new ProcessSupervisor({
+      entry.supervisor = new ProcessSupervisor({
         service: name, container: container.name, workDir: container.dev.workDir, command: steps.run, build: steps.build,
-        port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: service.pods,
+        port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: entry.service.pods,
         ...(options.openExec ? { openExec: options.openExec } : {}),
         onOutput: (stream, data) => {
           for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });
         },
-        onNotice: (message) => notice(options, name, 'info', message),
+        onNotice: (message) => this.notice(name, 'info', message),
         // New connections wait from the stop of the old process until the new one listens, and no longer.
-        onServing: () => forwards().forEach((forward) => forward.release()),
+        onServing: () => entry.forwards.forEach((forward) => forward.release()),
         onBuildFailed: (exitCode, output) => {
-          notice(options, name, 'warn', `the build failed (exit ${exitCode}); the previous process keeps running${output.trim() ? ':' : ''}`);
+          this.notice(name, 'warn', `the build failed (exit ${exitCode}); the previous process keeps running${output.trim() ? ':' : ''}`);
           for (const line of mapToLocal(output, container.dev.workDir, container.dev.sync.localRoot).trimEnd().split('\n')) {
             if (line) options.onEvent({ type: 'output', service: name, stream: 'stderr', line });
           }
         },
         onState: (process: ProcessState) => {
           // Open connections keep a graceful server from exiting: close them, and hold new ones until it serves again.
-          if (process.kind === 'restarting' || process.kind === 'starting') for (const forward of forwards()) forward.hold();
-          else if (process.kind === 'crashed' || process.kind === 'exited' || process.kind === 'waiting' || process.kind === 'reconnecting') for (const forward of forwards()) forward.release();
-          if (process.kind === 'reconnecting') lostCluster(`process:${name}`, process.error);
+          if (process.kind === 'restarting' || process.kind === 'starting') for (const forward of entry.forwards) forward.hold();
+          else if (process.kind === 'crashed' || process.kind === 'exited' || process.kind === 'waiting' || process.kind === 'reconnecting') for (const forward of entry.forwards) forward.release();
+          if (process.kind === 'reconnecting') this.lostCluster(`process:${name}`, process.error);
           if (process.kind === 'running') {
             // Also when the supervisor started it again by itself (after a lost connection): later batches reload it.
-            started.add(name);
-            reachedCluster(`process:${name}`);
+            this.started.add(name);
+            this.reachedCluster(`process:${name}`);
           }
           if (process.kind === 'crashed') {
             options.onEvent({
@@ -218,36 +280,33 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           setProcess(process);
         },
       });
-      supervisors.set(name, supervisor);
     }
+    const supervisor = entry.supervisor;
 
     /** Starts (or restarts) once the dependencies serve; resolves with when the process started. */
     const startWhenReady = async (): Promise<number | undefined> => {
       if (!supervisor) return undefined;
-      const waiting = deps.get(name) ?? [];
-      let missing = waiting.filter((d) => !readyToServe.has(d));
+      let missing = waiting.filter((d) => !this.readyToServe.has(d));
       if (missing.length) setProcess({ kind: 'waiting-for', services: missing });
       while (missing.length && !signal.aborted) {
         await sleep(DEPENDENCY_POLL_MS);
-        missing = waiting.filter((d) => !readyToServe.has(d));
+        missing = waiting.filter((d) => !this.readyToServe.has(d));
       }
       if (signal.aborted) return undefined;
-      const startedAt = await supervisor.restart(signal);
-      return startedAt;
+      return supervisor.restart(signal);
     };
 
     let lastReload: number | undefined;
     const onSync = (event: SyncEvent) => {
-      const state = states.get(name)!;
       switch (event.type) {
         case 'batch': {
-          state.sync = 'synced';
+          entry.sync = 'synced';
           options.onEvent({ type: 'sync', service: name, initial: event.initial, files: event.written + event.deleted, bytes: event.bytes, latencyMs: event.writtenAt - event.savedAt });
-          publish();
+          this.publish();
           const hotReload = Boolean(container?.dev.hotReload);
           // The first delta on a pod (also a replaced one) always starts the process; later batches only with hotReload.
           if (!event.initial && !hotReload) return;
-          if (!event.initial && !started.has(name)) return;
+          if (!event.initial && !this.started.has(name)) return;
           void startWhenReady().then((startedAt) => {
             // Batches that arrived during one restart share the next: one reload line for it.
             if (event.initial || startedAt === undefined || startedAt === lastReload) return;
@@ -257,28 +316,28 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           return;
         }
         case 'pod-lost':
-          state.sync = lostCluster(`sync:${name}`, event.error) ? 'reconnecting' : 'no pod';
-          started.delete(name);
-          publish();
+          entry.sync = this.lostCluster(`sync:${name}`, event.error) ? 'reconnecting' : 'no pod';
+          this.started.delete(name);
+          this.publish();
           return;
         case 'reconnect-failed':
-          if (lostCluster(`sync:${name}`, event.error) && state.sync !== 'reconnecting') {
-            state.sync = 'reconnecting';
-            publish();
+          if (this.lostCluster(`sync:${name}`, event.error) && entry.sync !== 'reconnecting') {
+            entry.sync = 'reconnecting';
+            this.publish();
           }
           return;
         case 'pod-back':
-          state.sync = 'syncing';
-          reachedCluster(`sync:${name}`);
-          publish();
+          entry.sync = 'syncing';
+          this.reachedCluster(`sync:${name}`);
+          this.publish();
           return;
         case 'error':
-          state.sync = 'error';
-          if (!lostCluster(`sync:${name}`, event.error)) warnOnce(name, `sync: ${event.error.message}`);
-          publish();
+          entry.sync = 'error';
+          if (!this.lostCluster(`sync:${name}`, event.error)) this.warnOnce(name, `sync: ${event.error.message}`);
+          this.publish();
           return;
         case 'skipped':
-          notice(options, name, 'warn', `not synced: ${event.path} (${event.reason})`);
+          this.notice(name, 'warn', `not synced: ${event.path} (${event.reason})`);
           return;
         case 'unreadable':
           options.onEvent({ type: 'error', service: name, code: event.error.code, message: `sync: ${event.error.message}`, hint: event.error.hint ?? 'check the file' });
@@ -287,84 +346,53 @@ export async function runDevLoop(services: readonly DevLoopService[], options: D
           return;
       }
     };
-    tasks.push(service.sync(onSync, signal).catch((error: Error) => options.onEvent({
+    entry.tasks.push(entry.service.sync(onSync, signal).catch((error: Error) => options.onEvent({
       type: 'error', service: name, code: 'NH_SYNC_FAILED', message: `sync stopped: ${error.message}`, hint: (error as { hint?: string }).hint ?? 'fix the cause and run `nh up` again',
     })));
-    tasks.push(watchServing(service, options, signal, supervisor === undefined, () => readyToServe.add(name), () => started.has(name)));
+    const serving = { service: config, pods: entry.service.pods, check, endpoint: options.endpoint, started: () => supervisor === undefined || this.started.has(name) };
+    entry.tasks.push(waitUntilServing(serving, signal).then((ready) => ready && this.readyToServe.add(name)));
   }
 
-  options.onControl?.({
-    restart: async (name) => {
-      const supervisor = supervisors.get(name);
-      if (!supervisor) throw new NhError('NH_UNKNOWN_SERVICE', `\`${name}\` runs no process in this session`, { hint: 'pick a service with command.run in the config' });
-      return supervisor.restart(signal);
-    },
-  });
-  await new Promise<void>((resolve) => {
-    if (options.signal.aborted) resolve();
-    else options.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  const stopping = now();
-  // Processes first, while pods and exec still work; then everything else.
-  await Promise.allSettled([...supervisors.values()].map((s) => s.stop()));
-  inner.abort();
-  await Promise.allSettled([...tasks, ...forwards.map((f) => f.closed)]);
-  notice(options, '', 'info', `stopped in ${now() - stopping} ms`);
-}
+  private publish(): void {
+    const services = [...this.running.values()].map((entry): ServiceStatus => ({
+      name: entry.service.config.name, sync: entry.sync, process: entry.process,
+      forwards: [...entry.forwardStates].map(([local, state]) => ({ local, state })),
+    }));
+    this.options.onEvent({ type: 'status', services, waitingFor: this.outage.current() });
+  }
 
-/** Marks the service as serving once its readiness check passes in the pod. */
-async function watchServing(service: DevLoopService, options: DevLoopOptions, signal: AbortSignal, noProcess: boolean, onServing: () => void, isStarted: () => boolean): Promise<void> {
-  const check = readinessCheck(service.config, options.debug);
-  while (!signal.aborted) {
-    await sleep(DEPENDENCY_POLL_MS);
-    if (!noProcess && !isStarted()) continue;
-    const pod = service.pods.current();
-    if (!pod) continue;
-    if (await passes(check, options.endpoint, { namespace: service.pods.namespace, pod: pod.name, container: service.config.containers[0]?.name }, signal)) {
-      onServing();
+  /** Records a failure to reach the cluster (true), or says it is another kind of failure (false). */
+  private lostCluster(part: string, error: unknown): boolean {
+    const before = this.outage.current();
+    if (!this.outage.failed(part, error)) return false;
+    if (this.outage.current() !== before) this.publish();
+    return true;
+  }
+
+  private reachedCluster(part: string): void {
+    const before = this.outage.current();
+    const ended = this.outage.recovered(part);
+    if (!ended) {
+      // Still out, but maybe for another reason now (the API server back, the kubelet not).
+      if (this.outage.current() !== before) this.publish();
       return;
     }
+    this.notice('', 'info', `${ended.what} answers again (waited ${((this.now() - ended.since) / 1000).toFixed(1)} s)`);
+    this.publish();
   }
-}
 
-async function passes(check: ReadinessCheck, endpoint: ExecEndpoint, target: ExecTarget, signal: AbortSignal): Promise<boolean> {
-  switch (check.kind) {
-    case 'process':
-      return true;
-    case 'port':
-      return (await probeListening(endpoint, { namespace: target.namespace, pod: target.pod, port: check.port })) === undefined;
-    case 'command':
-      try {
-        return (await runToEnd(endpoint, target, check.command, openExec, signal)).exitCode === 0;
-      } catch {
-        return false; // the exec could not run (pod going away): try again on the next poll
-      }
+  /** A warning a retry loop may raise again and again: shown once a minute at most. */
+  private warnOnce(service: string, message: string): void {
+    const key = `${service}\n${message}`;
+    const at = this.lastWarned.get(key);
+    if (at !== undefined && this.now() - at < REPEAT_NOTICE_MS) return;
+    this.lastWarned.set(key, this.now());
+    this.notice(service, 'warn', message);
   }
-}
 
-/** The command nh runs: with hotReload, Nocalhost's hotReloadRun / hotReloadDebug when present. */
-export function commandOf(service: ServiceConfig, debug: boolean): readonly string[] | undefined {
-  const dev = service.containers[0]?.dev;
-  const command = dev?.command;
-  const run = (dev?.hotReload ? command?.hotReloadRun : undefined) ?? command?.run;
-  const debugRun = (dev?.hotReload ? command?.hotReloadDebug : undefined) ?? command?.debug;
-  return debug ? (debugRun ?? run) : run;
-}
-
-/** What tells that a dependency is up: its readiness command, else a port it listens on, else its process running. */
-export type ReadinessCheck =
-  | { readonly kind: 'command'; readonly command: readonly string[] }
-  | { readonly kind: 'port'; readonly port: number }
-  | { readonly kind: 'process' };
-
-export function readinessCheck(service: ServiceConfig, debug: boolean): ReadinessCheck {
-  const dev = service.containers[0]?.dev;
-  if (dev?.readinessCommand) {
-    // In workDir, as the service's own command runs: `sh -c 'cd "$1" && shift && exec "$@"' sh DIR CMD…`.
-    return { kind: 'command', command: ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', dev.workDir, ...dev.readinessCommand] };
+  private notice(service: string, level: 'info' | 'warn', message: string): void {
+    this.options.onEvent({ type: 'notice', service, level, message });
   }
-  const port = (debug ? dev?.debug?.remotePort : undefined) ?? dev?.portForwards[0]?.remote;
-  return port === undefined ? { kind: 'process' } : { kind: 'port', port };
 }
 
 /**
@@ -379,12 +407,4 @@ export function forwardsOf(service: ServiceConfig, debug: boolean): { local: num
   const debugPort = dev?.debug?.remotePort;
   if (debug && debugPort !== undefined && !forwards.some((f) => f.remote === debugPort)) forwards.push({ local: debugPort, remote: debugPort });
   return forwards;
-}
-
-function notice(options: DevLoopOptions, service: string, level: 'info' | 'warn', message: string): void {
-  options.onEvent({ type: 'notice', service, level, message });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -228,7 +228,9 @@ export class ProcessSupervisor {
     const { options } = this;
     const marker = randomBytes(6).toString('hex');
     const reader = new SupervisorReader(marker);
-    const waiting = new Map<number, (event: SupervisorEvent) => void>();
+    // Requests waiting for their answer; all of them fail when the channel ends (one reaction on exec.done
+    // for the channel, not one per request: those would stay pending, and in memory, until the channel ends).
+    const waiting = new Map<number, { answered: (event: SupervisorEvent) => void; failed: (error: Error) => void }>();
     let greeted: ((event: SupervisorEvent) => void) | undefined;
     const greeting = new Promise<SupervisorEvent>((resolve) => (greeted = resolve));
     let nextId = 1;
@@ -239,9 +241,9 @@ export class ProcessSupervisor {
         if (event.generation === this.generation) options.onServing?.();
         return;
       }
-      const answer = waiting.get(event.id);
+      const request = waiting.get(event.id);
       waiting.delete(event.id);
-      answer?.(event);
+      request?.answered(event);
     };
     const exec = await this.exec(options.endpoint, this.target(pod), supervisorCommandLine({
       marker, pidFile: this.pidFile, workDir: options.workDir, port: options.port ?? 0, run: options.command, build: options.build, graceSeconds: options.graceSeconds ?? 1,
@@ -262,16 +264,20 @@ export class ProcessSupervisor {
       request: async (op) => {
         if (ended) throw ended;
         const id = nextId++;
-        const answer = new Promise<SupervisorEvent>((resolve) => waiting.set(id, resolve));
-        await exec.write(new TextEncoder().encode(`${op} ${id}\n`));
-        const gone = (): never => {
-          throw ended ?? new ExecError(`the supervisor in ${pod.name} ended`, 'NH_EXEC_LOST');
-        };
-        return Promise.race([answer, exec.done.then(gone, gone)]);
+        const answer = new Promise<SupervisorEvent>((answered, failed) => waiting.set(id, { answered, failed }));
+        try {
+          await exec.write(new TextEncoder().encode(`${op} ${id}\n`));
+        } catch (error) {
+          waiting.delete(id);
+          throw error;
+        }
+        return answer;
       },
     };
     const lost = (error: Error) => {
       ended = error;
+      for (const request of waiting.values()) request.failed(error);
+      waiting.clear();
       greeted?.({ kind: 'fatal', reason: 'lost' });
       if (this.channel === channel) this.channel = undefined;
       if (!channel.closing) this.channelEnded(pod);

@@ -43,7 +43,12 @@ export type PlannedService = Pick<ServicePlan, 'service' | 'workload' | 'action'
 
 /** The event bodies; the stream stamps each with v, seq and time. */
 export type SessionEventBody =
-  | { readonly type: 'session-start'; readonly app: string; readonly namespace: string; readonly debug: boolean; readonly services: readonly ServiceInfo[]; readonly ui?: string | undefined }
+  /** `others`: the config's services not in this session (the page can bring them into dev mode). */
+  | { readonly type: 'session-start'; readonly app: string; readonly namespace: string; readonly debug: boolean; readonly services: readonly ServiceInfo[]; readonly others?: readonly ServiceInfo[] | undefined; readonly ui?: string | undefined }
+  /** The app's install or upgrade: a progress line per step (applies, dependency waits, hooks), then its outcome. */
+  | { readonly type: 'app'; readonly app: string; readonly status: 'progress' | 'done' | 'unchanged' | 'failed'; readonly message: string }
+  /** A service joined the running session (entered dev mode from the page, or runs again under the debugger) or left it. */
+  | { readonly type: 'service'; readonly service: string; readonly change: 'joined' | 'left'; readonly debug: boolean; readonly info: ServiceInfo }
   | { readonly type: 'plan'; readonly app?: { readonly name: string; readonly action: string; readonly reason: string } | undefined; readonly services: readonly PlannedService[] }
   /** Dev mode of one service: a progress line while it is entered, then its outcome. */
   | { readonly type: 'dev-mode'; readonly service: string; readonly status: 'progress' | 'done' | 'unchanged' | 'failed' | 'restored' | 'stale'; readonly message: string; readonly pod?: string | undefined }

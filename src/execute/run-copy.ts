@@ -6,11 +6,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NhError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
 import { waitForDevPod, waitForDevPodsGone } from '../kube/rollout.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { ServicePlan } from '../plan/types.js';
 import { patchLatest, patchStrictly } from './conditional-patch.js';
+import { sendUserPatches } from './user-patches.js';
 import type { RunDeps } from './run-plan.js';
 
 type Progress = (line: string) => void;
@@ -36,6 +38,12 @@ export async function enterCopy(namespace: string, plan: ServicePlan, deps: RunD
   }
   workload ??= await deps.kube.get('Deployment', namespace, copy.name);
   if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `Deployment \`${copy.name}\` disappeared`);
+  if (plan.userPatches) workload = await sendUserPatches(deps, namespace, { kind: 'Deployment', name: copy.name }, plan.userPatches, workload, progress);
+  // After the copy whose state names them: a run stopped here leaves nothing `nh down` does not find.
+  for (const claim of copy.claims ?? []) {
+    progress(`creating PersistentVolumeClaim ${claim.metadata.name}`);
+    await ensureClaim(deps.kube, namespace, claim);
+  }
   progress('waiting for the dev pod to be ready');
   const pod = await waitForDevPod(deps.watch, { ...workload, kind: 'Deployment' }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
   // Only once the dev pod runs: a dev pod that fails leaves the original Pod as it was.
@@ -61,6 +69,11 @@ export async function leaveCopy(namespace: string, plan: ServicePlan, deps: RunD
     await deps.kube.create('Pod', namespace, copy.createPod).catch((error: unknown) => {
       if (!isKubeError(error, 409)) throw error; // there again already (an earlier run re-created it)
     });
+  }
+  // First: a claim in use is only marked, and goes once the copy's pod is gone (a stop between leaves no claim behind).
+  for (const claim of copy.removeClaims ?? []) {
+    progress(`deleting PersistentVolumeClaim ${claim}`);
+    await deps.kube.delete('PersistentVolumeClaim', namespace, claim);
   }
   if (copy.remove) {
     progress(`deleting Deployment ${copy.name}`);
@@ -88,5 +101,15 @@ async function untilPodGone(namespace: string, pod: { readonly name: string; rea
     if (!current || (current.metadata as { uid?: string }).uid !== pod.uid) return;
     if (Date.now() > deadline) throw new NhError('NH_ROLLOUT_FAILED', `Pod \`${pod.name}\` is still terminating`, { hint: `its grace period may be long: see \`kubectl describe pod ${pod.name}\`` });
     await sleep(200, undefined, { signal: deps.signal });
+  }
+}
+
+/** Creates the claim unless it exists (made by an earlier run, or by another run meanwhile). */
+export async function ensureClaim(kube: KubeClient, namespace: string, claim: KubeObject): Promise<void> {
+  if (await kube.get('PersistentVolumeClaim', namespace, claim.metadata.name)) return;
+  try {
+    await kube.create('PersistentVolumeClaim', namespace, claim);
+  } catch (error) {
+    if (!isKubeError(error, 409)) throw error;
   }
 }

@@ -8,13 +8,13 @@ import { Listr } from 'listr2';
 import type { AppOutcome } from './run-app.js';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { isKubeError } from '../kube/errors.js';
 import { RolloutWatch, waitForDevPod, waitForDevPodsGone, type WorkloadKind } from '../kube/rollout.js';
 import { devPodSelector } from '../kube/pods.js';
 import type { KubeObject } from '../model/kube-object.js';
 import type { Plan, ServicePlan } from '../plan/types.js';
 import { patchLatest, patchStrictly } from './conditional-patch.js';
-import { enterCopy, leaveCopy } from './run-copy.js';
+import { enterCopy, ensureClaim, leaveCopy } from './run-copy.js';
+import { sendUserPatches } from './user-patches.js';
 
 export type RendererName = 'default' | 'simple' | 'silent';
 
@@ -182,8 +182,9 @@ async function enterInPlace(namespace: string, plan: ServicePlan, deps: RunDeps,
     progress(`patching ${plan.workload.kind} ${plan.workload.name}`);
     patched = await patchStrictly(deps, namespace, plan.workloadPatch, async () => (await deps.replan(plan.service)).workloadPatch);
   }
-  const workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
+  let workload = patched ?? (await deps.kube.get(plan.workload.kind as 'Deployment', namespace, plan.workload.name));
   if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `${plan.workload.kind} \`${plan.workload.name}\` disappeared`);
+  if (plan.userPatches) workload = await sendUserPatches(deps, namespace, { kind: plan.workload.kind as 'Deployment', name: plan.workload.name }, plan.userPatches, workload, progress);
   progress('waiting for the dev pod to be ready');
   return waitForDevPod(deps.watch, { ...workload, kind: plan.workload.kind }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
 }
@@ -227,15 +228,6 @@ async function restoreWith(namespace: string, plan: ServicePlan, deps: RunDeps, 
   if (plan.workload.kind === 'StatefulSet') await deleteDevPods(deps.kube, namespace, workload);
   progress('waiting for the dev pod to go');
   await waitForDevPodsGone(deps.watch, workload, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
-}
-
-async function ensureClaim(kube: KubeClient, namespace: string, claim: KubeObject): Promise<void> {
-  if (await kube.get('PersistentVolumeClaim', namespace, claim.metadata.name)) return;
-  try {
-    await kube.create('PersistentVolumeClaim', namespace, claim);
-  } catch (error) {
-    if (!isKubeError(error, 409)) throw error; // created meanwhile by another run: fine
-  }
 }
 
 async function deleteDevPods(kube: KubeClient, namespace: string, workload: KubeObject): Promise<void> {

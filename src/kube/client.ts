@@ -56,6 +56,8 @@ export interface KubeClient {
   create(kind: ResourceKind, namespace: string, body: KubeObject): Promise<KubeObject>;
   /** A JSON patch (RFC 6902); send a `replace /metadata/resourceVersion` op to make it conditional. */
   patch(kind: ResourceKind, namespace: string, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject>;
+  /** A patch document the API server merges itself (a strategic merge follows the kind's patch strategy). */
+  patchDocument(kind: ResourceKind, namespace: string, name: string, type: 'json' | 'merge' | 'strategic', body: unknown): Promise<KubeObject>;
   /** Absent is fine; with a uid, only that object (409 when the name now holds another one). */
   delete(kind: ResourceKind, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
   /** Calls onEvent per event until the server ends the watch, the signal aborts, or onEvent returns true. */

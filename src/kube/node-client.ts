@@ -51,6 +51,8 @@ interface Response {
   readonly body: string;
 }
 
+const PATCH_TYPES = { json: 'application/json-patch+json', merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json' } as const;
+
 class NodeKubeClient implements KubeClient {
   private readonly agent: http.Agent;
 
@@ -91,6 +93,12 @@ class NodeKubeClient implements KubeClient {
   async patch(kind: ResourceKind, namespace: string, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
     const op: KubeOperation = { verb: 'patch', kind, namespace, name };
     const res = await this.send(op, 'PATCH', resourcePath(kind, namespace, name), { body: JSON.stringify(ops), contentType: 'application/json-patch+json' });
+    return parse<KubeObject>(res.body, op);
+  }
+
+  async patchDocument(kind: ResourceKind, namespace: string, name: string, type: 'json' | 'merge' | 'strategic', body: unknown): Promise<KubeObject> {
+    const op: KubeOperation = { verb: 'patch', kind, namespace, name };
+    const res = await this.send(op, 'PATCH', resourcePath(kind, namespace, name), { body: JSON.stringify(body), contentType: PATCH_TYPES[type] });
     return parse<KubeObject>(res.body, op);
   }
 

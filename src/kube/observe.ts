@@ -4,13 +4,13 @@
  */
 import type { DesiredService, DesiredState } from '../desired/build.js';
 import { closest } from '../config/suggest.js';
-import { COPY_OF_ANNOTATION, DEV_MODE_LABEL } from '../model/dev-mode.js';
+import { COPY_LABEL, COPY_OF_ANNOTATION, DEV_MODE_LABEL } from '../model/dev-mode.js';
 import type { KubeObject, ResourceKind } from '../model/kube-object.js';
 import { hpaTargets, type ObservedService, type ObservedState } from '../model/observed.js';
 import { CORE, type ApiResource, type KubeClient } from './client.js';
 import { isKubeError } from './errors.js';
 import { labelSelectorOf } from './pods.js';
-import { devWorkloadOf } from '../model/dev-workload.js';
+import { copyKey, devWorkloadOf } from '../model/dev-workload.js';
 
 /** Kinds nh switches in place, and so lists to find the workloads in dev mode (dev copies are Deployments). */
 const DEV_KINDS = ['Deployment', 'StatefulSet'] as const;
@@ -55,11 +55,14 @@ function isWorkloadKind(kind: string): kind is ResourceKind {
 async function observeWorkload(kube: KubeClient, namespace: string, service: DesiredService, duplicateFor: string | undefined): Promise<ObservedService> {
   const kind = service.workload.kind as ResourceKind;
   const dev = devWorkloadOf(service.workload, duplicateFor);
-  const [workload, copy] = await Promise.all([
+  // A StatefulSet's duplicate has claims of its own (plan/dev-copy.ts), found by the copy's label; deleted ones are on their way out.
+  const ownClaims = duplicateFor !== undefined && kind === 'StatefulSet';
+  const [workload, copy, claims] = await Promise.all([
     kube.get(kind, namespace, service.workload.name),
     dev.copy ? kube.get('Deployment', namespace, dev.name) : Promise.resolve(undefined),
+    ownClaims ? kube.list('PersistentVolumeClaim', namespace, { labelSelector: `${COPY_LABEL}=${copyKey(service.workload, duplicateFor)}` }) : Promise.resolve(undefined),
   ]);
-  const withCopy = copy ? { copy: { ...copy, kind: 'Deployment' } } : {};
+  const withCopy = { ...(copy ? { copy: { ...copy, kind: 'Deployment' } } : {}), ...(claims ? { claims: claims.items.filter((c) => !c.metadata.deletionTimestamp).map((c) => c.metadata.name) } : {}) };
   if (workload) {
     const nodes = kind === 'DaemonSet' && !duplicateFor ? { nodes: await nodesOf(kube, namespace, workload) } : {};
     return { service: service.name, workload: { ...workload, kind }, hpas: [], ...withCopy, ...nodes };

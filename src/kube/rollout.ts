@@ -55,6 +55,11 @@ export class RolloutWatch {
     return this.changes;
   }
 
+  /** Every mirrored object of a kind (a workload kind, or dev pods); undefined until it listed once (throws if that failed). */
+  objects(kind: MirroredKind): KubeObject[] | undefined {
+    return this.synced(kind)?.objects().map((object) => ({ ...object, kind }));
+  }
+
   /** Resolves once a mirror changed after `version` (at once if it already did), after ms, or on abort. */
   changed(version: number, ms: number, signal: AbortSignal): Promise<void> {
     if (this.changes > version) return Promise.resolve();
@@ -271,6 +276,7 @@ function hintFor(cause: string): string {
   if (/pull image|ErrImage|ImagePull/.test(cause)) return 'check the dev image name and that the node can pull it (imagePullPolicy, registry credentials)';
   if (/CrashLoopBackOff/.test(cause)) return 'the dev image must have /bin/sh; see the log lines above';
   if (/quota|forbidden/i.test(cause)) return 'the namespace quota or an admission policy refuses the dev pod; lower containers[].dev.resources or ask for more quota';
+  if (/PersistentVolume's node affinity|volume node affinity conflict/i.test(cause)) return 'a claim of the dev pod is bound to a volume on a node the pod may not run on (node selector, affinity, taints): let the workload run on that node, or delete the claim (`kubectl get pvc`) so a new one binds where it may';
   if (/FailedMount|volume/i.test(cause)) return 'a volume of the pod cannot be mounted; check its Secret, ConfigMap or PVC';
   if (/schedul/i.test(cause)) return 'no node can run the dev pod; check its resource requests and node selectors';
   return 'raise --timeout if the pod is only slow; `kubectl describe pod` shows more';

@@ -11,6 +11,8 @@ export interface ObservedService {
   readonly hpas: readonly KubeObject[];
   /** The dev copy nh made for this service (plan/dev-copy.ts), when there is one. */
   readonly copy?: KubeObject | undefined;
+  /** A StatefulSet's duplicate: the claims of this identity's copy, by name. */
+  readonly claims?: readonly string[];
   /** A DaemonSet: the nodes its pods run on, sorted (the dev pod takes the first). */
   readonly nodes?: readonly string[];
 }

@@ -11,8 +11,9 @@ import { copyName, devWorkloadOf } from '../model/dev-workload.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { lookupHint, noop, precondition, problem, recoveryHint, type Base } from './entries.js';
 import { holdFor, holdOps, readHeld, releaseOps } from './held.js';
-import { pointer } from './patch.js';
+import { diffPaths, fieldName, pointer } from './patch.js';
 import type { PlanOptions } from './planner.js';
+import { describePatches, overlaps, planPatching, userPatchesOf } from './user-patches.js';
 import { quotaExcess } from './quota.js';
 import type { CopyPlan, PlannedPatch, ServicePlan } from './types.js';
 import { DEV_STATE_ANNOTATION } from '../model/dev-mode.js';
@@ -43,14 +44,14 @@ export function planCopyService(base: Base, app: string, service: DesiredService
     return problem(withOwner, 'error', 'NH_OWNED_POD', `Pod \`${name}\` belongs to ${owned.kind} \`${owned.name}\`: nh does not switch a pod its controller would replace`,
       `develop the ${owned.kind} instead: serviceType: ${owned.kind.toLowerCase()}, name: ${owned.name}`);
   }
-  if (options.mode === 'down') return planCopyLeave(withOwner, source, copy, state, duplicateFor !== undefined);
+  if (options.mode === 'down') return planCopyLeave(withOwner, source, copy, state, duplicateFor !== undefined, seen?.claims);
   const original = source ?? (kind === 'Pod' ? (state?.copy?.pod as KubeObject | undefined) : undefined);
   if (!original) return problem(withOwner, 'error', 'NH_WORKLOAD_NOT_FOUND', `no ${kind} \`${name}\` in namespace \`${source?.metadata.namespace ?? 'the namespace'}\``, lookupHint(seen, kind));
   const node = kind === 'DaemonSet' && !duplicateFor ? state?.copy?.node ?? held?.node ?? seen?.nodes?.[0] : undefined;
   if (kind === 'DaemonSet' && !duplicateFor && node === undefined) {
     return problem(withOwner, 'error', 'NH_NO_NODE', `DaemonSet \`${name}\` runs no pod on any node: there is no node to develop on`, 'check its node selector and the nodes\' taints (`kubectl get pods -o wide`)');
   }
-  return planCopyEnter(withOwner, app, service, { original, source, copy, state, node, duplicateFor }, quotas, options);
+  return planCopyEnter(withOwner, app, service, { original, source, copy, state, node, duplicateFor, claims: seen?.claims ?? [] }, quotas, options);
 }
 
 interface CopyInputs {
@@ -60,6 +61,8 @@ interface CopyInputs {
   readonly state: DevState | undefined;
   readonly node: string | undefined;
   readonly duplicateFor: string | undefined;
+  /** The claims of a StatefulSet's duplicate that exist. */
+  readonly claims: readonly string[];
 }
 
 function planCopyEnter(base: Base, app: string, service: DesiredService, inputs: CopyInputs, quotas: Quotas, options: PlanOptions): ServicePlan {
@@ -78,22 +81,36 @@ function planCopyEnter(base: Base, app: string, service: DesiredService, inputs:
     plan.source = sourcePatch(kind, source, holding);
     fields.push(...holding.filter((op) => op.path !== '/metadata/annotations').map((op) => `${kind}.${op.path.slice(1).replace(/\//g, '.')}`));
   }
+  const { patched, unpatched, touched } = planPatching(target, target, service.patches, state?.patches?.saved);
   let reason = 'not in dev mode';
+  let writesCopy = true;
   if (!copy) {
-    plan.create = target;
+    plan.create = unpatched;
     fields.push(`Deployment/${target.metadata.name}: create`);
   } else {
     const why = copyOutdated(state, service, target, app, takeover);
     if (why) {
       reason = why;
       const resourceVersion = copy.metadata.resourceVersion ?? '';
+      // Fields earlier patches changed outside the template go back to nh's copy before the patches are sent again.
+      const outside = diffPaths(copy, unpatched, touched.filter((path) => !overlaps(path, ['spec', 'template'])), fieldName(copy));
       plan.patch = {
         kind: 'Deployment', name: copy.metadata.name, resourceVersion,
-        ops: [precondition(resourceVersion), { op: 'replace', path: '/spec/template', value: target.spec.template },
-          { op: 'add', path: pointer(['metadata', 'annotations', DEV_STATE_ANNOTATION]), value: target.metadata.annotations![DEV_STATE_ANNOTATION] }],
+        ops: [precondition(resourceVersion), { op: 'replace', path: '/spec/template', value: target.spec.template }, ...outside.ops,
+          { op: 'add', path: pointer(['metadata', 'annotations', DEV_STATE_ANNOTATION]), value: unpatched.metadata.annotations![DEV_STATE_ANNOTATION] }],
       };
-      fields.push(`Deployment/${target.metadata.name}: template`);
-    } else if (holding.length) reason = `${kind} \`${name}\` is not held`;
+      fields.push(`Deployment/${target.metadata.name}: template`, ...outside.fields);
+    } else {
+      writesCopy = false;
+      if (holding.length) reason = `${kind} \`${name}\` is not held`;
+    }
+  }
+  if (writesCopy) fields.push(...describePatches(service.patches, target, fieldName(target)));
+  const missing = (built.claims ?? []).filter((c) => !inputs.claims.includes(c.metadata.name));
+  if (missing.length) {
+    plan.claims = missing;
+    fields.push(...missing.map((c) => `PersistentVolumeClaim/${c.metadata.name}: create`));
+    if (copy && !writesCopy) reason = 'its claims are missing';
   }
   if (kind === 'Pod' && !duplicateFor && source) {
     plan.deletePod = { name: source.metadata.name, uid: uidOf(source) };
@@ -104,7 +121,10 @@ function planCopyEnter(base: Base, app: string, service: DesiredService, inputs:
   const freed = !duplicateFor && (kind === 'DaemonSet' || kind === 'Pod') && !copy ? 1 : 0;
   const excess = !copy ? quotaExcess(quotas.quotas, quotas.limitRanges, { metadata: original.metadata, spec: { replicas: freed, template: target.spec.template } }, target) : undefined;
   if (excess) return problem(base, 'error', 'NH_QUOTA_EXCEEDED', excess.message, 'lower the dev container\'s resources in the config, or ask for a larger quota');
-  return { ...base, action: copy ? 'update' : 'enter', reason, fields, volumeClaims: built.volumeClaims, hpaPatches: [], workloadPatch: undefined, copy: plan };
+  return {
+    ...base, action: copy ? 'update' : 'enter', reason, fields, volumeClaims: built.volumeClaims, hpaPatches: [], workloadPatch: undefined, copy: plan,
+    ...(writesCopy ? userPatchesOf(service, patched) : {}),
+  };
 }
 
 /** Why an existing copy must be rewritten, or undefined when it is as the config and the source want. */
@@ -115,11 +135,12 @@ function copyOutdated(state: DevState | undefined, service: DesiredService, targ
   if (state.configHash !== service.configHash) return 'the config changed since entering dev mode';
   if (state.copy?.sourceHash !== wanted.copy?.sourceHash) return `${service.workload.kind} \`${service.workload.name}\` changed since its dev copy was made`;
   if (state.app !== app) return `now part of app \`${app}\``;
+  if (state.patches?.applied === false) return 'its patches were not all applied (an earlier run stopped half-way)';
   return undefined;
 }
 
 /** Leaving: re-create a bare Pod from its saved spec, delete the copy, release the source. */
-export function planCopyLeave(base: Base, source: KubeObject | undefined, copy: KubeObject | undefined, state: DevState | undefined, duplicate: boolean): ServicePlan {
+export function planCopyLeave(base: Base, source: KubeObject | undefined, copy: KubeObject | undefined, state: DevState | undefined, duplicate: boolean, claims: readonly string[] = []): ServicePlan {
   const { kind, name } = base.workload;
   const fields: string[] = [];
   const selector = (copy?.['spec'] as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {};
@@ -138,7 +159,12 @@ export function planCopyLeave(base: Base, source: KubeObject | undefined, copy: 
     plan.source = sourcePatch(kind, source, releasing);
     fields.push(...releasing.filter((op) => !op.path.startsWith('/metadata/')).map((op) => `${kind}.${op.path.slice(1).replace(/\//g, '.')}`));
   }
-  if (!copy && !plan.createPod && !plan.source) return noop(base, 'not in dev mode');
+  const removeClaims = [...new Set([...(state?.copy?.claims ?? []), ...claims])];
+  if (removeClaims.length) {
+    plan.removeClaims = removeClaims;
+    fields.push(...removeClaims.map((c) => `PersistentVolumeClaim/${c}: delete`));
+  }
+  if (!copy && !plan.createPod && !plan.source && !removeClaims.length) return noop(base, 'not in dev mode');
   if (copy && kind === 'Pod' && !state) return problem(base, 'error', 'NH_DEV_STATE_INVALID', `the dev copy of Pod \`${name}\` has no saved original`, recoveryHint('Deployment', plan.name));
   const reason = state ? `in dev mode by ${state.owner} since ${state.since}` : `${kind} \`${name}\` is still held by nh`;
   return { ...base, action: 'leave', reason, fields, volumeClaims: [], hpaPatches: [], workloadPatch: undefined, copy: plan };

@@ -45,8 +45,10 @@ export interface CopyOptions {
   readonly meta: Omit<DevMeta, 'copy'>;
 }
 
+export type CopyTransform = DevTransform & { readonly claims?: readonly KubeObject[] };
+
 /** The dev copy of a source: a one-replica Recreate Deployment with the dev transformation applied. */
-export function buildCopy(kind: string, source: KubeObject, service: DesiredService, options: CopyOptions): DevTransform {
+export function buildCopy(kind: string, source: KubeObject, service: DesiredService, options: CopyOptions): CopyTransform {
   const template = cloneJson(podTemplateOf(kind, source));
   if (!template?.spec) return { ok: false, message: `${kind} \`${source.metadata.name}\` has no pod template`, hint: 'check the workload on the cluster' };
   const ref = { kind, name: source.metadata.name };
@@ -61,6 +63,13 @@ export function buildCopy(kind: string, source: KubeObject, service: DesiredServ
   spec['restartPolicy'] = 'Always';
   if (options.node !== undefined) spec['affinity'] = onlyOnNode(spec['affinity'] as Json | undefined, options.node);
   const annotations = template.metadata?.['annotations'];
+  const claims = duplicate && kind === 'StatefulSet' ? identityClaims(source, copyName(ref, options.duplicateFor), { [COPY_LABEL]: key, [SERVICE_LABEL]: service.name }) : [];
+  if (claims.length) {
+    // The pod's mounts name the claim templates; a Deployment has none, so each becomes a volume on a claim of the copy's own.
+    const named = new Set(claims.map((c) => c.volume));
+    const volumes = ((spec['volumes'] ?? []) as { name: string }[]).filter((v) => !named.has(v.name));
+    spec['volumes'] = [...volumes, ...claims.map((c) => ({ name: c.volume, persistentVolumeClaim: { claimName: c.claim.metadata.name } }))];
+  }
   const synthetic: Workload = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -81,8 +90,31 @@ export function buildCopy(kind: string, source: KubeObject, service: DesiredServ
     kind, name: source.metadata.name, duplicate, sourceHash: sourceHash(kind, source),
     ...(options.node !== undefined ? { node: options.node } : {}),
     ...(kind === 'Pod' ? { pod: savedPod(source) } : {}),
+    ...(claims.length ? { claims: claims.map((c) => c.claim.metadata.name) } : {}),
   };
-  return applyDevMode(synthetic, { ...service, workload: { kind: 'Deployment', name: synthetic.metadata.name } }, { ...options.meta, copy });
+  const dev = applyDevMode(synthetic, { ...service, workload: { kind: 'Deployment', name: synthetic.metadata.name } }, { ...options.meta, copy });
+  return dev.ok && claims.length ? { ...dev, claims: claims.map((c) => c.claim) } : dev;
+}
+
+interface ClaimTemplate {
+  readonly metadata: { readonly name: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly spec: Record<string, Json>;
+}
+
+/**
+ * A StatefulSet's volumeClaimTemplates, as claims of one duplicate: `<template>-<copy>`, as the StatefulSet
+ * controller names `<template>-<set>-<ordinal>`, so each identity's copy has storage of its own.
+ */
+function identityClaims(source: KubeObject, copy: string, labels: Record<string, string>): { volume: string; claim: KubeObject }[] {
+  const templates = ((source['spec'] as { volumeClaimTemplates?: ClaimTemplate[] }).volumeClaimTemplates ?? []);
+  return templates.map((t) => ({
+    volume: t.metadata.name,
+    claim: {
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+      metadata: { name: `${t.metadata.name}-${copy}`.slice(0, 253), labels: { ...t.metadata.labels, ...labels }, ...(t.metadata.annotations ? { annotations: t.metadata.annotations } : {}) },
+      spec: cloneJson(t.spec),
+    },
+  }));
 }
 
 /** A bare Pod as it can be created again: what the API server and kubelet add (status, uid, times) left out. */

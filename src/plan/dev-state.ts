@@ -30,6 +30,22 @@ export interface CopyOf {
   readonly node?: string;
   /** Bare Pod: the original Pod as it was, re-created from this by `nh down`. */
   readonly pod?: Json;
+  /** A StatefulSet's duplicate: the claims made for it from the volumeClaimTemplates, deleted by `nh down`. */
+  readonly claims?: readonly string[];
+}
+
+/** A field a config patch may change, with its value before the patch (no `value`: it was absent). */
+export interface SavedField {
+  readonly path: readonly string[];
+  readonly value?: Json;
+}
+
+/** The config's patches of this dev workload (plan/user-patches.ts). */
+export interface PatchRecord {
+  /** False from nh's own write until the last patch is through: a run that stopped between sends them again. */
+  readonly applied: boolean;
+  /** Every field they may change, with its original value, restored by `nh down`. */
+  readonly saved: readonly SavedField[];
 }
 
 export interface DevState {
@@ -43,6 +59,7 @@ export interface DevState {
   readonly nhVersion: string;
   /** Set on a dev copy; its `original` is then the copy's own starting point, never restored. */
   readonly copy?: CopyOf;
+  readonly patches?: PatchRecord;
   readonly original: {
     readonly replicas: Saved;
     /** spec.strategy of a Deployment, spec.updateStrategy of a StatefulSet. */
@@ -86,6 +103,11 @@ function shapeProblem(value: unknown): string | undefined {
   const copy = value['copy'];
   if (copy !== undefined && (!isRecord(copy) || typeof copy['kind'] !== 'string' || typeof copy['name'] !== 'string' || typeof copy['sourceHash'] !== 'string')) {
     return 'has a `copy` without the source it copies';
+  }
+  const patches = value['patches'];
+  if (patches !== undefined && (!isRecord(patches) || typeof patches['applied'] !== 'boolean' || !Array.isArray(patches['saved']) ||
+    !patches['saved'].every((f) => isRecord(f) && Array.isArray(f['path']) && f['path'].every((k) => typeof k === 'string')))) {
+    return 'has `patches` without the fields they change';
   }
   const original = value['original'];
   if (!isRecord(original) || !('replicas' in original) || !('strategy' in original) || !isRecord(original['containers'])) {

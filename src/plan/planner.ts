@@ -1,7 +1,7 @@
 /**
  * planChanges: desired dev state + observed cluster state → per-service plan. PURE: the identity, the clock
- * and nh's version come in as arguments; no I/O. `up` enters or updates the selected services (and, for the
- * whole app, takes out of dev mode the services removed from the config); `down` restores them.
+ * and nh's version come in as arguments; no I/O. `up` enters or updates the selected services, `down` restores
+ * them; for the whole app both also take out of dev mode the services removed from the config.
  */
 import type { DesiredService, DesiredState } from '../desired/build.js';
 import { HPA_ORIGINAL_ANNOTATION } from '../model/dev-mode.js';
@@ -15,6 +15,7 @@ import { quotaExcess } from './quota.js';
 import { leaveCopy, planCopyService } from './copy-planner.js';
 import { COPY_KINDS } from './dev-copy.js';
 import { lookupHint, noop, precondition, problem, recoveryHint, type Base } from './entries.js';
+import { describePatches, outermost, overlaps, planPatching, putSaved, userPatchesOf } from './user-patches.js';
 
 export interface PlanOptions {
   readonly mode: 'up' | 'down';
@@ -33,7 +34,8 @@ const IN_PLACE = new Set(['Deployment', 'StatefulSet']);
 
 export function planChanges(desired: DesiredState, observed: ObservedState, options: PlanOptions): Plan {
   const services = desired.services.map((service) => planService(desired.app, service, observed, options));
-  if (options.mode === 'up' && desired.wholeApp) services.push(...planRemoved(desired, observed, options));
+  // Services removed from the config since `up` are found by the marks dev mode left on the cluster.
+  if (desired.wholeApp) services.push(...planRemoved(desired, observed, options));
   return { namespace: observed.namespace, identity: options.identity, createdAt: options.now, services };
 }
 
@@ -69,7 +71,8 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
   const { kind } = service.workload;
   let original = workload;
   if (state) {
-    const restored = restoreOriginal(workload, state, kind);
+    // The patches' fields first: a patch may have removed or renamed what nh's own restore looks for.
+    const restored = restoreOriginal(putSaved(workload, state.patches?.saved ?? []), state, kind);
     if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, service.workload.name));
     original = restored.original;
   }
@@ -82,14 +85,20 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
   };
   const dev = applyDevMode(original, service, meta);
   if (!dev.ok) return problem(base, 'error', 'NH_UNSUPPORTED_KIND', dev.message, dev.hint);
+  const { patched, unpatched, touched } = planPatching(dev.target, original, service.patches, state?.patches?.saved);
+  const managed = managedPaths(workload, kind);
+  // Fields the patches own are the server's result, not nh's: left out when asking whether anything changed.
+  const settled = managed.filter((path) => !touched.some((t) => overlaps(t, path)));
+  const name = fieldName(workload);
   if (state && kind === 'Deployment') {
-    const templatePaths = managedPaths(workload, kind).filter((path) => path[1] === 'template');
-    dev.target.spec.strategy = strategyInDevMode(workload, diffPaths(workload, dev.target, templatePaths, fieldName(workload)).fields.length > 0);
+    const templatePaths = settled.filter((path) => path[1] === 'template');
+    patched.spec.strategy = unpatched.spec.strategy = strategyInDevMode(workload, diffPaths(workload, patched, templatePaths, name).fields.length > 0);
   }
-  const diff = diffPaths(workload, dev.target, managedPaths(workload, kind), fieldName(workload));
   const hpaPatches = hpas.map(holdHpa).filter((p): p is PlannedPatch => p !== undefined);
-  const fields = [...diff.fields, ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)];
-  if (fields.length === 0) return noop(base, 'in dev mode and up to date');
+  if (diffPaths(workload, patched, settled, name).fields.length === 0 && hpaPatches.length === 0) return noop(base, 'in dev mode and up to date');
+  // Before the patches are sent again, what earlier ones changed is put back, so a patch never applies twice.
+  const diff = diffPaths(workload, unpatched, outermost([...managed, ...touched]), name);
+  const fields = [...diff.fields, ...describePatches(service.patches, original, name), ...hpaPatches.map((p) => `hpa[${p.name}].replicas`)];
   const excess = quotaExcess(quotaList, limitRanges, workload, dev.target);
   if (excess) {
     return problem(base, 'error', 'NH_QUOTA_EXCEEDED', excess.message,
@@ -103,7 +112,9 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
         ? 'the config changed since entering dev mode'
         : state.app !== app
           ? `now part of app \`${app}\` (was ${state.app === undefined ? 'not recorded' : `\`${state.app}\``})`
-          : 'fields changed on the cluster since entering dev mode';
+          : state.patches?.applied === false
+            ? 'its patches were not all applied (an earlier run stopped half-way)'
+            : 'fields changed on the cluster since entering dev mode';
   return {
     ...base,
     action: state ? 'update' : 'enter',
@@ -112,6 +123,7 @@ function planEnter(base: Base, app: string, service: DesiredService, workload: K
     volumeClaims: dev.volumeClaims,
     hpaPatches,
     workloadPatch: workloadPatch(kind, workload, diff),
+    ...userPatchesOf(service, patched),
   };
 }
 
@@ -121,9 +133,10 @@ function planLeave(base: Base, kind: string, workload: KubeObject, state: DevSta
     if (hpaPatches.length === 0) return noop(base, 'not in dev mode');
     return { ...base, action: 'leave', reason: 'an HPA is still held at one replica', fields: hpaPatches.map((p) => `hpa[${p.name}].replicas`), volumeClaims: [], hpaPatches, workloadPatch: undefined };
   }
-  const restored = restoreOriginal(workload, state, kind);
+  const saved = state.patches?.saved ?? [];
+  const restored = restoreOriginal(putSaved(workload, saved), state, kind);
   if (!restored.ok) return problem(base, 'error', 'NH_DEV_STATE_INVALID', restored.message, recoveryHint(kind, workload.metadata.name));
-  const diff = diffPaths(workload, restored.original, managedPaths(workload, kind), fieldName(workload));
+  const diff = diffPaths(workload, restored.original, outermost([...managedPaths(workload, kind), ...saved.map((f) => f.path)]), fieldName(workload));
   return {
     ...base,
     action: 'leave',
@@ -138,6 +151,7 @@ function planLeave(base: Base, kind: string, workload: KubeObject, state: DevSta
 /**
  * Dev workloads of this identity and this app whose service is no longer in the config. Another app in the
  * namespace (another repo of the same developer) keeps its services; so does a state that names no app.
+ * Both a whole-app `up` and a whole-app `down` take them out of dev mode.
  */
 function planRemoved(desired: DesiredState, observed: ObservedState, options: PlanOptions): ServicePlan[] {
   return observed.devWorkloads.flatMap((workload) => {

@@ -1,4 +1,5 @@
 /** The plan: per service what nh will do, why, which fields change, and the exact writes. */
+import type { DevPatch } from '../config/model.js';
 import type { ErrorCode } from '../errors.js';
 import type { JsonPatchOp, KubeObject } from '../model/kube-object.js';
 
@@ -38,6 +39,11 @@ export interface ServicePlan {
   readonly workloadPatch: PlannedPatch | undefined;
   /** A service whose dev pod runs in a dev copy (plan/dev-copy.ts): the writes, in the order they are made. */
   readonly copy?: CopyPlan;
+  /**
+   * The config's patches, sent to the dev workload (or its copy) after nh's own write, each conditional on
+   * the resourceVersion the previous write returned; then the dev state is marked as patched (`patchedState`).
+   */
+  readonly userPatches?: { readonly patches: readonly DevPatch[]; readonly patchedState: string };
 }
 
 /**
@@ -60,6 +66,10 @@ export interface CopyPlan {
   readonly deletePod?: { readonly name: string; readonly uid: string };
   /** Leave, bare Pod: the original, re-created from the saved spec. */
   readonly createPod?: KubeObject;
+  /** Enter, a StatefulSet's duplicate: its own claims, created once the copy (whose state names them) exists. */
+  readonly claims?: readonly KubeObject[];
+  /** Leave: those claims, deleted first (they go once the copy's pod is gone). */
+  readonly removeClaims?: readonly string[];
 }
 
 export interface Plan {

@@ -34,6 +34,8 @@ export interface UiServer {
 
 /** Live events go out at most this often, in one message: a burst of log lines costs one write, not one each. */
 const FLUSH_MS = 25;
+/** Events per SSE message at most. */
+const MESSAGE_EVENTS = 500;
 /** A page that reads slower than this is dropped; it reconnects and gets the current state. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const ASSETS = new Map([
@@ -58,7 +60,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const flush = () => {
     flushTimer = undefined;
     if (pending.length === 0) return;
-    const message = `data: ${JSON.stringify(pending)}\n\n`;
+    // In messages of a bounded size: the page parses each in one task, and a key pressed meanwhile waits for it.
+    let message = '';
+    for (let i = 0; i < pending.length; i += MESSAGE_EVENTS) {
+      const chunk = pending.slice(i, i + MESSAGE_EVENTS);
+      message += `id: ${chunk.at(-1)!.seq}\ndata: ${JSON.stringify(chunk)}\n\n`;
+    }
     pending = [];
     for (const client of clients) {
       if (client.writableLength > MAX_BUFFERED_BYTES) client.destroy();
@@ -84,8 +91,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     }
     if (request.method === 'GET' && url.pathname === '/events') {
       response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      // The current state replaces whatever the page held (it may be a reconnect after a drop).
-      response.write(`retry: 1000\nevent: reset\ndata: ${JSON.stringify(replay.events())}\n\n`);
+      // What is queued goes to the pages already here first: this page's start below covers it.
+      flush();
+      // A reconnect after a short drop gets what it missed; otherwise the current state replaces what the page held.
+      const missed = replay.since(Number(header(request, 'last-event-id') ?? Number.NaN));
+      const start = missed ? { event: 'resume', events: missed } : { event: 'reset', events: replay.events() };
+      response.write(`retry: 1000\nid: ${replay.lastSeq}\nevent: ${start.event}\ndata: ${JSON.stringify(start.events)}\n\n`);
       clients.add(response);
       request.on('close', () => clients.delete(response));
       return;

@@ -51,7 +51,7 @@ export async function openDevSession(ctx: CliContext, args: ParsedCommandLine, m
     desired,
     options,
     duplicateFor,
-    plan: async (app) => planChanges(desired, withPending(await observeState(kube, namespace, desired, { findRemoved: mode === 'up' && desired.wholeApp && !duplicate, duplicateFor }), desired, app), options),
+    plan: async (app) => planChanges(desired, withPending(await observeState(kube, namespace, desired, { findRemoved: desired.wholeApp && !duplicate, duplicateFor }), desired, app), options),
     planService: async (name, restore = false) => {
       const service = desired.services.find((s) => s.name === name);
       if (!service) return removedServicePlan(kube, namespace, desired, options, name, restore);

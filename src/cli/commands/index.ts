@@ -27,12 +27,16 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'validate',
     summary: 'check config files; needs no cluster (pre-commit friendly)',
-    usage: 'nh validate [FILE…] [-f FILE]… [--format text|json]',
+    usage: 'nh validate [FILE…] [-f FILE]… [--format text|json] [--strict]',
     description:
       'Checks .nocalhost/config.yaml files: YAML, structure, and semantics (duplicate services and local ports,\n' +
       'dependsOn cycles, globs, paths, quantities, ports). Each FILE is checked on its own; files given with -f are\n' +
-      'checked together as one app. Exit 0 when valid (warnings are printed), 1 when invalid, 2 on usage errors.',
-    flags: [{ name: 'format', type: 'string', value: 'text|json', description: 'output format (default text)' }],
+      'checked together as one app. Exit 0 when valid (warnings are printed), 1 when invalid (with --strict also\n' +
+      'when there are warnings), 2 on usage errors.',
+    flags: [
+      { name: 'format', type: 'string', value: 'text|json', description: 'output format (default text)' },
+      { name: 'strict', type: 'boolean', description: 'warnings (unknown keys, fields nh does not use, …) fail too (exit 1)' },
+    ],
     uses: { config: true, cluster: false },
     load: async () => (await import('./validate.js')).runValidate,
   },
@@ -163,8 +167,8 @@ export const COMMANDS: readonly Command[] = [
     usage: 'nh ui [-n NS] [--ui-port PORT]',
     description:
       'Serves a page on 127.0.0.1 (its address, with a token, is printed) showing every workload of the namespace\n' +
-      'in dev mode: the service, who entered dev mode and when, its dev pod and image, read from the cluster every\n' +
-      'few seconds. It runs nothing and changes nothing; `nh up` serves the full page of a session.',
+      'in dev mode: the service, who entered dev mode and when, its dev pod and image, following the cluster as it\n' +
+      'changes (a watch). It runs nothing and changes nothing; `nh up` serves the full page of a session.',
     flags: [{ name: 'ui-port', type: 'string', value: 'PORT', description: 'the page on 127.0.0.1:PORT (default a free port)' }],
     uses: { config: false, cluster: true },
     load: async () => (await import('./ui.js')).runUi,

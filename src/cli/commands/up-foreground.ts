@@ -24,11 +24,13 @@ import { flag, stringOption, type ParsedCommandLine } from '../args.js';
 import { loadAppConfig } from '../app-config.js';
 import type { CliContext } from '../context.js';
 import type { SessionActions, UpSession } from './up-session.js';
+import type { ServiceDevMode } from './apply.js';
+import { serviceInfo } from '../../events/from-session.js';
 
 const SAME_SIGNAL_MS = 500;
 const DEBUGGER_SLOW_MS = 15_000;
 
-export async function runForeground(ctx: CliContext, args: ParsedCommandLine, session: UpSession): Promise<number> {
+export async function runForeground(ctx: CliContext, args: ParsedCommandLine, session: UpSession, devMode: ServiceDevMode): Promise<number> {
   const config = loadAppConfig(ctx, args.options);
   const services = selectedServices(config, args.positionals);
   const clusterOptions = {
@@ -61,7 +63,7 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine, se
     await runDevLoop(loopServices, {
       endpoint, debug, signal: abort.signal,
       onEvent: (event) => stream.emit(fromDevLoop(event)),
-      onControl: (control) => session.attach(sessionActions(control, services, kube, endpoint, abort.signal)),
+      onControl: (control) => session.attach(sessionActions({ ctx, control, config, kube, endpoint, duplicateFor, devMode, stream, signal: abort.signal })),
     });
     session.attach(undefined);
     if (!flag(args.options, 'down-on-exit')) {
@@ -101,32 +103,87 @@ async function devLoopService(service: ServiceConfig, kube: KubeClient, endpoint
   };
 }
 
+interface ActionParts {
+  readonly ctx: CliContext;
+  readonly control: DevLoopControl;
+  readonly config: AppConfig;
+  readonly kube: KubeClient;
+  readonly endpoint: ExecEndpoint;
+  readonly duplicateFor: string | undefined;
+  readonly devMode: ServiceDevMode;
+  readonly stream: EventStream;
+  readonly signal: AbortSignal;
+}
+
 /**
  * The page's actions on the running loop. Re-sync compares the container's files with the local tree by hash
  * (drift: files changed in the container, or edits the watcher missed), sends what differs, and restarts
- * the process when anything was sent and hotReload is on.
+ * the process when anything was sent and hotReload is on. Enter and leave put one service of the config into
+ * or out of dev mode (as `nh up SERVICE --detach` and `nh down SERVICE` do) and into or out of the loop;
+ * debug runs a service again with its debug command and its debug port forwarded, entering dev mode first
+ * when it is not in the session.
  */
-function sessionActions(control: DevLoopControl, services: readonly ServiceConfig[], kube: KubeClient, endpoint: ExecEndpoint, signal: AbortSignal): SessionActions {
+function sessionActions(parts: ActionParts): SessionActions {
+  const { control, config, stream } = parts;
   const find = (name: string) => {
-    const service = services.find((s) => s.name === name);
-    if (!service) throw new NhError('NH_UNKNOWN_SERVICE', `no service \`${name}\` in this session`, { hint: `services: ${services.map((s) => s.name).join(', ')}` });
+    const service = config.services.find((s) => s.name === name);
+    if (!service) throw new NhError('NH_UNKNOWN_SERVICE', `no service \`${name}\` in the config of app ${config.name}`, { hint: `services: ${config.services.map((s) => s.name).join(', ')}` });
     return service;
+  };
+  const inSession = (name: string) => {
+    const service = find(name);
+    if (!control.has(name)) throw new NhError('NH_NOT_IN_SESSION', `${name} is not in this session`, { hint: 'enter dev mode for it first' });
+    return service;
+  };
+  const enter = async (service: ServiceConfig) => {
+    const outcome = await parts.devMode('up', service.name);
+    if (outcome.status !== 'done' && outcome.status !== 'unchanged') throw outcome.error ?? new NhError('NH_ROLLOUT_FAILED', `${service.name}: ${outcome.summary}`);
+    return outcome;
+  };
+  const join = async (service: ServiceConfig, debug: boolean) => {
+    await control.add(await devLoopService(service, parts.kube, parts.endpoint, parts.duplicateFor), debug);
+    stream.emit({ type: 'service', service: service.name, change: 'joined', debug, info: serviceInfo(service, debug) });
+    if (debug) prepareDebug([service], stream, parts.ctx, parts.signal);
   };
   return {
     restart: async (name) => {
-      find(name);
+      inSession(name);
       return (await control.restart(name)) === undefined ? `${name} did not start (see its state)` : `${name} restarted`;
     },
     resync: async (name) => {
-      const service = find(name);
+      const service = inSession(name);
       let differences = 0;
-      for (const sync of createServiceSyncSessions([service], { kube, namespace: kube.namespace, endpoint })) {
-        differences += (await sync.check(signal)).differences.length;
-        if (differences) await sync.syncOnce(signal);
+      for (const sync of createServiceSyncSessions([service], { kube: parts.kube, namespace: parts.kube.namespace, endpoint: parts.endpoint })) {
+        differences += (await sync.check(parts.signal)).differences.length;
+        if (differences) await sync.syncOnce(parts.signal);
       }
       if (differences === 0) return `${name}: no drift, the container has the local files`;
       if (service.containers[0]?.dev.hotReload) await control.restart(name);
       return `${name}: ${differences} file${differences === 1 ? '' : 's'} differed; synced${service.containers[0]?.dev.hotReload ? ' and restarted' : ''}`;
+    },
+    enter: async (name) => {
+      const service = find(name);
+      if (control.has(name)) throw new NhError('NH_SERVICE_RUNNING', `${name} is already in this session`, { hint: 'leave dev mode for it first, or restart it' });
+      const outcome = await enter(service);
+      await join(service, false);
+      return `${name}: ${outcome.summary}; it runs after its first sync`;
+    },
+    leave: async (name) => {
+      const service = inSession(name);
+      await control.remove(name);
+      stream.emit({ type: 'service', service: name, change: 'left', debug: false, info: serviceInfo(service, false) });
+      const outcome = await parts.devMode('down', name);
+      if (outcome.status !== 'done' && outcome.status !== 'unchanged') throw outcome.error ?? new NhError('NH_RESTORE_FAILED', `${name}: ${outcome.summary}`);
+      return `${name} left dev mode: ${outcome.summary}`;
+    },
+    debug: async (name) => {
+      const service = find(name);
+      const port = service.containers[0]?.dev.debug?.remotePort;
+      if (port === undefined) throw new NhError('NH_NO_DEBUG', `${name} has no debug port in the config`, { hint: 'set dev.debug.remoteDebugPort (and dev.command.debug) for its container' });
+      if (control.has(name)) await control.remove(name);
+      else await enter(service);
+      await join(service, true);
+      return `${name} runs under the debugger; attach to 127.0.0.1:${port} once it says ready`;
     },
   };
 }

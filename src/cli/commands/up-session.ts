@@ -1,6 +1,6 @@
 /**
  * The event stream of one `nh up` and where it goes: NDJSON on stdout (`--output json`) or the terminal view,
- * and the session's page (unless --no-ui). The page's actions reach the dev loop once it runs.
+ * and the session's page (unless --no-ui or --detach). The page's actions reach the dev loop once it runs.
  */
 import { EventStream, type SessionEventBody } from '../../events/session-event.js';
 import { NhError, UsageError } from '../../errors.js';
@@ -11,7 +11,9 @@ import { LiveStatus } from '../render/live-status.js';
 import { outputFormat } from './dev-session.js';
 
 /** What the page's actions do, once the dev loop runs: each resolves with a sentence for the page. */
-export type SessionActions = Readonly<Record<'restart' | 'resync', (service: string) => Promise<string>>>;
+export type SessionActions = Readonly<Record<(typeof ACTIONS)[number], (service: string) => Promise<string>>>;
+
+const ACTIONS = ['restart', 'resync', 'enter', 'leave', 'debug'] as const;
 
 export interface UpSession {
   readonly stream: EventStream;
@@ -40,9 +42,9 @@ export async function openUpSession(ctx: CliContext, args: ParsedCommandLine): P
     if (!attached) throw new NhError('NH_NOT_RUNNING', 'the services are not running (yet, or any more)', { hint: 'wait until the dev loop runs' });
     return attached[name](service);
   };
-  const actions: UiActions = { restart: action('restart'), resync: action('resync') };
+  const actions: UiActions = Object.fromEntries(ACTIONS.map((name) => [name, action(name)]));
   let ui: UiServer | undefined;
-  if (!flag(args.options, 'no-ui')) {
+  if (!flag(args.options, 'no-ui') && !flag(args.options, 'detach')) {
     const { startUiServer } = await import('../../ui/server.js');
     ui = await startUiServer({ port: uiPort(args), actions, title: 'nh up' });
     const server = ui;

@@ -52,6 +52,8 @@ export class LiveStatus {
         return this.line(`${this.who(event.service)}${this.style.red('✖')} ${event.message}${event.hint ? `; ${event.hint}` : ''}`);
       case 'debugger':
         return this.line(`${this.style.green('⚑')} ${event.service}: debugger ready: ${event.attach}`);
+      case 'service':
+        return this.line(`${this.prefix(event.service)} │ ${event.change === 'joined' ? `joined the session${event.debug ? ' under the debugger' : ''}` : 'left the session'}`);
       case 'status': {
         const waiting = event.waitingFor && describeOutage(event.waitingFor, new Date(event.waitingFor.since).toTimeString().slice(0, 8));
         return this.status(event.services, waiting);

@@ -21,11 +21,13 @@ export function renderProblems(problems: readonly Problem[], style: Style, { ver
     .join('');
 }
 
-export function summarize(files: readonly string[], result: LoadResult, style: Style): string {
+/** `strict`: warnings fail the file (`nh validate --strict`). */
+export function summarize(files: readonly string[], result: LoadResult, style: Style, strict = false): string {
   const count = (severity: Problem['severity']) => result.problems.filter((p) => p.severity === severity).length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const warnings = count('warning');
   const names = files.join(', ');
+  if (result.ok && strict && warnings) return `${style.red('✖')} ${names}: ${plural(warnings, 'warning')} (--strict)`;
   if (result.ok) {
     const services = result.config.services.length;
     return `${style.green('✓')} ${names}: valid, ${plural(services, 'service')}${warnings ? `, ${plural(warnings, 'warning')}` : ''}`;

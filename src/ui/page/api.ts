@@ -11,16 +11,34 @@ export const actions = new Set(meta('nh-actions').split(',').filter(Boolean));
 
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'gone';
 
-/** Follows the stream; `reset` brings the current state after each (re)connect. After 5 failed tries in a row nh is gone. */
+/**
+ * Follows the stream. After each (re)connect nh sends `reset` (the current state) or, when the page comes
+ * back after a short drop, `resume` (just the events it missed); events are handed on once each, in order,
+ * whatever the server sends twice. After 5 failed tries in a row nh is gone.
+ */
 export function follow(handlers: { reset: (events: SessionEvent[]) => void; events: (events: SessionEvent[]) => void; connection: (state: Connection) => void }): () => void {
   const source = new EventSource(`/events?token=${encodeURIComponent(token)}`);
   let failures = 0;
-  source.addEventListener('reset', (message) => {
+  let lastSeq = 0;
+  const fresh = (data: string) => {
+    const events = (JSON.parse(data) as SessionEvent[]).filter((e) => e.seq > lastSeq);
+    lastSeq = events.at(-1)?.seq ?? lastSeq;
+    return events;
+  };
+  const connected = () => {
     failures = 0;
     handlers.connection('live');
-    handlers.reset(JSON.parse((message as MessageEvent<string>).data) as SessionEvent[]);
+  };
+  source.addEventListener('reset', (message) => {
+    connected();
+    lastSeq = 0;
+    handlers.reset(fresh((message as MessageEvent<string>).data));
   });
-  source.onmessage = (message: MessageEvent<string>) => handlers.events(JSON.parse(message.data) as SessionEvent[]);
+  source.addEventListener('resume', (message) => {
+    connected();
+    handlers.events(fresh((message as MessageEvent<string>).data));
+  });
+  source.onmessage = (message: MessageEvent<string>) => handlers.events(fresh(message.data));
   source.onerror = () => {
     failures++;
     if (failures >= 5) {

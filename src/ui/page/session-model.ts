@@ -9,6 +9,12 @@ import { LogBuffer } from './log-buffer.js';
 export interface ServiceModel {
   readonly name: string;
   info: ServiceInfo | undefined;
+  /** In this session's loop (false: a service of the config the page can bring into dev mode). */
+  inSession: boolean;
+  /** It runs its debug command. */
+  debug: boolean;
+  /** Bumped by every event about it: a card is drawn again only when this changed. */
+  revision: number;
   devMode: { status: string; message: string; pod?: string | undefined } | undefined;
   process: ProcessView | undefined;
   sync: string;
@@ -27,6 +33,8 @@ export interface SessionModel {
   debug: boolean;
   services: Map<string, ServiceModel>;
   plan: { app?: { name: string; action: string; reason: string } | undefined; services: readonly PlannedService[] } | undefined;
+  /** The app's install or upgrade: its latest step or outcome. */
+  install: { app: string; status: string; message: string } | undefined;
   waitingFor: { what: string; cause: string; since: string } | undefined;
   notices: { level: string; message: string; service?: string | undefined; time: string }[];
   ended: { reason: string; message?: string | undefined; time: string } | undefined;
@@ -38,15 +46,19 @@ export interface SessionModel {
 const MAX_NOTICES = 50;
 
 export function emptyModel(): SessionModel {
-  return { app: '', namespace: '', debug: false, services: new Map(), plan: undefined, waitingFor: undefined, notices: [], ended: undefined, logs: new LogBuffer(), eventCount: 0 };
+  return { app: '', namespace: '', debug: false, services: new Map(), plan: undefined, install: undefined, waitingFor: undefined, notices: [], ended: undefined, logs: new LogBuffer(), eventCount: 0 };
 }
 
 function serviceOf(model: SessionModel, name: string): ServiceModel {
   let service = model.services.get(name);
   if (!service) {
-    service = { name, info: undefined, devMode: undefined, process: undefined, sync: 'starting', lastSync: undefined, lastReload: undefined, forwards: new Map(), debugger: undefined, lastError: undefined, runningSince: undefined };
+    service = {
+      name, info: undefined, inSession: true, debug: false, revision: 0, devMode: undefined, process: undefined, sync: 'starting',
+      lastSync: undefined, lastReload: undefined, forwards: new Map(), debugger: undefined, lastError: undefined, runningSince: undefined,
+    };
     model.services.set(name, service);
   }
+  service.revision++;
   return service;
 }
 
@@ -58,16 +70,37 @@ export function applyEvent(model: SessionModel, event: SessionEvent): void {
       model.app = event.app;
       model.namespace = event.namespace;
       model.debug = event.debug;
-      // The services of the session (or, for `nh ui`, those in dev mode now): others go.
-      model.services = new Map(event.services.map((info) => {
+      // The services of the session (or, for `nh ui`, those in dev mode now), then the config's others: the rest go.
+      model.services = new Map([...event.services.map((info) => [info, true] as const), ...(event.others ?? []).map((info) => [info, false] as const)].map(([info, inSession]) => {
         const service = serviceOf(model, info.name);
         service.info = info;
+        service.inSession = inSession;
+        service.debug = inSession && event.debug && info.debug !== undefined;
+        if (!inSession) service.sync = 'not in this session';
         return [info.name, service];
       }));
       return;
     case 'plan':
       model.plan = { app: event.app, services: event.services };
       return;
+    case 'app':
+      model.install = { app: event.app, status: event.status, message: event.message };
+      return;
+    case 'service': {
+      const service = serviceOf(model, event.service);
+      service.info = event.info;
+      service.inSession = event.change === 'joined';
+      service.debug = event.debug;
+      // What it did before it left, or before it ran again under the debugger, is no longer its state.
+      service.debugger = undefined;
+      service.lastError = undefined;
+      if (event.change === 'left') {
+        service.process = undefined;
+        service.forwards = new Map();
+        service.sync = 'not in this session';
+      }
+      return;
+    }
     case 'dev-mode':
       serviceOf(model, event.service).devMode = { status: event.status, message: event.message, pod: event.pod };
       return;

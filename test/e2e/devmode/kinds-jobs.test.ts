@@ -4,36 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl, useNamespace } from '../support/cluster.js';
 import { comparable, getObject } from '../support/nh.js';
-import { crashThenRestore, IDLE, kindProject, upSyncDown, type KindCase } from './kinds-support.js';
+import { crashThenRestore, CRONJOB, JOB, kindProject, upSyncDown, type KindCase } from './kinds-support.js';
 
 const ns = useNamespace('kinds-jobs');
-
-const JOB = `apiVersion: batch/v1
-kind: Job
-metadata: {name: report}
-spec:
-  backoffLimit: 0
-  template:
-    metadata: {labels: {app: report}}
-    spec:
-      restartPolicy: Never
-      terminationGracePeriodSeconds: 1
-      containers: [${IDLE}]
-`;
-
-const CRONJOB = `apiVersion: batch/v1
-kind: CronJob
-metadata: {name: nightly}
-spec:
-  schedule: "0 3 * * *"
-  jobTemplate:
-    spec:
-      template:
-        metadata: {labels: {app: nightly}}
-        spec:
-          restartPolicy: OnFailure
-          containers: [${IDLE}]
-`;
 
 const jobPodUids = () => kubectl(['-n', ns(), 'get', 'pods', '-l', 'job-name=report', '-o', 'jsonpath={.items[*].metadata.uid}']).stdout.trim();
 

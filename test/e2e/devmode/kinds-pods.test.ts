@@ -1,34 +1,15 @@
 // Bare Pods and DaemonSets in dev mode. A bare Pod is replaced by its dev copy and re-created exactly from
 // the saved spec by `nh down`; a Pod with an owner is refused, nothing changed. A DaemonSet is kept off one
 // node (the dev pod's) and keeps its pods on every other node, untouched; `nh down` gives it back its pods on
-// every node it had (however many nodes the cluster has: the lead runs this with NH_CLUSTER_NODES=2 too).
+// every node it had: here the nodes without a taint (the local cluster's second node is tainted; a DaemonSet on two
+// nodes is tested in test/e2e/multinode/two-nodes.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
 import { comparable, getObject, runNh } from '../support/nh.js';
-import { crashThenRestore, IDLE, kindProject, upSyncDown, type KindCase } from './kinds-support.js';
+import { agentDaemonSet, crashThenRestore, kindProject, POD, upSyncDown, type KindCase } from './kinds-support.js';
 
 const ns = useNamespace('kinds-pods');
-
-const POD = `apiVersion: v1
-kind: Pod
-metadata: {name: scratch, labels: {app: scratch}, annotations: {team/owner: tools}}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers: [${IDLE}]
-`;
-
-const DAEMONSET = `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  selector: {matchLabels: {app: agent}}
-  template:
-    metadata: {labels: {app: agent}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [${IDLE}]
-`;
 
 interface PodJson {
   metadata: { name: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string };
@@ -38,7 +19,9 @@ interface PodJson {
 
 const podsOf = (selector: string) => (JSON.parse(kubectl(['-n', ns(), 'get', 'pods', '-l', selector, '-o', 'json']).stdout) as { items: PodJson[] }).items;
 const isReady = (p: PodJson) => !p.metadata.deletionTimestamp && Boolean(p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-const nodeCount = () => kubectl(['get', 'nodes', '-o', 'name']).stdout.trim().split('\n').filter(Boolean).length;
+/** Nodes a pod without tolerations can run on: a second node of the local cluster is tainted (it is the multi-node tests'). */
+const nodeCount = () => (JSON.parse(kubectl(['get', 'nodes', '-o', 'json']).stdout) as { items: { spec: { taints?: { effect: string }[] } }[] }).items
+  .filter((n) => !(n.spec.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute')).length;
 
 async function podReady(name: string): Promise<void> {
   await waitFor(`pod ${name} ready`, () => podsOf('app=scratch').some((p) => p.metadata.name === name && isReady(p)), 120_000);
@@ -63,7 +46,7 @@ test('a Pod with an owner is refused at plan time with its owner named, nothing 
 });
 
 test('DaemonSet: dev pod on one node, its pods on every other node untouched; down gives back its pods on every node it had', { timeout: 300_000 }, async () => {
-  kubectl(['-n', ns(), 'apply', '-f', '-'], { input: DAEMONSET });
+  kubectl(['-n', ns(), 'apply', '-f', '-'], { input: agentDaemonSet() });
   const nodes = nodeCount();
   await waitFor(`agent on all ${nodes} nodes`, () => daemonPods().size === nodes, 120_000);
   const original = daemonPods();

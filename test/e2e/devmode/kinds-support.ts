@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GateRequest } from '../support/api-gate.js';
-import { kubeconfigPath, kubectl, waitFor } from '../support/cluster.js';
+import { EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, waitFor } from '../support/cluster.js';
 import { killAt } from '../support/kill-point.js';
 import { projectWith, runNh } from '../support/nh.js';
 
@@ -13,6 +13,57 @@ export const DEV_IMAGE = 'localhost/nh-dev-min:1';
 
 /** An idle container that exits at once on SIGTERM (so deletions take no grace period). */
 export const IDLE = `{name: app, image: "${DEV_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]}`;
+
+/** The sources every kind's tests develop: each runs IDLE. */
+export const JOB = `apiVersion: batch/v1
+kind: Job
+metadata: {name: report}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {labels: {app: report}}
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers: [${IDLE}]
+`;
+
+export const CRONJOB = `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: nightly}}
+        spec:
+          restartPolicy: OnFailure
+          containers: [${IDLE}]
+`;
+
+export const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: scratch, labels: {app: scratch}, annotations: {team/owner: tools}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [${IDLE}]
+`;
+
+/** A DaemonSet `agent` of idle pods; `tolerateExtraNodes` lets it run on the local cluster's tainted second node too. */
+export function agentDaemonSet(options: { tolerateExtraNodes?: boolean } = {}): string {
+  return `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1${options.tolerateExtraNodes ? `\n      tolerations: [${EXTRA_NODE_TOLERATION}]` : ''}
+      containers: [${IDLE}]
+`;
+}
 
 export interface KindCase {
   readonly serviceType: string;

@@ -26,6 +26,12 @@ export function clusterToolsPath(path: string = process.env.PATH ?? ''): string 
   return [toolsBinDir, join(clusterRoot, 'bin'), ...(path ? [path] : [])].join(delimiter);
 }
 
+/**
+ * The NoSchedule taint of the local cluster's extra nodes (scripts/cluster/lib.sh: NH_EXTRA_NODE_TAINT): only pods
+ * that tolerate it land on node 2, so the tests running beside the multi-node ones keep their pods on node 1.
+ */
+export const EXTRA_NODE_TOLERATION = '{key: nh-cluster/extra-node, operator: Exists, effect: NoSchedule}';
+
 /** Label put on every namespace made by these helpers, so leftovers can be found. */
 export const E2E_LABEL = 'nh.dev/e2e';
 

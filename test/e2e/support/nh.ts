@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../support/paths.js';
-import { clusterToolsPath, kubeconfigPath, kubectl, type RunResult } from './cluster.js';
+import { clusterToolsPath, EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, type RunResult } from './cluster.js';
 
 const nhBin = join(repoRoot, 'bin', 'nh.js');
 
@@ -40,9 +40,15 @@ export function runNh(namespace: string, args: readonly string[], options: NhOpt
 
 /**
  * A one-replica Deployment of the minimal dev image whose PID 1 idles and exits at once on SIGTERM: a workload for
- * nh to develop; `node` pins its pods to that node.
+ * nh to develop; `node` pins its pods to that node, `preferNode` prefers that one (both tolerate the taint of the
+ * cluster's extra nodes).
  */
-export function idleDeployment(name: string, options: { node?: string } = {}): string {
+export function idleDeployment(name: string, options: { node?: string; preferNode?: string } = {}): string {
+  const placement = [
+    ...(options.node ? [`nodeSelector: {kubernetes.io/hostname: ${options.node}}`] : []),
+    ...(options.preferNode ? [`affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 100, preference: {matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [${options.preferNode}]}]}}]}}`] : []),
+  ];
+  if (placement.length) placement.push(`tolerations: [${EXTRA_NODE_TOLERATION}]`);
   return `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}}
@@ -51,7 +57,7 @@ spec:
   selector: {matchLabels: {app: ${name}}}
   template:
     metadata: {labels: {app: ${name}}}
-    spec:${options.node ? `\n      nodeSelector: {kubernetes.io/hostname: ${options.node}}` : ''}
+    spec:${placement.map((line) => `\n      ${line}`).join('')}
       terminationGracePeriodSeconds: 1
       containers:
       - name: app

@@ -7,60 +7,37 @@
 // NDJSON line nh wrote valid against nh-events.schema.json. Times are measured and printed, never asserted.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
-import { freePort, spawnNh } from '../support/nh.js';
 import { body } from '../faults/booking-session.js';
 import { repoRoot } from '../../support/paths.js';
-import { eventValidator } from '../../support/event-schema.js';
-import { percentile } from '../../../bench/support.js';
+import { summary } from '../../../bench/support.js';
+import { inputToPaint } from '../../../bench/input-to-paint.js';
+import { bookingCopy, NdjsonSession } from './ndjson-session.js';
 
 const namespace = useNamespace('ui');
 const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => p && existsSync(p));
 const noBrowser = !chromiumPath && 'chromium is not installed (scripts/ensure-chromium.sh installs it as root)';
-
-interface Json { readonly type: string; readonly [key: string]: unknown }
+/** Keys typed into the log search while the burst arrives, one after another's paint: an odd count for a p95. */
+const BURST_KEYS = 21;
 
 let project = '';
-let nh: ChildProcess | undefined;
+let nh: NdjsonSession | undefined;
 let apiPort: number;
-let stderr = '';
-const events: Json[] = [];
-const unparsable: string[] = [];
 let browser: Browser | undefined;
 let page: Page | undefined;
 let pageUrl: string;
 
 // The session starts in a test, not a hook: the namespace's own hook has to have run first.
 test('nh up -o json installs the app and starts the session; its first event names the page', async () => {
-  project = mkdtempSync(join(tmpdir(), 'nh-ui-'));
-  cpSync(join(repoRoot, 'examples/booking'), project, { recursive: true });
-  const ports = { web: await freePort(), api: await freePort(), inventory: await freePort() };
-  apiPort = ports.api;
-  const config = join(project, '.nocalhost', 'config.yaml');
-  writeFileSync(config, readFileSync(config, 'utf8').replace('"18080:8080"', `"${ports.web}:8080"`).replace('"18081:8080"', `"${ports.api}:8080"`).replace('"18082:8080"', `"${ports.inventory}:8080"`));
-  const child = spawnNh(namespace(), ['up', '-o', 'json', '--timeout', '4m'], { cwd: project });
-  nh = child;
-  let pending = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      try {
-        events.push(JSON.parse(line) as Json);
-      } catch {
-        unparsable.push(line);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const start = await waitFor('the session-start event', () => events.find((e) => e.type === 'session-start') ?? (child.exitCode !== null ? Promise.reject(new Error(`nh exited: ${stderr}`)) : undefined), 120_000, 100);
+  const copy = await bookingCopy();
+  project = copy.dir;
+  apiPort = copy.ports.api;
+  nh = new NdjsonSession(namespace(), ['--timeout', '4m'], project);
+  const start = await nh.started();
   pageUrl = start['ui'] as string;
   assert.match(pageUrl, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
   if (chromiumPath) {
@@ -73,18 +50,12 @@ test('nh up -o json installs the app and starts the session; its first event nam
 
 after(async () => {
   await browser?.close();
-  const child = nh;
-  if (child && child.exitCode === null) {
-    child.kill('SIGINT');
-    await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 20_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await nh?.stop();
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
-function lastOutput(): string {
-  return `stderr:\n${stderr.slice(-3000)}\nlast events:\n${events.slice(-15).map((e) => JSON.stringify(e).slice(0, 300)).join('\n')}`;
-}
+const lastOutput = () => nh!.lastOutput();
+const events = () => nh!.events;
 
 function editApi(change: (text: string) => string): void {
   const file = join(project, 'api', 'server.js');
@@ -148,13 +119,13 @@ test('requests without the token, from a foreign Host or with a foreign Origin a
 
 test('an edit shows its sync and reload on the page', { skip: noBrowser }, async () => {
   const marker = `booking-api edited ${Date.now()}`;
-  const reloadsBefore = events.filter((e) => e.type === 'reload').length;
+  const reloadsBefore = events().filter((e) => e.type === 'reload').length;
   editApi((text) => text.replace(/^const SERVICE = .*$/m, `const SERVICE = '${marker}';`));
   await served(marker);
   const servedAt = Date.now();
   // The page's reload line changes to this edit's (its time is the reload event's).
-  await waitFor('the reload event', () => events.filter((e) => e.type === 'reload').length > reloadsBefore, 60_000, 20);
-  const reload = events.filter((e) => e.type === 'reload').at(-1)!;
+  await waitFor('the reload event', () => events().filter((e) => e.type === 'reload').length > reloadsBefore, 60_000, 20);
+  const reload = events().filter((e) => e.type === 'reload').at(-1)!;
   const shown = `saved→synced ${reload['saveToSyncedMs'] as number} ms, synced→restarted ${reload['syncedToRestartedMs'] as number} ms`;
   await page!.waitForFunction(({ selector, text }) => document.querySelector(selector)?.textContent?.includes(text) ?? false, { selector: `${card('booking-api')} [data-field="reload"]`, text: shown }, { timeout: 30_000 });
   console.log(`# edit: new response served → shown on the page after ${Date.now() - servedAt} ms (${shown})`);
@@ -182,28 +153,16 @@ test('a crash shows the error and its hint on the page', { skip: noBrowser }, as
 });
 
 test('a 50,000-line log burst: the page stays responsive and holds the newest lines', { skip: noBrowser }, async () => {
-  await page!.evaluate(() => {
-    const samples: number[] = [];
-    (window as unknown as { inputToPaint: number[] }).inputToPaint = samples;
-    // From the key's timestamp to just after the next frame was drawn.
-    document.querySelector('input[type="search"]')!.addEventListener('input', (event) => {
-      const start = event.timeStamp;
-      requestAnimationFrame(() => setTimeout(() => samples.push(performance.now() - start), 0));
-    });
-  });
   const marker = `burst done ${Date.now()}`;
   editApi(() => original().replace(/^const SERVICE = .*$/m, `const SERVICE = '${marker}';\nfor (let i = 0; i < 50000; i++) console.log('burst line ' + i);`));
-  await page!.focus('input[type="search"]');
-  const lastLine = () => events.some((e) => e.type === 'log' && e['line'] === 'burst line 49999');
-  await waitFor('the burst to begin', () => events.some((e) => e.type === 'log' && e['line'] === 'burst line 0'), 180_000, 10);
-  while (!lastLine()) {
-    await page!.keyboard.type('z');
-    await page!.keyboard.press('Backspace');
-  }
+  const lastLine = () => events().some((e) => e.type === 'log' && e['line'] === 'burst line 49999');
+  await waitFor('the burst to begin', () => events().some((e) => e.type === 'log' && e['line'] === 'burst line 0'), 180_000, 10);
+  const samples = await inputToPaint(page!, BURST_KEYS);
+  const during = !lastLine();
   await served(marker);
-  const samples = await page!.evaluate(() => (window as unknown as { inputToPaint: number[] }).inputToPaint);
-  assert.ok(samples.length > 0, 'input was measured during the burst');
-  console.log(`# input-to-paint during the 50,000-line burst: p50 ${percentile(samples, 50).toFixed(1)} ms, p95 ${percentile(samples, 95).toFixed(1)} ms, max ${Math.max(...samples).toFixed(1)} ms (${samples.length} keys)`);
+  assert.equal(samples.length, BURST_KEYS, 'every key was drawn');
+  const { p50, p95, max } = summary(samples);
+  console.log(`# input-to-paint during the 50,000-line burst: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${max.toFixed(1)} ms (${samples.length} keys; ${during ? 'all while the burst arrived' : 'the burst ended before the last key'}; in order: ${samples.map((v) => v.toFixed(0)).join(' ')})`);
   await page!.fill('input[type="search"]', 'burst line 49999');
   await page!.waitForFunction(() => /^1 of /.test(document.querySelector('[data-field="log-count"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
   assert.equal(await page!.textContent('.scroller .line .text'), 'burst line 49999');
@@ -213,20 +172,16 @@ test('a 50,000-line log burst: the page stays responsive and holds the newest li
 });
 
 test('after Ctrl-C the page says the session ended, and every NDJSON line nh wrote is a valid event', async () => {
-  const child = nh!;
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  const code = await nh!.stop('SIGINT');
   assert.equal(code, 0, lastOutput());
   if (page) await page.waitForSelector('[data-field="ended"]', { timeout: 30_000 });
-  assert.deepEqual(unparsable, [], 'stdout holds only JSON lines');
-  const validate = eventValidator();
-  const invalid = events.filter((event) => !validate(event)).map((event) => `${JSON.stringify(event).slice(0, 300)}: ${JSON.stringify(validate.errors)}`);
-  assert.deepEqual(invalid.slice(0, 5), []);
-  assert.equal(events.at(-1)!.type, 'session-end');
-  const seqs = events.map((e) => e['seq'] as number);
+  assert.deepEqual(nh!.unparsable, [], 'stdout holds only JSON lines');
+  assert.deepEqual(nh!.invalidEvents().slice(0, 5), []);
+  assert.equal(events().at(-1)!.type, 'session-end');
+  const seqs = events().map((e) => e['seq'] as number);
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'seq counts 1, 2, 3…');
-  const types = new Set(events.map((e) => e.type));
+  const types = new Set(events().map((e) => e.type));
   for (const type of ['session-start', 'plan', 'dev-mode', 'status', 'process', 'sync', 'forward', 'log', 'notice', 'session-end']) assert.ok(types.has(type), `a ${type} event`);
   if (page) for (const type of ['reload', 'error']) assert.ok(types.has(type), `a ${type} event`);
-  console.log(`# ${events.length} events on stdout, all valid`);
+  console.log(`# ${events().length} events on stdout, all valid`);
 });

@@ -95,6 +95,27 @@ test('empty values Nocalhost wrote are valid; the info notes about them show und
   }
 });
 
+test('--strict fails on warnings (pre-commit), infos still pass; without it warnings pass', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-cli-'));
+  try {
+    const warned = join(dir, 'warned.yaml');
+    writeFileSync(warned, 'name: web\ncontainers:\n  - dev:\n      imag: node:20\n');
+    const clean = join(dir, 'clean.yaml');
+    writeFileSync(clean, 'name: web\ncontainers:\n  - dev:\n      workDir: ""\n');
+    assert.equal(nh(['validate', warned]).code, 0);
+    const strict = nh(['validate', '--strict', warned, clean]);
+    assert.equal(strict.code, 1, strict.stdout);
+    assert.match(strict.stdout, /warned\.yaml:4:7: warning: unknown key `imag`/);
+    assert.match(strict.stdout, /✖ .*warned\.yaml: 1 warning \(--strict\)/);
+    assert.match(strict.stdout, /✓ .*clean\.yaml: valid/);
+    assert.equal(nh(['validate', '--strict', clean]).code, 0);
+    const json = JSON.parse(nh(['validate', '--strict', '--format', 'json', warned]).stdout) as { valid: boolean; strict: boolean; apps: Array<{ valid: boolean }> };
+    assert.deepEqual([json.valid, json.strict, json.apps[0]!.valid], [false, true, false]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('usage errors exit 2', () => {
   assert.equal(nh(['validate', '--format', 'xml']).code, 2);
   assert.equal(nh(['validate', '--bogus']).code, 2);

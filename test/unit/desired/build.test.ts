@@ -14,7 +14,7 @@ function service(name: string, image = 'dev/node:20'): ServiceConfig {
       dev: {
         image, imagePullPolicy: undefined, shell: undefined, workDir: '/app', storageClass: undefined, resources: undefined, persistentVolumeDirs: [],
         command: { run: undefined, debug: undefined, build: undefined, hotReloadRun: undefined, hotReloadDebug: undefined }, debug: undefined, readinessCommand: undefined, hotReload: false,
-        sync: { type: 'send', mode: 'pattern', localRoot: '/p', filePatterns: ['.'], ignorePatterns: [] }, env: [], portForwards: [],
+        sync: { type: 'send', mode: 'pattern', localRoot: '/p', filePatterns: ['.'], ignorePatterns: [] }, env: [], portForwards: [], patches: [],
       },
     }],
   };

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServiceConfig } from '../../../src/config/model.js';
-import { runDevLoop, type DevLoopEvent } from '../../../src/devloop/dev-loop.js';
+import { runDevLoop, type DevLoopControl, type DevLoopEvent } from '../../../src/devloop/dev-loop.js';
 import { ExecError } from '../../../src/kube/exec.js';
 import type { PodTracker } from '../../../src/kube/pod-tracker.js';
 import type { SyncEvent } from '../../../src/sync/session.js';
@@ -64,4 +64,57 @@ test('after the process was started again on a lost connection, the next synced 
     container.cleanUp();
   }
   assert.ok(!events.some((e) => e.type === 'status' && e.services.some((s) => s.process.kind === 'crashed')), JSON.stringify(events.map((e) => (e.type === 'status' ? e.services[0]!.process : e))));
+});
+
+test('a service joins the running loop, leaves it (its process stopped, its sync ended) and joins again under its debug command', async () => {
+  const container = localContainer();
+  const events: DevLoopEvent[] = [];
+  const output = () => events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.line);
+  const syncs = new Map<string, { emit: (event: SyncEvent) => void; ended: boolean }>();
+  const serviceNamed = (name: string) => ({
+    config: { ...config, name, containers: [{ ...config.containers[0]!, dev: { ...config.containers[0]!.dev, command: { run: ['sh', '-c', `echo "run ${name}"; exec sleep 30`], debug: ['sh', '-c', `echo "debug ${name}"; exec sleep 30`] } } }] } as unknown as ServiceConfig,
+    pods,
+    sync: async (onEvent: (event: SyncEvent) => void, signal: AbortSignal) => {
+      const entry = { emit: onEvent, ended: false };
+      syncs.set(name, entry);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      entry.ended = true;
+    },
+  });
+  const initial = (service: string): SyncEvent => ({ type: 'batch', service, initial: true, written: 1, deleted: 0, bytes: 1, savedAt: 0, writtenAt: 0 });
+  const stop = new AbortController();
+  let control: DevLoopControl | undefined;
+  const loop = runDevLoop([serviceNamed('loop-api')], {
+    endpoint: { server: 'https://x', applyToHTTPSOptions: async () => undefined }, debug: false, signal: stop.signal,
+    onEvent: (e) => events.push(e), openExec: container.exec, onControl: (c) => (control = c),
+  });
+  const lastStatus = () => events.filter((e) => e.type === 'status').at(-1);
+  try {
+    await until('the loop runs', () => control !== undefined && syncs.has('loop-api'));
+    syncs.get('loop-api')!.emit(initial('loop-api'));
+    await until('loop-api runs', () => output().includes('run loop-api'));
+    await control!.add(serviceNamed('loop-web'), false);
+    assert.ok(control!.has('loop-web'));
+    syncs.get('loop-web')!.emit(initial('loop-web'));
+    await until('loop-web runs', () => output().includes('run loop-web'));
+    const status = lastStatus();
+    assert.deepEqual(status?.type === 'status' && status.services.map((s) => s.name), ['loop-api', 'loop-web']);
+
+    await control!.remove('loop-web');
+    assert.equal(control!.has('loop-web'), false);
+    assert.equal(syncs.get('loop-web')!.ended, true, 'its sync ended');
+    assert.ok(events.some((e) => e.type === 'process' && e.service === 'loop-web' && e.process.kind === 'stopped'), 'its process was stopped');
+    const after = lastStatus();
+    assert.deepEqual(after?.type === 'status' && after.services.map((s) => s.name), ['loop-api']);
+    assert.equal(syncs.get('loop-api')!.ended, false, 'the other service runs on');
+
+    await control!.add(serviceNamed('loop-web'), true);
+    syncs.get('loop-web')!.emit(initial('loop-web'));
+    await until('loop-web runs its debug command', () => output().includes('debug loop-web'));
+    await assert.rejects(control!.add(serviceNamed('loop-web'), false), /already runs in this session/);
+  } finally {
+    stop.abort();
+    await loop;
+    container.cleanUp();
+  }
 });

@@ -1,5 +1,6 @@
 // The supervisor and its script, run for real on this machine (local-container.ts): one channel per pod,
 // restarts on it, listening, builds, the watchdog and lost connections.
+import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -144,6 +145,25 @@ test('restarts asked for during one restart are served by one more, not one each
   assert.ok(new Set(burst).size <= 2, `at most two restarts: ${burst.join(', ')}`);
   await until('runs', () => (s.output().match(/run \d+/g) ?? []).length >= 2);
   assert.ok((s.output().match(/run \d+/g) ?? []).length <= 3, s.output());
+});
+
+test('requests on a long-lived channel leave nothing pending behind them (the soak\'s slow heap growth)', async (t) => {
+  const s = supervised(STAY);
+  t.after(s.cleanUp);
+  await s.supervisor.restart(signal);
+  // Every promise made during the restarts that has not settled when they are all done: each one stays in
+  // memory until the channel ends, which in a day-long session is never.
+  const pending = new Set<number>();
+  const hook = createHook({
+    init: (id, type) => type === 'PROMISE' && pending.add(id),
+    promiseResolve: (id) => pending.delete(id),
+  }).enable();
+  try {
+    for (let i = 0; i < 30; i++) await s.supervisor.restart(signal);
+  } finally {
+    hook.disable();
+  }
+  assert.ok(pending.size < 10, `${pending.size} promises made by 30 restarts are still pending`);
 });
 
 test('when the channel\'s stdin closes (nh died), the script stops the whole group', async () => {

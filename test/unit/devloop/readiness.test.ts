@@ -2,7 +2,8 @@
 // which ports `nh up` forwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandOf, forwardsOf, readinessCheck } from '../../../src/devloop/dev-loop.js';
+import { forwardsOf } from '../../../src/devloop/dev-loop.js';
+import { commandOf, readinessCheck } from '../../../src/devloop/readiness.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { ConfigSchema } from '../../../src/config/schema.js';
 import { memoryFiles } from '../../support/memory-files.js';

@@ -50,6 +50,10 @@ export class FakeKube implements KubeClient {
     throw new Error('not used');
   }
 
+  async patchDocument(): Promise<KubeObject> {
+    throw new Error('not used');
+  }
+
   async delete(): Promise<void> {}
 
   /** Reports the differences of the listed objects on every change, for at most 1.5 s (as a short server-side timeout). */

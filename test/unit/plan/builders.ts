@@ -52,7 +52,7 @@ export function aContainer(overrides: Partial<DesiredContainer> = {}): DesiredCo
 }
 
 export function aService(name = 'api', overrides: Partial<DesiredService> = {}): DesiredService {
-  return { name, workload: { kind: 'Deployment', name }, containers: [aContainer()], configHash: 'hash-1', ...overrides };
+  return { name, workload: { kind: 'Deployment', name }, containers: [aContainer()], patches: [], configHash: 'hash-1', ...overrides };
 }
 
 export function desiredOf(services: DesiredService[], wholeApp = true, allServiceNames = services.map((s) => s.name), app = 'shop'): DesiredState {

@@ -189,3 +189,57 @@ test('another identity\'s copy is a conflict unless forced', () => {
   assert.equal(forced.action, 'update');
   assert.match(forced.reason, /take over from bob@desk/);
 });
+
+test('duplicate of a StatefulSet with volumeClaimTemplates: claims of its own per identity, made after the copy, deleted by down', () => {
+  const set = {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'api', namespace: NS, uid: 'sts-uid', resourceVersion: '100' },
+    spec: {
+      serviceName: 'api', selector: { matchLabels: { app: 'api' } },
+      template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'registry/db:1', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '1Gi' } } } }],
+    },
+  };
+  const mine = planWith('StatefulSet', { workload: set, claims: [] }, options({ duplicate: true }));
+  const theirs = planWith('StatefulSet', { workload: set, claims: [] }, options({ duplicate: true, identity: 'bob@desk' }));
+  assert.equal(mine.action, 'enter');
+  const copy = mine.copy!.create!;
+  const claim = mine.copy!.claims![0]!;
+  assert.equal(claim.metadata.name, `data-${copy.metadata.name}`);
+  assert.notEqual(claim.metadata.name, theirs.copy!.claims![0]!.metadata.name, 'one claim per identity');
+  assert.deepEqual(claim['spec'], set.spec.volumeClaimTemplates[0]!.spec);
+  assert.equal(claim.metadata.labels!['nh.dev/copy'], (copy['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels['nh.dev/copy']);
+  assert.deepEqual((templateOf(copy).spec['volumes'] as Json[]).filter((v) => (v as { name: string }).name === 'data'), [{ name: 'data', persistentVolumeClaim: { claimName: claim.metadata.name } }]);
+  assert.deepEqual((JSON.parse(copy.metadata.annotations!['nh.dev/state']!) as { copy: { claims: string[] } }).copy.claims, [claim.metadata.name]);
+  // Up again with the claim made: nothing to do; with it missing (a run stopped after the copy): it is made.
+  assert.equal(planWith('StatefulSet', { workload: set, copy: created(copy), claims: [claim.metadata.name] }, options({ duplicate: true })).action, 'noop');
+  const resumed = planWith('StatefulSet', { workload: set, copy: created(copy), claims: [] }, options({ duplicate: true }));
+  assert.deepEqual([resumed.action, resumed.reason, resumed.copy!.claims!.map((c) => c.metadata.name)], ['update', 'its claims are missing', [claim.metadata.name]]);
+  const down = planWith('StatefulSet', { workload: set, copy: created(copy), claims: [claim.metadata.name] }, options({ duplicate: true, mode: 'down' }));
+  assert.deepEqual([down.action, down.copy!.removeClaims], ['leave', [claim.metadata.name]]);
+  // Left behind by a down stopped after the copy went: found by its label alone.
+  const orphan = planWith('StatefulSet', { workload: set, claims: [claim.metadata.name] }, options({ duplicate: true, mode: 'down' }));
+  assert.deepEqual([orphan.action, orphan.copy!.removeClaims], ['leave', [claim.metadata.name]]);
+});
+
+test('patches on a dev copy: sent to the copy, not the source; a stopped run resends them; a changed config puts back what they changed outside the template', () => {
+  const job = aSource('Job');
+  const patches = [{ type: 'merge' as const, body: { metadata: { labels: { team: 'reports' } } }, at: 'c.yaml:9:18' }];
+  const service = aService('api', { workload: { kind: 'Job', name: 'api' }, patches, configHash: 'hash-p' });
+  const plan = (seen: Partial<ObservedService>, s = service) => planChanges(desiredOf([s]), {
+    namespace: NS, devWorkloads: [], hpas: [], quotas: [], limitRanges: [],
+    services: new Map([['api', { service: 'api', workload: job, hpas: [], ...seen }]]),
+  }, options()).services[0]!;
+  const enter = plan({});
+  assert.equal(enter.copy?.source, undefined, 'the Job is not patched');
+  assert.deepEqual(enter.userPatches?.patches, patches);
+  const stateOf = (o: KubeObject) => JSON.parse(o.metadata.annotations!['nh.dev/state']!) as { patches?: { applied: boolean } };
+  assert.equal(stateOf(enter.copy!.create!).patches!.applied, false);
+  const copy = created(enter.copy!.create!);
+  const patched = { ...copy, metadata: { ...copy.metadata, labels: { ...copy.metadata.labels, team: 'reports' }, annotations: { ...copy.metadata.annotations, 'nh.dev/state': enter.userPatches.patchedState } } };
+  assert.equal(plan({ copy: patched }).action, 'noop');
+  const stopped = plan({ copy });
+  assert.deepEqual([stopped.action, stopped.reason], ['update', 'its patches were not all applied (an earlier run stopped half-way)']);
+  const plain = plan({ copy: patched }, aService('api', { workload: { kind: 'Job', name: 'api' }, configHash: 'hash-plain' }));
+  assert.equal(plain.userPatches, undefined);
+  assert.equal(applyPatch(patched, plain.copy!.patch!.ops).metadata.labels!['team'], undefined, 'the label the patch added is gone');
+});

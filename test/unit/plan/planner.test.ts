@@ -205,6 +205,10 @@ test('leave: a dev service removed from the config, when the whole app is planne
   // Naming services limits the plan to them.
   const some = planChanges(desiredOf([aService()], false, ['api']), observedOf([aDeployment(), gone]), options());
   assert.equal(some.services.length, 1);
+  // A whole-app down finds it by its marks too, and restores it exactly.
+  const down = planChanges(desiredOf([aService()], true, ['api']), observedOf([aDeployment(), gone]), options({ mode: 'down' }));
+  assert.deepEqual(down.services.map((s) => [s.service, s.action]), [['api', 'noop'], ['old', 'leave']]);
+  assert.deepEqual(withoutVersion(applyPatch(gone, down.services[1]!.workloadPatch!.ops)), withoutVersion(aDeployment('old')));
 });
 
 test('a whole-app up leaves alone the dev workloads of another app, and states that name no app', () => {

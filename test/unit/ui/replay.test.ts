@@ -28,3 +28,16 @@ test('a page that connects gets the latest of each kind of event, a bounded tail
   assert.ok(logs.length >= 3 && logs.length <= 4, `${logs.length} lines`);
   assert.equal(logs.at(-1), 'line 9');
 });
+
+test('a page back after a short drop gets exactly the events after the last one it had; after a long one, none (it gets the state)', () => {
+  const { stream } = recorded();
+  const replay = new ReplayState(3, 10);
+  stream.subscribe((e) => replay.add(e));
+  for (let i = 0; i < 20; i++) stream.emit({ type: 'log', service: 'api', stream: 'stdout', line: `line ${i}` });
+  assert.equal(replay.lastSeq, 20);
+  assert.deepEqual(replay.since(17)?.map((e) => e.seq), [18, 19, 20]);
+  assert.deepEqual(replay.since(20), []);
+  assert.equal(replay.since(2), undefined, 'no longer held');
+  assert.equal(replay.since(21), undefined, 'not a seq of this session');
+  assert.equal(replay.since(Number.NaN), undefined, 'no Last-Event-ID');
+});

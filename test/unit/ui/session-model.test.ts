@@ -39,3 +39,27 @@ test('a new session-start keeps only its services (nh ui: a service left dev mod
   assert.deepEqual([...model.services.keys()], ['api']);
   assert.equal(model.services.get('api')!.lastReload?.files, 1);
 });
+
+test('a service of the config outside the session joins it (from the page), runs under the debugger, and leaves', () => {
+  const info = (name: string) => ({ name, workload: { kind: 'Deployment', name }, image: undefined, workDir: '', hotReload: false, dependsOn: [], forwards: [], debug: { port: 9229, language: 'node' } });
+  const model = fold([
+    { type: 'session-start', app: 'a', namespace: 'n', debug: false, services: [info('api')], others: [info('web')] },
+    { type: 'app', app: 'a', status: 'progress', message: 'Deployment/web waits for pods app=api' },
+  ]);
+  assert.equal(model.install?.message, 'Deployment/web waits for pods app=api');
+  const web = model.services.get('web')!;
+  assert.equal(web.inSession, false);
+  const revision = web.revision;
+  fold([
+    { type: 'service', service: 'web', change: 'joined', debug: true, info: info('web') },
+    { type: 'process', service: 'web', process: { kind: 'running', pod: 'web-1' } },
+    { type: 'debugger', service: 'web', port: 9229, language: 'node', attach: 'attach to 127.0.0.1:9229' },
+  ], model);
+  assert.ok(web.inSession && web.debug && web.debugger?.port === 9229);
+  assert.ok(web.revision > revision, 'the card is drawn again');
+  fold([{ type: 'service', service: 'web', change: 'left', debug: false, info: info('web') }], model);
+  assert.equal(web.inSession, false);
+  assert.equal(web.process, undefined);
+  assert.equal(web.debugger, undefined);
+  assert.equal(model.services.get('api')!.inSession, true);
+});

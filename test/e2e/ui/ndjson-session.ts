@@ -1,0 +1,84 @@
+// `nh up -o json` on a copy of examples/booking as the page's e2e tests drive it: the copy (with free local
+// ports), the NDJSON events nh writes, and a check of every line against nh-events.schema.json.
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '../support/cluster.js';
+import { freePort, spawnNh } from '../support/nh.js';
+import { repoRoot } from '../../support/paths.js';
+import { eventValidator } from '../../support/event-schema.js';
+
+export interface JsonEvent { readonly type: string; readonly [key: string]: unknown }
+
+export interface BookingCopy {
+  readonly dir: string;
+  readonly ports: { readonly web: number; readonly api: number; readonly inventory: number; readonly apiDebug: number };
+}
+
+/** examples/booking in a temporary directory, its forwards (and booking-api's debug port) on free local ports. */
+export async function bookingCopy(): Promise<BookingCopy> {
+  const dir = mkdtempSync(join(tmpdir(), 'nh-ui-'));
+  cpSync(join(repoRoot, 'examples/booking'), dir, { recursive: true });
+  const ports = { web: await freePort(), api: await freePort(), inventory: await freePort(), apiDebug: await freePort() };
+  const config = join(dir, '.nocalhost', 'config.yaml');
+  writeFileSync(config, readFileSync(config, 'utf8')
+    .replace('"18080:8080"', `"${ports.web}:8080"`).replace('"18081:8080"', `"${ports.api}:8080"`).replace('"18082:8080"', `"${ports.inventory}:8080"`)
+    .replace('--inspect=0.0.0.0:9230', `--inspect=0.0.0.0:${ports.apiDebug}`).replace('remoteDebugPort: 9230', `remoteDebugPort: ${ports.apiDebug}`));
+  return { dir, ports };
+}
+
+export class NdjsonSession {
+  readonly events: JsonEvent[] = [];
+  readonly unparsable: string[] = [];
+  stderr = '';
+  readonly child: ChildProcess;
+
+  constructor(namespace: string, args: readonly string[], cwd: string) {
+    this.child = spawnNh(namespace, ['up', '-o', 'json', ...args], { cwd });
+    let pending = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.events.push(JSON.parse(line) as JsonEvent);
+        } catch {
+          this.unparsable.push(line);
+        }
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+  }
+
+  /** The session-start event, once nh wrote it. */
+  started(): Promise<JsonEvent> {
+    return waitFor('the session-start event', () => this.events.find((e) => e.type === 'session-start') ?? (this.child.exitCode !== null ? Promise.reject(new Error(`nh exited: ${this.stderr}`)) : undefined), 120_000, 100);
+  }
+
+  lastOutput(): string {
+    return `stderr:\n${this.stderr.slice(-3000)}\nlast events:\n${this.events.slice(-15).map((e) => JSON.stringify(e).slice(0, 300)).join('\n')}`;
+  }
+
+  /** Sends the signal and waits for nh to exit (SIGKILL after 20 s); resolves with its exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
+    const child = this.child;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    return child.exitCode;
+  }
+
+  /** Each event that does not validate against nh-events.schema.json, with why. */
+  invalidEvents(): string[] {
+    return invalidEvents(this.events);
+  }
+}
+
+export function invalidEvents(events: readonly JsonEvent[]): string[] {
+  const validate = eventValidator();
+  return events.filter((event) => !validate(event)).map((event) => `${JSON.stringify(event).slice(0, 300)}: ${JSON.stringify(validate.errors)}`);
+}
