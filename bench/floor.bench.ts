@@ -214,11 +214,11 @@ async function benchReload(): Promise<void> {
     let log = '';
     nh.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
     // The first Go build compiles the standard library into an empty cache: minutes on a loaded machine.
-    await until('floor-node and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(GO_PORT)) ? true : undefined), 900_000, 200)
-      .catch((error: Error) => Promise.reject(new Error(`${error.message}; nh's output:\n${log.slice(-3000)}`)));
+    const withLog = (error: Error) => Promise.reject(new Error(`${error.message}; nh's output:\n${log.slice(-3000)}`));
+    await until('floor-node and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(GO_PORT)) ? true : undefined), 900_000, 200).catch(withLog);
 
-    const node = await edits(join(project, 'node', 'server.js'), NODE_SERVER, NODE_PORT, NODE_EDITS, 30_000);
-    const go = await edits(join(project, 'go', 'main.go'), GO_SERVER, GO_PORT, GO_EDITS, 120_000);
+    const node = await edits(join(project, 'node', 'server.js'), NODE_SERVER, NODE_PORT, NODE_EDITS, 30_000).catch(withLog);
+    const go = await edits(join(project, 'go', 'main.go'), GO_SERVER, GO_PORT, GO_EDITS, 120_000).catch(withLog);
     const fresh: number[] = [];
     for (let i = 0; i < FLOOR_RUNS; i++) fresh.push(await freshRequestMs(NODE_PORT));
     const nodeStart = summary(nodeFloor(namespace));

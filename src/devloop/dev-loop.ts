@@ -18,6 +18,7 @@ import type { ServiceConfig } from '../config/model.js';
 import type { ExecEndpoint } from '../kube/exec.js';
 import type { PodTracker } from '../kube/pod-tracker.js';
 import { startPortForward, type ForwardState, type PortForward } from '../forward/port-forward.js';
+import { TunnelPool } from '../forward/tunnel-pool.js';
 import type { SyncEvent } from '../sync/session.js';
 import { NhError, type ErrorCode } from '../errors.js';
 import { LineSplitter } from './lines.js';
@@ -210,9 +211,11 @@ class DevLoop {
 
   private async openForwards(entry: Running): Promise<void> {
     const name = entry.service.config.name;
+    // One port-forward session per pod, shared by the service's forwards (its app and debug ports).
+    const tunnels = new TunnelPool(this.options.endpoint, entry.signal);
     for (const { local, remote } of forwardsOf(entry.service.config, entry.debug)) {
       const forward = await startPortForward({
-        endpoint: this.options.endpoint, pods: entry.service.pods, local, remote, signal: entry.signal,
+        endpoint: this.options.endpoint, pods: entry.service.pods, local, remote, signal: entry.signal, tunnels,
         onState: (state) => {
           entry.forwardStates.set(local, state);
           this.options.onEvent({ type: 'forward', service: name, local, state });

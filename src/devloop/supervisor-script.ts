@@ -15,6 +15,8 @@
  * `stop` also ends a build under way.
  * When stdin ends (nh is gone: even after SIGKILL the kubelet closes it) the script stops the group and
  * exits, so no process outlives the nh that started it. Needs sh, setsid, cat, sleep (fractions), kill.
+ * Stopping waits on the process's job (woken the moment it exits), not on a poll; the port is looked for in
+ * the socket table every 4 ms while the new process starts.
  */
 
 export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7
@@ -22,6 +24,7 @@ say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 hex=$(printf '%04X' "$port")
+gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
 listens() {
   for f in /proc/net/tcp /proc/net/tcp6; do
@@ -33,43 +36,46 @@ listens() {
   return 1
 }
 halt() {
+  was=none
   pg=$(cat "$1" 2>/dev/null); rm -f "$1"
-  case "$pg" in ""|*[!0-9]*) echo none; return;; esac
-  kill -TERM -"$pg" 2>/dev/null || { echo none; return; }
-  i=0
-  while kill -0 -"$pg" 2>/dev/null; do
-    i=$((i+1)); [ "$i" -ge "$grace" ] && kill -KILL -"$pg" 2>/dev/null
-    [ "$i" -ge $((grace + 200)) ] && break
-    sleep 0.01
-  done
-  echo stopped
+  case "$pg" in ""|*[!0-9]*) return;; esac
+  kill -TERM -"$pg" 2>/dev/null || return
+  # Woken by the process's own exit (wait on its job), not by a poll; a timer sends KILL once the grace is over.
+  ( sleep "$gs" & s=$!; trap 'kill $s 2>/dev/null; exit 0' TERM; wait $s && kill -KILL -"$pg" ) 2>/dev/null & k=$!
+  [ -n "$2" ] && wait "$2" 2>/dev/null
+  # The rest of the group, if any outlives its leader (rare), is still waited for.
+  i=0; while kill -0 -"$pg" 2>/dev/null && [ "$i" -lt $((grace + 200)) ]; do i=$((i+1)); sleep 0.01; done
+  kill "$k" 2>/dev/null; wait "$k" 2>/dev/null
+  was=stopped
 }
 begin() {
   gen=$((gen+1)); g=$gen
   rm -f "$p"
   # The shell's own "Terminated" notes go nowhere; the process keeps stderr (fd 3).
   { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$p" "$run" 2>&3 3>&-; say exited "$g" $?; } 3>&2 2>/dev/null </dev/null &
+  job=$!
   i=0; while [ ! -s "$p" ] && [ "$i" -lt 500 ]; do i=$((i+1)); sleep 0.002; done
 }
 watch() {
   pg=$(cat "$p" 2>/dev/null)
   [ "$port" = 0 ] && { say listening "$1" "$gen"; return; }
   { i=0; until listens; do
-      i=$((i+1)); [ "$i" -ge 3000 ] && break
+      i=$((i+1)); [ "$i" -ge 7500 ] && break
       kill -0 -"$pg" 2>/dev/null || exit 0
-      sleep 0.01
+      sleep 0.004
     done; say listening "$1" "$g"; } </dev/null &
 }
 say ready
 while read -r op id; do
   case "$op" in
     build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
-             rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null & ;;
-    start) was=$(halt "$p"); begin; say started "$id" "$gen" "$was"; watch "$id" ;;
-    stop) halt "$p.b" >/dev/null; was=$(halt "$p"); say stopped "$id" "$was" ;;
+             rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null &
+           bjob=$! ;;
+    start) halt "$p" "$job"; begin; say started "$id" "$gen" "$was"; watch "$id" ;;
+    stop) halt "$p.b" "$bjob"; halt "$p" "$job"; say stopped "$id" "$was" ;;
   esac
 done
-halt "$p.b" >/dev/null; halt "$p" >/dev/null
+halt "$p.b" "$bjob"; halt "$p" "$job"
 `;
 
 /** Words quoted for sh, each in single quotes: eval gives them back exactly, nothing in them is expanded. */

@@ -1,8 +1,9 @@
 /**
  * A local port on 127.0.0.1 forwarded to a port of whatever pod the tracker currently names: each local
- * connection gets its own tunnel to the pod of that moment, so a replaced pod is used as soon as the new
- * one is ready (connections arriving in between wait for it). Each connection's outcome, and a look at the
- * pod's socket table every 10 s (and while a restarted app starts), tell "tunnel down" from "app not listening".
+ * connection is carried to the pod of that moment (a stream pair on the pod's SPDY session, tunnel-pool.ts),
+ * so a replaced pod is used as soon as the new one is ready (connections arriving in between wait for it).
+ * Each connection's outcome, and a look at the pod's socket table every 10 s (and while a restarted app
+ * starts), tell "tunnel down" from "app not listening".
  */
 import type { Server, Socket } from 'node:net';
 import { NhError } from '../errors.js';
@@ -10,7 +11,8 @@ import type { ExecEndpoint } from '../kube/exec.js';
 import type { PodTracker, TrackedPod } from '../kube/pod-tracker.js';
 import { findPortHolder, type PortHolder } from './port-holder.js';
 import { probeListening } from './listening-probe.js';
-import { pipeThroughTunnel, type TunnelFailure } from './tunnel.js';
+import type { TunnelFailure } from './tunnel.js';
+import { TunnelPool } from './tunnel-pool.js';
 
 export type ForwardState =
   | { readonly kind: 'waiting-for-pod' }
@@ -27,6 +29,8 @@ export interface PortForwardOptions {
   readonly onState?: (state: ForwardState) => void;
   /** How often the pod is asked whether the app listens, when no connection told (default 10 s). */
   readonly probeEveryMs?: number;
+  /** Sessions shared with the service's other forwards (one per pod); by default the forward's own. */
+  readonly tunnels?: TunnelPool;
 }
 
 export interface PortForward {
@@ -67,6 +71,7 @@ export class PortInUseError extends NhError {
 export async function startPortForward(options: PortForwardOptions): Promise<PortForward> {
   const net = await import('node:net');
   const { endpoint, pods, local, remote, signal } = options;
+  const tunnels = options.tunnels ?? new TunnelPool(endpoint, signal);
   let state: ForwardState = pods.current() ? { kind: 'ok', pod: pods.current()!.name } : { kind: 'waiting-for-pod' };
   const setState = (next: ForwardState) => {
     if (JSON.stringify(next) === JSON.stringify(state)) return;
@@ -85,10 +90,11 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
   /** Resolved, except while the app in the pod restarts (hold/release). */
   let held = Promise.resolve();
   let releaseHeld: (() => void) | undefined;
-  const tunnels = new Set<Promise<void>>();
-  const server: Server = net.createServer((socket) => {
+  const connections = new Set<Promise<void>>();
+  // Half-open: a client that ends its side still gets the rest of the pod's answer.
+  const server: Server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.set(socket, undefined);
-    const tunnel = (async () => {
+    const connection = (async () => {
       let pod: TrackedPod;
       try {
         await held;
@@ -98,16 +104,16 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
         return;
       }
       sockets.set(socket, pod.uid);
-      await pipeThroughTunnel(endpoint, { namespace: pods.namespace, pod: pod.name, port: remote }, socket, {
+      await tunnels.pipe({ namespace: pods.namespace, pod: pod.name, port: remote }, socket, {
         signal,
         onFailure: (failure) => setState(fromFailure(pod.name, failure)),
         onAnswer: () => setState({ kind: 'ok', pod: pod.name }),
       });
     })().finally(() => {
       sockets.delete(socket);
-      tunnels.delete(tunnel);
+      connections.delete(connection);
     });
-    tunnels.add(tunnel);
+    connections.add(connection);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -135,6 +141,7 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
   const unsubscribe = pods.onChange((pod) => {
     // Connections to a replaced pod would keep a keep-alive client on it (or on nothing): close them.
     if (pod) for (const [socket, uid] of sockets) if (uid !== undefined && uid !== pod.uid) socket.destroy();
+    tunnels.closeExcept(pod?.name);
     void probe();
   });
   const timer = setInterval(() => void probe(), options.probeEveryMs ?? DEFAULT_PROBE_MS);
@@ -145,7 +152,7 @@ export async function startPortForward(options: PortForwardOptions): Promise<Por
       clearInterval(timer);
       unsubscribe();
       for (const socket of sockets.keys()) socket.destroy();
-      server.close(() => void Promise.allSettled([...tunnels]).then(() => resolve()));
+      server.close(() => void Promise.allSettled([...connections]).then(() => resolve()));
     };
     if (signal.aborted) close();
     else signal.addEventListener('abort', close, { once: true });

@@ -50,6 +50,8 @@ export interface OpenTunnelOptions {
   readonly onFailure?: (failure: TunnelFailure) => void;
   /** Called once when the first bytes come back from the pod: the app there answers. */
   readonly onAnswer?: () => void;
+  /** Called when the tunnel is open (the API server and the kubelet took it). */
+  readonly onOpen?: () => void;
 }
 
 /**
@@ -91,18 +93,8 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
     options.signal?.addEventListener('abort', finish, { once: true });
     if (options.signal?.aborted) return finish();
 
-    let answered = false;
     onTunnelEvents(ws, target, {
-      data(payload) {
-        if (!answered) {
-          answered = true;
-          options.onAnswer?.();
-        }
-        if (!socket.write(payload)) {
-          ws.pause();
-          socket.once('drain', () => ws.resume());
-        }
-      },
+      data: towardsLocal(socket, ws, options.onAnswer),
       end(failure) {
         if (failure) report(failure);
         finish();
@@ -112,6 +104,7 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
     socket.on('end', finish);
     socket.on('close', finish);
     ws.on('open', () => {
+      options.onOpen?.();
       let waitingForRoom = false;
       socket.on('data', (chunk: Buffer) => {
         const frame = Buffer.allocUnsafe(chunk.length + 1);
@@ -133,6 +126,21 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
       socket.resume();
     });
   });
+}
+
+/** Writes the pod's bytes to the local socket: the first ones say the app answers; a full socket pauses the source. */
+export function towardsLocal(socket: Socket, source: { pause(): void; resume(): void }, onAnswer?: () => void): (chunk: Buffer) => void {
+  let answered = false;
+  return (chunk) => {
+    if (!answered) {
+      answered = true;
+      onAnswer?.();
+    }
+    if (!socket.write(chunk)) {
+      source.pause();
+      socket.once('drain', () => source.resume());
+    }
+  };
 }
 
 /**

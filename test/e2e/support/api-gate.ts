@@ -4,7 +4,8 @@
 // for as long as the test likes, so a kill lands in a known phase however fast or slow the machine is.
 // nh reaches the gate through a kubeconfig of its own (http, no credentials); the gate reaches the cluster
 // with the test kubeconfig's admin credentials. Upgrades (exec, port-forward) pass through untouched, and
-// `endWatches` ends the open watches the way the API server does when their time is up.
+// `endWatches` ends the open watches the way the API server does when their time is up. With `refuseSpdy`
+// the gate answers SPDY upgrades with 400, as a proxy that passes only WebSockets would.
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -27,6 +28,11 @@ export interface GateRequest {
   state: 'held' | 'forwarded' | 'answered';
 }
 
+export interface GateOptions {
+  /** Answer SPDY upgrades (port-forward) with 400, passing WebSocket ones. */
+  readonly refuseSpdy?: boolean;
+}
+
 /** Decides each request as it arrives; `earlier` holds the requests that came before it. */
 export type GateRule = (request: GateRequest, earlier: readonly GateRequest[]) => 'forward' | 'hold';
 
@@ -41,16 +47,22 @@ export class ApiGate {
   /** A kubeconfig whose only context points at the gate. */
   readonly kubeconfig = join(this.dir, 'kubeconfig');
 
-  private constructor(rule: GateRule, upstream: URL, credentials: https.RequestOptions) {
+  private constructor(rule: GateRule, upstream: URL, credentials: https.RequestOptions, options: GateOptions) {
     this.server = http.createServer((req, res) => this.handle(req, res, rule, upstream, credentials));
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.tunnel(req, socket, head, upstream, credentials));
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (options.refuseSpdy && /spdy/i.test(req.headers.upgrade ?? '')) {
+        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 22\r\nconnection: close\r\n\r\nSPDY is not supported\n');
+        return;
+      }
+      this.tunnel(req, socket, head, upstream, credentials);
+    });
   }
 
-  static async start(rule: GateRule): Promise<ApiGate> {
+  static async start(rule: GateRule, options: GateOptions = {}): Promise<ApiGate> {
     const kc = makeKubeConfig();
     const credentials: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(credentials);
-    const gate = new ApiGate(rule, new URL(kc.getCurrentCluster()!.server), credentials);
+    const gate = new ApiGate(rule, new URL(kc.getCurrentCluster()!.server), credentials, options);
     await new Promise<void>((resolve) => gate.server.listen(0, '127.0.0.1', resolve));
     const { port } = gate.server.address() as AddressInfo;
     writeFileSync(gate.kubeconfig, JSON.stringify({
