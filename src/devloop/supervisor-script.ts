@@ -54,7 +54,9 @@ begin() {
   # The shell's own "Terminated" notes go nowhere; the process keeps stderr (fd 3).
   { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$p" "$run" 2>&3 3>&-; say exited "$g" $?; } 3>&2 2>/dev/null </dev/null &
   job=$!
-  i=0; while [ ! -s "$p" ] && [ "$i" -lt 500 ]; do i=$((i+1)); sleep 0.002; done
+  # Until the process has written its pid (or ended): on a loaded node a start can take seconds, and without
+  # the pid the watch below cannot follow it and the next stop cannot stop it.
+  i=0; while [ ! -s "$p" ] && kill -0 "$job" 2>/dev/null && [ "$i" -lt 15000 ]; do i=$((i+1)); sleep 0.002; done
 }
 watch() {
   pg=$(cat "$p" 2>/dev/null)

@@ -12,7 +12,8 @@ export interface LocalExec {
   cut(stdinCloses: boolean): void;
 }
 
-export function localContainer() {
+/** `env`: the environment of every exec (e.g. a PATH with a slow `setsid` first). */
+export function localContainer(env: NodeJS.ProcessEnv = process.env) {
   const execs: LocalExec[] = [];
   let refusals = 0;
   const exec: OpenExec = async (_endpoint, _target, command, options) => {
@@ -20,7 +21,7 @@ export function localContainer() {
       refusals--;
       throw new ExecError('exec in ns/p1 failed: connect ECONNREFUSED', 'NH_EXEC_LOST');
     }
-    const child = spawn('setsid', ['-w', ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('setsid', ['-w', ...command], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let settle!: { resolve: (r: ExecResult) => void; reject: (e: Error) => void };
     const done = new Promise<ExecResult>((resolve, reject) => (settle = { resolve, reject }));
     done.catch(() => undefined);

@@ -4,7 +4,7 @@ import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,8 +27,8 @@ async function until(what: string, holds: () => boolean, tries = 400): Promise<v
   assert.ok(holds(), what);
 }
 
-function supervised(command: readonly string[], extra: Partial<SupervisorOptions> = {}) {
-  const container = localContainer();
+function supervised(command: readonly string[], extra: Partial<SupervisorOptions> = {}, env?: NodeJS.ProcessEnv) {
+  const container = localContainer(env);
   const states: ProcessState[] = [];
   const notices: string[] = [];
   let output = '';
@@ -45,6 +45,15 @@ function supervised(command: readonly string[], extra: Partial<SupervisorOptions
     rmSync(workDir, { recursive: true, force: true });
   };
   return { supervisor, container, states, notices, output: () => output, pidFile: pidFileOf(service), workDir, cleanUp };
+}
+
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 const signal = new AbortController().signal;
@@ -97,12 +106,7 @@ test('a process that ends by itself is reported with its code; the next restart 
 });
 
 test('with a port, the new process counts as serving once it listens there, not when it starts', async (t) => {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   let servingAt = 0;
   let listenedAt = 0;
   const s = supervised(['node', '-e', `setTimeout(() => require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('listening')), 300)`], {
@@ -115,6 +119,26 @@ test('with a port, the new process counts as serving once it listens there, not 
   await until('serving', () => servingAt > 0);
   assert.ok(servingAt >= startedAt, 'serving comes after the start');
   assert.ok(servingAt + 100 >= listenedAt - 100, 'and not before the process listens');
+});
+
+test('a process slow to start (a loaded node) is still followed: it counts as serving once it listens, and the next restart stops it', async (t) => {
+  // setsid that takes 4 s, as a fork and exec can on a node at a load of 20: the pid file comes late.
+  const bin = mkdtempSync(join(tmpdir(), 'nh-slow-setsid-'));
+  const real = spawnSync('sh', ['-c', 'command -v setsid'], { encoding: 'utf8' }).stdout.trim();
+  writeFileSync(join(bin, 'setsid'), `#!/bin/sh\nsleep 4\nexec ${real} "$@"\n`, { mode: 0o755 });
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  const port = await freePort();
+  let serving = 0;
+  const s = supervised(['node', '-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('run ' + process.pid))`], {
+    port, onServing: () => serving++,
+  }, { ...process.env, PATH: `${bin}:${process.env['PATH']}` });
+  t.after(s.cleanUp);
+  await s.supervisor.restart(signal);
+  await until('serving', () => serving === 1, 1_000);
+  const first = /run (\d+)/.exec(s.output())![1]!;
+  await s.supervisor.restart(signal);
+  await until('serving again', () => serving === 2, 1_000);
+  assert.equal(groupAlive(first), false, 'the first process was stopped');
 });
 
 test('a failing build leaves the old process running and hands over its output; a good one swaps', async (t) => {
