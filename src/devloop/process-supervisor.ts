@@ -96,6 +96,11 @@ export class ProcessSupervisor {
   /** The channel a build runs on: a stop ends the build at once instead of waiting behind it. */
   private building: Channel | undefined;
   private earlyExit: { readonly generation: number; readonly exitCode: number } | undefined;
+  /**
+   * A new process that listens at once (a Go binary: a few ms) is reported in the same chunk as its start,
+   * before the start's answer has set `generation`: kept here, and served once it has.
+   */
+  private earlyListening: number | undefined;
   /** Set by a reconnect: the next start tells what became of the process meanwhile. */
   private reconnectedFrom: TrackedPod | undefined;
   private readonly exec: OpenExec;
@@ -204,6 +209,8 @@ export class ProcessSupervisor {
           : 'the connection to the container is back; the process had stopped with it: started it again');
       }
       this.reconnectedFrom = undefined;
+      if (this.earlyListening === started.generation) options.onServing?.();
+      this.earlyListening = undefined;
       if (this.earlyExit?.generation === started.generation) this.exited(started.generation, this.earlyExit.exitCode);
       return startedAt;
     } catch (error) {
@@ -239,6 +246,7 @@ export class ProcessSupervisor {
       if (event.kind === 'exited') return this.exited(event.generation, event.exitCode);
       if (event.kind === 'listening') {
         if (event.generation === this.generation) options.onServing?.();
+        else if (event.generation > this.generation) this.earlyListening = event.generation;
         return;
       }
       const request = waiting.get(event.id);

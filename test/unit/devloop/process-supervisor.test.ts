@@ -12,6 +12,8 @@ import { pidFileOf, ProcessSupervisor, type ProcessState, type SupervisorOptions
 import { quoteWords, supervisorCommandLine, SupervisorReader } from '../../../src/devloop/supervisor-script.js';
 import type { PodTracker } from '../../../src/kube/pod-tracker.js';
 import { localContainer } from './local-container.js';
+import type { ExecResult } from '../../../src/kube/exec.js';
+import type { OpenExec } from '../../../src/kube/run-command.js';
 
 const pod = { name: 'p1', uid: 'u1' };
 const tracker = { namespace: 'ns', current: () => pod } as unknown as PodTracker;
@@ -119,6 +121,41 @@ test('with a port, the new process counts as serving once it listens there, not 
   await until('serving', () => servingAt > 0);
   assert.ok(servingAt >= startedAt, 'serving comes after the start');
   assert.ok(servingAt + 100 >= listenedAt - 100, 'and not before the process listens');
+});
+
+test('a process that listens at once (its start and listening in one chunk) counts as serving', async (t) => {
+  // The script's two lines reach nh together when the new process listens within a few ms (a Go binary):
+  // a channel that answers a start with both in one chunk.
+  const execs: string[][] = [];
+  const oneChunk: OpenExec = async (_endpoint, _target, command, options) => {
+    execs.push([...command]);
+    const marker = command[4]!;
+    const say = (text: string) => options.onStdout(Buffer.from(text.split('\n').map((line) => line && `@@nh-${marker} ${line}`).join('\n')));
+    let generation = 0;
+    let end!: () => void;
+    // The script exits when its stdin ends.
+    const done = new Promise<ExecResult>((resolve) => (end = () => resolve({ exitCode: 0, message: undefined })));
+    queueMicrotask(() => say('ready\n'));
+    return {
+      protocol: 'v5.channel.k8s.io',
+      done,
+      write: async (data) => {
+        const [op, id] = Buffer.from(data).toString().trim().split(' ');
+        if (op === 'start') say(`started ${id} ${++generation} none\nlistening ${id} ${generation}\n`);
+        if (op === 'stop') say(`stopped ${id} none\n`);
+      },
+      closeStdin: () => end(),
+      terminate: () => end(),
+      resize: () => undefined,
+    };
+  };
+  let serving = 0;
+  const s = supervised(STAY, { port: 8080, openExec: oneChunk, onServing: () => serving++ });
+  t.after(s.cleanUp);
+  await s.supervisor.restart(signal);
+  await s.supervisor.restart(signal);
+  assert.equal(serving, 2, 'each start served at once');
+  assert.equal(execs.length, 1);
 });
 
 test('a process slow to start (a loaded node) is still followed: it counts as serving once it listens, and the next restart stops it', async (t) => {
