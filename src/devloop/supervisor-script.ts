@@ -13,8 +13,9 @@
  * stdout, between the process's own output: `ready`, `fatal REASON`, `built ID`, `build-failed ID CODE`,
  * `started ID GEN stopped|none`, `listening ID GEN`, `stopped ID stopped|none`, `exited GEN CODE`.
  * `stop` also ends a build under way.
- * When stdin ends (nh is gone: even after SIGKILL the kubelet closes it) the script stops the group and
- * exits, so no process outlives the nh that started it. Needs sh, setsid, cat, sleep (fractions), kill.
+ * When stdin ends (nh is gone: even after SIGKILL the kubelet closes it) the script stops the group it
+ * started, unless a newer channel (nh reconnected) has since replaced it, and exits, so no process outlives
+ * the nh that started it. Needs sh, setsid, cat, sleep (fractions), kill.
  * Stopping waits on the process's job (woken the moment it exits), not on a poll; the port is looked for in
  * the socket table every 4 ms while the new process starts.
  */
@@ -48,15 +49,18 @@ halt() {
   kill "$k" 2>/dev/null; wait "$k" 2>/dev/null
   was=stopped
 }
+# Waits until job $2's process has written its pid to $1 (or ended), and sets mine to it: on a loaded node
+# a start can take seconds, and without the pid nothing can follow or stop the process.
+pid_of() {
+  i=0; while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null && [ "$i" -lt 15000 ]; do i=$((i+1)); sleep 0.002; done
+  mine=$(cat "$1" 2>/dev/null)
+}
 begin() {
   gen=$((gen+1)); g=$gen
   rm -f "$p"
   # The shell's own "Terminated" notes go nowhere; the process keeps stderr (fd 3).
   { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$p" "$run" 2>&3 3>&-; say exited "$g" $?; } 3>&2 2>/dev/null </dev/null &
-  job=$!
-  # Until the process has written its pid (or ended): on a loaded node a start can take seconds, and without
-  # the pid the watch below cannot follow it and the next stop cannot stop it.
-  i=0; while [ ! -s "$p" ] && kill -0 "$job" 2>/dev/null && [ "$i" -lt 15000 ]; do i=$((i+1)); sleep 0.002; done
+  job=$!; pid_of "$p" "$job"; run_pid=$mine
 }
 watch() {
   pg=$(cat "$p" 2>/dev/null)
@@ -72,12 +76,14 @@ while read -r op id; do
   case "$op" in
     build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
              rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null &
-           bjob=$! ;;
+           bjob=$!; pid_of "$p.b" "$bjob"; build_pid=$mine ;;
     start) halt "$p" "$job"; begin; say started "$id" "$gen" "$was"; watch "$id" ;;
     stop) halt "$p.b" "$bjob"; halt "$p" "$job"; say stopped "$id" "$was" ;;
   esac
 done
-halt "$p.b" "$bjob"; halt "$p" "$job"
+# nh is gone: stop what this script started, never what a newer channel (nh reconnected) has started since.
+[ -n "$build_pid" ] && [ "$(cat "$p.b" 2>/dev/null)" = "$build_pid" ] && halt "$p.b" "$bjob"
+[ -n "$run_pid" ] && [ "$(cat "$p" 2>/dev/null)" = "$run_pid" ] && halt "$p" "$job"
 `;
 
 /** Words quoted for sh, each in single quotes: eval gives them back exactly, nothing in them is expanded. */

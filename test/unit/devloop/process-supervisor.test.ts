@@ -244,6 +244,39 @@ test('when the channel\'s stdin closes (nh died), the script stops the whole gro
   rmSync(workDir, { recursive: true, force: true });
 });
 
+test('an old channel that ends after a newer one took over (nh reconnected) leaves the newer one\'s process running', async (t) => {
+  const workDir = mkdtempSync(join(tmpdir(), 'nh-sup-'));
+  const children: ReturnType<typeof spawn>[] = [];
+  t.after(() => children.forEach((child) => child.stdin?.end()));
+  const pidFile = join(workDir, 'run.pid');
+  const script = (marker: string) => {
+    const [cmd, ...args] = supervisorCommandLine({ marker, pidFile, workDir, port: 0, run: STAY, build: undefined, graceSeconds: 1 });
+    const child = spawn('setsid', ['-w', cmd!, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    return { child, out: () => out };
+  };
+  const old = script('old');
+  old.child.stdin.write('start 1\n');
+  await until('the old one started', () => old.out().includes('@@nh-old started 1'));
+  const first = readFileSync(pidFile, 'utf8').trim();
+  // The connection was lost while the old script kept running; nh's new channel stops that process and starts again.
+  const newer = script('new');
+  newer.child.stdin.write('start 1\n');
+  await until('the new one started', () => newer.out().includes('@@nh-new started 1 1 stopped'));
+  const second = readFileSync(pidFile, 'utf8').trim();
+  assert.equal(groupAlive(first), false);
+  // Only now does the kubelet close the old channel's stdin.
+  old.child.stdin.end();
+  await new Promise((resolve) => old.child.on('close', resolve));
+  assert.ok(groupAlive(second), 'the newer channel\'s process still runs');
+  newer.child.stdin.end();
+  await new Promise((resolve) => newer.child.on('close', resolve));
+  await until('the group gone', () => !groupAlive(second));
+  rmSync(workDir, { recursive: true, force: true });
+});
+
 test('a lost connection is no crash: nh reconnects, stops what still runs and starts the command again', async (t) => {
   const s = supervised(STAY);
   t.after(s.cleanUp);
