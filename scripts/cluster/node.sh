@@ -42,7 +42,13 @@ CROSS_RULES=(
 EGRESS_RULE="-s $NODE_CIDR ! -d $NODE_CIDR -m comment --comment $CROSS_TAG -j DROP"
 
 cgroup_dirs() { local d; for d in /sys/fs/cgroup/*/; do [ -f "$d/cgroup.procs" ] && [ "${d%/}" != /sys/fs/cgroup/unified ] && echo "${d%/}/$NODE_CGROUP"; done; }
-node_ready() { [ "$(nh_kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+# Ready, and the node controller has lifted its not-ready and unreachable taints: until then nothing schedules there, and a caller
+# that reads the node's taints right after would see it.
+node_ready() {
+  local state
+  state=$(nh_kubectl get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].key}' 2>/dev/null) || return 1
+  [[ "$state" == True* && "$state" != *node.kubernetes.io/not-ready* && "$state" != *node.kubernetes.io/unreachable* ]]
+}
 
 up() {
   nh_running kube-apiserver || die "node 1 is not up: run up.sh first"
