@@ -4,7 +4,8 @@
  *   through nh's forward (from the file write, the served body seen by polling every 10 ms), against the
  *   floor measured in the same dev container right after: the process's own start until it prints
  *   `listening` (Go: the incremental `go build` first), plus the one-file sync as nh reports it.
- *   For Go also the unavailable window the client sees (its last old body → its first new body).
+ *   For Go also the unavailable window the client sees (its last old body → its first new body). The Node
+ *   edits run twice: with the standby (nh's default: the next process booted ahead) and with --no-standby.
  * - devmode: `nh up --detach` (a fresh nh process, its start included) of 1 and 10 Deployments until the dev
  *   pods are Ready, interleaved with the same change made by hand: one `kubectl patch` per Deployment, all at
  *   once (the dev pod template nh wrote, as a merge patch), then `kubectl rollout status` of each.
@@ -208,11 +209,20 @@ async function benchReload(): Promise<void> {
   try {
     kubectl(['-n', namespace, 'apply', '-f', '-'], idleDeployments(['floor-node', 'floor-go'], (n) => (n === 'floor-go' ? 'localhost/nh-dev-go:1.26' : 'localhost/nh-dev-node:20')));
     kubectl(['-n', namespace, 'rollout', 'status', 'deploy/floor-node', 'deploy/floor-go', '--timeout=180s']);
-    nh = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', '--no-install', '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
-      env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
     let log = '';
-    nh.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+    const startNh = (flags: readonly string[]) => {
+      const child = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', '--no-install', ...flags, '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
+        env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+      return child;
+    };
+    const stopNh = async () => {
+      nh!.kill('SIGINT');
+      await new Promise((r) => nh!.once('close', r));
+      nh = undefined;
+    };
+    nh = startNh([]);
     // The first Go build compiles the standard library into an empty cache: minutes on a loaded machine.
     const withLog = (error: Error) => Promise.reject(new Error(`${error.message}; nh's output:\n${log.slice(-3000)}`));
     await until('floor-node and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(GO_PORT)) ? true : undefined), 900_000, 200).catch(withLog);
@@ -221,21 +231,27 @@ async function benchReload(): Promise<void> {
     const go = await edits(join(project, 'go', 'main.go'), GO_SERVER, GO_PORT, GO_EDITS, 120_000).catch(withLog);
     const fresh: number[] = [];
     for (let i = 0; i < FLOOR_RUNS; i++) fresh.push(await freshRequestMs(NODE_PORT));
+    const withStandbyLog = log;
+    // The same Node edits without the standby (a fresh process per reload), for the standby's share.
+    await stopNh();
+    nh = startNh(['--no-standby']);
+    await until('floor-node answering again', async () => ((await get(NODE_PORT)) ? true : undefined), 120_000, 50).catch(withLog);
+    const nodeWithoutStandby = await edits(join(project, 'node', 'server.js'), NODE_SERVER, NODE_PORT, NODE_EDITS, 30_000).catch(withLog);
     const nodeStart = summary(nodeFloor(namespace));
     const goFloors = goFloor(namespace);
-    nh.kill('SIGINT');
-    await new Promise((r) => nh!.once('close', r));
-    nh = undefined;
+    await stopNh();
 
-    const nodeSync = summary(reported(log, 'floor-node', 'saved→synced'));
-    const goSync = summary(reported(log, 'floor-go', 'saved→synced'));
+    const nodeSync = summary(reported(withStandbyLog, 'floor-node', 'saved→synced'));
+    const goSync = summary(reported(withStandbyLog, 'floor-go', 'saved→synced'));
     const nodeServed = summary(node.map((e) => e.servedMs));
+    const nodeServedWithout = summary(nodeWithoutStandby.map((e) => e.servedMs));
     const nodeFloorMs = nodeStart.p50 + nodeSync.p50;
     console.log(`Node: process start → listening in the dev container, p50 of ${nodeStart.n}: ${ms(nodeStart.p50)} (min ${ms(nodeStart.min)}, max ${ms(nodeStart.max)})`);
     console.log(`Node: one-file sync (nh's saved→synced), p50 of ${nodeSync.n}: ${ms(nodeSync.p50)}; floor = ${ms(nodeFloorMs)}`);
     console.log(`Node: nh save → new body through the forward, ${nodeServed.n} edits: p50 ${ms(nodeServed.p50)}, p95 ${ms(nodeServed.p95)}, min ${ms(nodeServed.min)}`);
     console.log(`Node: ratio to the floor: p50 ${(nodeServed.p50 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.3×), p95 ${(nodeServed.p95 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.6×)`);
-    console.log(`  nh's own report, synced→restarted p50 ${ms(summary(reported(log, 'floor-node', 'synced→restarted')).p50)}; one request on a new connection through the forward (a new tunnel) p50 ${ms(summary(fresh).p50)}`);
+    console.log(`  nh's own report, synced→restarted p50 ${ms(summary(reported(withStandbyLog, 'floor-node', 'synced→restarted')).p50)}; one request on a new connection through the forward (a new tunnel) p50 ${ms(summary(fresh).p50)}`);
+    console.log(`Node without the standby (--no-standby, after): p50 ${ms(nodeServedWithout.p50)}, p95 ${ms(nodeServedWithout.p95)}; ratio to the floor p50 ${(nodeServedWithout.p50 / nodeFloorMs).toFixed(2)}×, p95 ${(nodeServedWithout.p95 / nodeFloorMs).toFixed(2)}×`);
 
     const goBuild = summary(goFloors.build);
     const goStart = summary(goFloors.start);
