@@ -214,7 +214,7 @@ async function benchReload(): Promise<void> {
       const child = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', '--no-install', ...flags, '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
         env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, stdio: ['ignore', 'pipe', 'inherit'],
       });
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
       return child;
     };
     const stopNh = async () => {
