@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { beforeBin, get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until } from './cluster.js';
 import { ms, summary } from './support.js';
 
-const NODE_EDITS = 11;
+const NODE_EDITS = 21;
 const GO_EDITS = 7;
 const FLOOR_RUNS = 11;
 const GO_FLOOR_RUNS = 7;
@@ -248,10 +248,10 @@ async function benchReload(): Promise<void> {
     const nodeFloorMs = nodeStart.p50 + nodeSync.p50;
     console.log(`Node: process start → listening in the dev container, p50 of ${nodeStart.n}: ${ms(nodeStart.p50)} (min ${ms(nodeStart.min)}, max ${ms(nodeStart.max)})`);
     console.log(`Node: one-file sync (nh's saved→synced), p50 of ${nodeSync.n}: ${ms(nodeSync.p50)}; floor = ${ms(nodeFloorMs)}`);
-    console.log(`Node: nh save → new body through the forward, ${nodeServed.n} edits: p50 ${ms(nodeServed.p50)}, p95 ${ms(nodeServed.p95)}, min ${ms(nodeServed.min)}`);
+    console.log(`Node: nh save → new body through the forward, ${nodeServed.n} edits: p50 ${ms(nodeServed.p50)}, p95 ${ms(nodeServed.p95)}, min ${ms(nodeServed.min)} [${node.map((e) => e.servedMs.toFixed(0)).join(', ')}]`);
     console.log(`Node: ratio to the floor: p50 ${(nodeServed.p50 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.3×), p95 ${(nodeServed.p95 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.6×)`);
     console.log(`  nh's own report, synced→restarted p50 ${ms(summary(reported(withStandbyLog, 'floor-node', 'synced→restarted')).p50)}; one request on a new connection through the forward (a new tunnel) p50 ${ms(summary(fresh).p50)}`);
-    console.log(`Node without the standby (--no-standby, after): p50 ${ms(nodeServedWithout.p50)}, p95 ${ms(nodeServedWithout.p95)}; ratio to the floor p50 ${(nodeServedWithout.p50 / nodeFloorMs).toFixed(2)}×, p95 ${(nodeServedWithout.p95 / nodeFloorMs).toFixed(2)}×`);
+    console.log(`Node without the standby (--no-standby, after): p50 ${ms(nodeServedWithout.p50)}, p95 ${ms(nodeServedWithout.p95)} [${nodeWithoutStandby.map((e) => e.servedMs.toFixed(0)).join(', ')}]; ratio to the floor p50 ${(nodeServedWithout.p50 / nodeFloorMs).toFixed(2)}×, p95 ${(nodeServedWithout.p95 / nodeFloorMs).toFixed(2)}×`);
 
     const goBuild = summary(goFloors.build);
     const goStart = summary(goFloors.start);

@@ -149,12 +149,13 @@ if (fifo) {
 /**
  * The command a standby runs: the same Node command with nh's preload first. Undefined for anything that is
  * not `node` itself (a wrapper such as npm or nodemon starts node its own way) and for a command that opens
- * the inspector at boot (a standby would take the debug port while the old process still holds it).
+ * the inspector at boot (a standby would take the debug port while the old process still holds it), nor for
+ * Node's own --watch (its restarts are its own).
  */
 export function standbyCommand(run: readonly string[], preload: string): readonly string[] | undefined {
   const [program, ...args] = run;
   if (!program || program.split('/').pop() !== 'node') return undefined;
-  if (args.some((arg) => /^--(inspect|debug)/.test(arg))) return undefined;
+  if (args.some((arg) => /^--(inspect|debug|watch)/.test(arg))) return undefined;
   return [program, '--require', preload, ...args];
 }
 

@@ -395,6 +395,7 @@ test('standby: only for node itself, and never when the inspector opens at boot'
   assert.deepEqual(standbyCommand(['node', 'server.js'], '/tmp/p.cjs'), ['node', '--require', '/tmp/p.cjs', 'server.js']);
   assert.deepEqual(standbyCommand(['/usr/local/bin/node', '-r', 'ts-node/register', 'a.ts'], '/p'), ['/usr/local/bin/node', '--require', '/p', '-r', 'ts-node/register', 'a.ts']);
   assert.equal(standbyCommand(['node', '--inspect=0.0.0.0:9229', 'server.js'], '/p'), undefined);
+  assert.equal(standbyCommand(['node', '--watch', 'server.js'], '/p'), undefined);
   assert.equal(standbyCommand(['npm', 'start'], '/p'), undefined);
   assert.equal(standbyCommand(['nodemon', 'server.js'], '/p'), undefined);
 });
