@@ -55,7 +55,7 @@ export interface SupervisorOptions {
   /** What nh did about the process after a lost connection, in a sentence. */
   readonly onNotice?: (message: string) => void;
   /**
-   * Keep the next process booted ahead (a standby, for a plain `node` command without a build): a restart then
+   * Keep the next process booted ahead (a standby, for a plain `node` command with a port and without a build): a restart then
    * costs the application's own start, not Node's boot, at the price of one idle process. Default false.
    */
   readonly standby?: boolean;
@@ -116,7 +116,9 @@ export class ProcessSupervisor {
   constructor(private readonly options: SupervisorOptions) {
     this.exec = options.openExec ?? openExec;
     this.pidFile = pidFileOf(options.service);
-    this.standby = options.standby && !options.build ? standbyCommand(options.command, standbyPreloadOf(this.pidFile)) : undefined;
+    // Only with a port: its listening is what says the released standby got past its preload, and only then may
+    // the script replace the fifo with the next one's.
+    this.standby = options.standby && !options.build && options.port ? standbyCommand(options.command, standbyPreloadOf(this.pidFile)) : undefined;
   }
 
   /**
