@@ -66,6 +66,9 @@ export interface SupervisorOptions {
   readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
 }
 
+/** From a new process listening to its standby's start (serving()). */
+const STANDBY_DELAY_MS = 250;
+
 /** Where the group id of a service's process is kept in its container. */
 export function pidFileOf(service: string): string {
   return `/tmp/.nh-run-${service.replace(/[^A-Za-z0-9_.-]/g, '_')}.pid`;
@@ -318,11 +321,21 @@ export class ProcessSupervisor {
     return channel;
   }
 
-  /** The process nh started serves: connections may reach it, and the next one may boot ahead. */
+  /**
+   * The process nh started serves: connections may reach it. A while later the next one boots ahead: right away
+   * its boot would take the CPU from the new process's first requests. Only if no start came meanwhile: the
+   * process that listened has then read its byte, and the script may replace the fifo.
+   */
   private serving(): void {
     this.options.onServing?.();
+    if (!this.standby) return;
+    const generation = this.generation;
     const channel = this.channel;
-    if (this.standby && channel && !channel.closing && !this.stopped) void channel.request('standby').catch(() => undefined);
+    setTimeout(() => {
+      if (channel && this.channel === channel && !channel.closing && !this.stopped && this.generation === generation && this.processRuns) {
+        void channel.request('standby').catch(() => undefined);
+      }
+    }, STANDBY_DELAY_MS).unref();
   }
 
   private exited(generation: number, exitCode: number): void {

@@ -131,9 +131,15 @@ export const STANDBY_PRELOAD = `'use strict';
 // nh started this process ahead of time (a standby) and holds it here until it replaces the old one.
 const fifo = process.env.NH_STANDBY_FIFO;
 delete process.env.NH_STANDBY_FIFO;
-if (fifo) {
-  const fs = require('fs');
-  const fd = fs.openSync(fifo, 'r');
+const fs = fifo ? require('fs') : undefined;
+let fd;
+try {
+  if (fifo) fd = fs.openSync(fifo, 'r');
+} catch (error) {
+  // Released, and its fifo already replaced by the next standby's: nothing left to wait for.
+  if (error.code !== 'ENOENT') throw error;
+}
+if (fd !== undefined) {
   const byte = Buffer.alloc(1);
   for (;;) {
     try {
