@@ -125,7 +125,8 @@ drop
 /**
  * The standby's preload (CommonJS, run by `node --require` before the application's code): waits for the one
  * byte a start writes to its fifo. Ends the process quietly when the fifo reaches its end without it (the
- * script is gone): nothing would ever follow that process.
+ * script is gone): nothing would ever follow that process. The fifo's variable is removed from the environment:
+ * a child the application forks inherits `--require` (execArgv) and passes straight through without it.
  */
 export const STANDBY_PRELOAD = `'use strict';
 // nh started this process ahead of time (a standby) and holds it here until it replaces the old one.
