@@ -88,7 +88,9 @@ prepare() {
 release() {
   [ -n "$sjob" ] || return 1
   j=$sjob; sjob=; gen=$sgen; g=$gen
-  kill -0 "$spid" 2>/dev/null || return 1
+  # Alive, and not a zombie its job has yet to reap (kill -0 would still find that one).
+  st=; [ -n "$spid" ] && read -r _ _ st _ 2>/dev/null < "/proc/$spid/stat"
+  case "$st" in ""|Z|X) return 1;; esac
   echo "$spid" > "$p"; job=$j; run_pid=$spid
   echo go >&5
 }
