@@ -4,7 +4,8 @@
  *   through nh's forward (from the file write, the served body seen by polling every 10 ms), against the
  *   floor measured in the same dev container right after: the process's own start until it prints
  *   `listening` (Go: the incremental `go build` first), plus the one-file sync as nh reports it.
- *   For Go also the unavailable window the client sees (its last old body → its first new body).
+ *   For Go also the unavailable window the client sees (its last old body → its first new body). A second Node
+ *   service, run through env (so without the standby: a fresh process per reload), takes turns with the first.
  * - devmode: `nh up --detach` (a fresh nh process, its start included) of 1 and 10 Deployments until the dev
  *   pods are Ready, interleaved with the same change made by hand: one `kubectl patch` per Deployment, all at
  *   once (the dev pod template nh wrote, as a merge patch), then `kubectl rollout status` of each.
@@ -19,13 +20,14 @@ import { join } from 'node:path';
 import { beforeBin, get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until } from './cluster.js';
 import { ms, summary } from './support.js';
 
-const NODE_EDITS = 11;
+const NODE_EDITS = 21;
 const GO_EDITS = 7;
 const FLOOR_RUNS = 11;
 const GO_FLOOR_RUNS = 7;
 const ENTRY_RUNS = 5;
 const NODE_PORT = 18481;
 const GO_PORT = 18482;
+const NODE_FRESH_PORT = 18483;
 
 function kubectlAsync(args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -98,6 +100,19 @@ application:
             hotReload: true
             sync: {type: send, localPath: ./node}
             portForward: ["${NODE_PORT}:8080"]
+    - name: floor-node-fresh
+      serviceType: deployment
+      containers:
+        - name: app
+          dev:
+            image: localhost/nh-dev-node:20
+            imagePullPolicy: IfNotPresent
+            workDir: /app
+            # Through env: not node itself, so no standby (a fresh process per reload; env's exec costs ≈ 1 ms more).
+            command: {run: [/usr/bin/env, node, server.js]}
+            hotReload: true
+            sync: {type: send, localPath: ./node-fresh}
+            portForward: ["${NODE_FRESH_PORT}:8080"]
     - name: floor-go
       serviceType: deployment
       containers:
@@ -133,23 +148,34 @@ interface Edit {
   readonly unavailableMs: number;
 }
 
-/** Writes `count` versions of a file (after one warm-up edit); each time, how long until the port serves it. */
-async function edits(file: string, source: (body: string) => string, port: number, count: number, timeoutMs: number): Promise<Edit[]> {
-  const samples: Edit[] = [];
+interface EditTarget {
+  readonly file: string;
+  readonly source: (body: string) => string;
+  readonly port: number;
+}
+
+/**
+ * Writes `count` versions of each target's file (after one warm-up edit each), taking turns between the
+ * targets so that they share the machine's load; each time, how long until the port serves it.
+ */
+async function edits(targets: readonly EditTarget[], count: number, timeoutMs: number): Promise<Edit[][]> {
+  const samples: Edit[][] = targets.map(() => []);
   for (let i = 0; i <= count; i++) {
-    const marker = `floor-${i}-${Date.now()}`;
-    let lastOldAt = performance.now();
-    const savedAt = performance.now();
-    writeFileSync(file, source(marker));
-    const servedAt = await until(`edit ${i} on :${port}`, async () => {
-      const body = await get(port);
-      const at = performance.now();
-      if (body?.includes(marker)) return at;
-      if (body !== undefined) lastOldAt = at;
-      return undefined;
-    }, timeoutMs, 10);
-    if (i > 0) samples.push({ servedMs: servedAt - savedAt, unavailableMs: servedAt - lastOldAt });
-    await sleep(300);
+    for (const [t, { file, source, port }] of targets.entries()) {
+      const marker = `floor-${i}-${Date.now()}`;
+      let lastOldAt = performance.now();
+      const savedAt = performance.now();
+      writeFileSync(file, source(marker));
+      const servedAt = await until(`edit ${i} on :${port}`, async () => {
+        const body = await get(port);
+        const at = performance.now();
+        if (body?.includes(marker)) return at;
+        if (body !== undefined) lastOldAt = at;
+        return undefined;
+      }, timeoutMs, 10);
+      if (i > 0) samples[t]!.push({ servedMs: servedAt - savedAt, unavailableMs: servedAt - lastOldAt });
+      await sleep(300);
+    }
   }
   return samples;
 }
@@ -198,16 +224,18 @@ async function benchReload(): Promise<void> {
   const project = mkdtempSync(join(tmpdir(), 'nh-bench-floor-'));
   mkdirSync(join(project, '.nocalhost'));
   mkdirSync(join(project, 'node'));
+  mkdirSync(join(project, 'node-fresh'));
   mkdirSync(join(project, 'go'));
   writeFileSync(join(project, '.nocalhost', 'config.yaml'), RELOAD_CONFIG);
   writeFileSync(join(project, 'node', 'server.js'), NODE_SERVER('start'));
+  writeFileSync(join(project, 'node-fresh', 'server.js'), NODE_SERVER('start'));
   writeFileSync(join(project, 'go', 'main.go'), GO_SERVER('start'));
   writeFileSync(join(project, 'go', 'go.mod'), 'module example.com/floor\n\ngo 1.26\n');
   kubectl(['create', 'namespace', namespace]);
   let nh: ChildProcess | undefined;
   try {
-    kubectl(['-n', namespace, 'apply', '-f', '-'], idleDeployments(['floor-node', 'floor-go'], (n) => (n === 'floor-go' ? 'localhost/nh-dev-go:1.26' : 'localhost/nh-dev-node:20')));
-    kubectl(['-n', namespace, 'rollout', 'status', 'deploy/floor-node', 'deploy/floor-go', '--timeout=180s']);
+    kubectl(['-n', namespace, 'apply', '-f', '-'], idleDeployments(['floor-node', 'floor-node-fresh', 'floor-go'], (n) => (n === 'floor-go' ? 'localhost/nh-dev-go:1.26' : 'localhost/nh-dev-node:20')));
+    kubectl(['-n', namespace, 'rollout', 'status', 'deploy/floor-node', 'deploy/floor-node-fresh', 'deploy/floor-go', '--timeout=180s']);
     nh = spawn(process.execPath, [join(repo, 'bin/nh.js'), 'up', '--no-install', '-f', join(project, '.nocalhost/config.yaml'), '--kubeconfig', kubeconfig, '-n', namespace], {
       env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -215,10 +243,13 @@ async function benchReload(): Promise<void> {
     nh.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
     // The first Go build compiles the standard library into an empty cache: minutes on a loaded machine.
     const withLog = (error: Error) => Promise.reject(new Error(`${error.message}; nh's output:\n${log.slice(-3000)}`));
-    await until('floor-node and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(GO_PORT)) ? true : undefined), 900_000, 200).catch(withLog);
+    await until('floor-node, floor-node-fresh and floor-go answering', async () => ((await get(NODE_PORT)) && (await get(NODE_FRESH_PORT)) && (await get(GO_PORT)) ? true : undefined), 900_000, 200).catch(withLog);
 
-    const node = await edits(join(project, 'node', 'server.js'), NODE_SERVER, NODE_PORT, NODE_EDITS, 30_000).catch(withLog);
-    const go = await edits(join(project, 'go', 'main.go'), GO_SERVER, GO_PORT, GO_EDITS, 120_000).catch(withLog);
+    const [node = [], nodeWithoutStandby = []] = await edits([
+      { file: join(project, 'node', 'server.js'), source: NODE_SERVER, port: NODE_PORT },
+      { file: join(project, 'node-fresh', 'server.js'), source: NODE_SERVER, port: NODE_FRESH_PORT },
+    ], NODE_EDITS, 30_000).catch(withLog);
+    const [go = []] = await edits([{ file: join(project, 'go', 'main.go'), source: GO_SERVER, port: GO_PORT }], GO_EDITS, 120_000).catch(withLog);
     const fresh: number[] = [];
     for (let i = 0; i < FLOOR_RUNS; i++) fresh.push(await freshRequestMs(NODE_PORT));
     const nodeStart = summary(nodeFloor(namespace));
@@ -230,12 +261,14 @@ async function benchReload(): Promise<void> {
     const nodeSync = summary(reported(log, 'floor-node', 'saved→synced'));
     const goSync = summary(reported(log, 'floor-go', 'saved→synced'));
     const nodeServed = summary(node.map((e) => e.servedMs));
+    const nodeServedWithout = summary(nodeWithoutStandby.map((e) => e.servedMs));
     const nodeFloorMs = nodeStart.p50 + nodeSync.p50;
     console.log(`Node: process start → listening in the dev container, p50 of ${nodeStart.n}: ${ms(nodeStart.p50)} (min ${ms(nodeStart.min)}, max ${ms(nodeStart.max)})`);
     console.log(`Node: one-file sync (nh's saved→synced), p50 of ${nodeSync.n}: ${ms(nodeSync.p50)}; floor = ${ms(nodeFloorMs)}`);
-    console.log(`Node: nh save → new body through the forward, ${nodeServed.n} edits: p50 ${ms(nodeServed.p50)}, p95 ${ms(nodeServed.p95)}, min ${ms(nodeServed.min)}`);
+    console.log(`Node: nh save → new body through the forward, ${nodeServed.n} edits: p50 ${ms(nodeServed.p50)}, p95 ${ms(nodeServed.p95)}, min ${ms(nodeServed.min)} [${node.map((e) => e.servedMs.toFixed(0)).join(', ')}]`);
     console.log(`Node: ratio to the floor: p50 ${(nodeServed.p50 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.3×), p95 ${(nodeServed.p95 / nodeFloorMs).toFixed(2)}× (goal ≤ 1.6×)`);
     console.log(`  nh's own report, synced→restarted p50 ${ms(summary(reported(log, 'floor-node', 'synced→restarted')).p50)}; one request on a new connection through the forward (a new tunnel) p50 ${ms(summary(fresh).p50)}`);
+    console.log(`Node without the standby (floor-node-fresh, its edits taking turns with floor-node's): p50 ${ms(nodeServedWithout.p50)}, p95 ${ms(nodeServedWithout.p95)} [${nodeWithoutStandby.map((e) => e.servedMs.toFixed(0)).join(', ')}]; ratio to the floor p50 ${(nodeServedWithout.p50 / nodeFloorMs).toFixed(2)}×, p95 ${(nodeServedWithout.p95 / nodeFloorMs).toFixed(2)}×`);
 
     const goBuild = summary(goFloors.build);
     const goStart = summary(goFloors.start);

@@ -73,6 +73,8 @@ export interface DevLoopOptions {
   readonly debug: boolean;
   readonly signal: AbortSignal;
   readonly onEvent: (event: DevLoopEvent) => void;
+  /** Keep each plain `node` command's next process booted ahead (ProcessSupervisor's standby). */
+  readonly standby?: boolean;
   readonly openExec?: OpenExec;
   readonly now?: () => number;
   /** Receives the loop's control once its processes can be started. */
@@ -246,7 +248,7 @@ class DevLoop {
       const steps = runSteps(name, command, container.dev.command.build);
       entry.supervisor = new ProcessSupervisor({
         service: name, container: container.name, workDir: container.dev.workDir, command: steps.run, build: steps.build,
-        port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: entry.service.pods,
+        port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: entry.service.pods, standby: options.standby ?? false,
         ...(options.openExec ? { openExec: options.openExec } : {}),
         onOutput: (stream, data) => {
           for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });

@@ -19,7 +19,7 @@ import { NhError } from '../errors.js';
 import { ExecError, openExec, type ExecChannel, type ExecEndpoint, type ExecTarget } from '../kube/exec.js';
 import { runToEnd, type OpenExec } from '../kube/run-command.js';
 import type { PodTracker, TrackedPod } from '../kube/pod-tracker.js';
-import { supervisorCommandLine, SupervisorReader, type SupervisorEvent } from './supervisor-script.js';
+import { standbyCommand, standbyPreloadOf, supervisorCommandLine, SupervisorReader, type SupervisorEvent } from './supervisor-script.js';
 
 export type ProcessState =
   | { readonly kind: 'waiting'; readonly reason: string }
@@ -54,12 +54,20 @@ export interface SupervisorOptions {
   readonly onBuildFailed?: (exitCode: number, output: string) => void;
   /** What nh did about the process after a lost connection, in a sentence. */
   readonly onNotice?: (message: string) => void;
+  /**
+   * Keep the next process booted ahead (a standby, for a plain `node` command with a port and without a build): a restart then
+   * costs the application's own start, not Node's boot, at the price of one idle process. Default false.
+   */
+  readonly standby?: boolean;
   /** Seconds between TERM and KILL when stopping (default 1: Ctrl-C must finish within 2 s). */
   readonly graceSeconds?: number;
   readonly openExec?: OpenExec;
   /** Waits between tries to reach the container again: doubling from initial up to max (default 250 ms, 1 s). */
   readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
 }
+
+/** From a new process listening to its standby's start (serving()). */
+const STANDBY_DELAY_MS = 250;
 
 /** Where the group id of a service's process is kept in its container. */
 export function pidFileOf(service: string): string {
@@ -76,7 +84,7 @@ export function isConnectionLoss(error: unknown): boolean {
 interface Channel {
   readonly pod: TrackedPod;
   readonly exec: ExecChannel;
-  request(op: 'build' | 'start' | 'stop'): Promise<SupervisorEvent>;
+  request(op: 'build' | 'start' | 'stop' | 'standby'): Promise<SupervisorEvent>;
   /** Set when nh itself ends the channel: its end is then no lost connection. */
   closing: boolean;
 }
@@ -105,10 +113,15 @@ export class ProcessSupervisor {
   private reconnectedFrom: TrackedPod | undefined;
   private readonly exec: OpenExec;
   private readonly pidFile: string;
+  /** The standby's command, when this service keeps one. */
+  private readonly standby: readonly string[] | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.exec = options.openExec ?? openExec;
     this.pidFile = pidFileOf(options.service);
+    // Only with a port: its listening is what says the released standby got past its preload, and only then may
+    // the script replace the fifo with the next one's.
+    this.standby = options.standby && !options.build && options.port ? standbyCommand(options.command, standbyPreloadOf(this.pidFile)) : undefined;
   }
 
   /**
@@ -209,7 +222,7 @@ export class ProcessSupervisor {
           : 'the connection to the container is back; the process had stopped with it: started it again');
       }
       this.reconnectedFrom = undefined;
-      if (this.earlyListening === started.generation) options.onServing?.();
+      if (this.earlyListening === started.generation) this.serving();
       this.earlyListening = undefined;
       if (this.earlyExit?.generation === started.generation) this.exited(started.generation, this.earlyExit.exitCode);
       return startedAt;
@@ -245,7 +258,7 @@ export class ProcessSupervisor {
       if (event.kind === 'ready' || event.kind === 'fatal') return greeted?.(event);
       if (event.kind === 'exited') return this.exited(event.generation, event.exitCode);
       if (event.kind === 'listening') {
-        if (event.generation === this.generation) options.onServing?.();
+        if (event.generation === this.generation) this.serving();
         else if (event.generation > this.generation) this.earlyListening = event.generation;
         return;
       }
@@ -255,6 +268,7 @@ export class ProcessSupervisor {
     };
     const exec = await this.exec(options.endpoint, this.target(pod), supervisorCommandLine({
       marker, pidFile: this.pidFile, workDir: options.workDir, port: options.port ?? 0, run: options.command, build: options.build, graceSeconds: options.graceSeconds ?? 1,
+      standby: this.standby,
     }), {
       // Never closed by nh while it runs: when nh dies the kubelet closes it, and the script stops the group.
       stdin: true,
@@ -305,6 +319,23 @@ export class ProcessSupervisor {
     }
     this.channel = channel;
     return channel;
+  }
+
+  /**
+   * The process nh started serves: connections may reach it. A while later the next one boots ahead: right away
+   * its boot would take the CPU from the new process's first requests. Only if no start came meanwhile: the
+   * process that listened has then read its byte, and the script may replace the fifo.
+   */
+  private serving(): void {
+    this.options.onServing?.();
+    if (!this.standby) return;
+    const generation = this.generation;
+    const channel = this.channel;
+    setTimeout(() => {
+      if (channel && this.channel === channel && !channel.closing && !this.stopped && this.generation === generation && this.processRuns) {
+        void channel.request('standby').catch(() => undefined);
+      }
+    }, STANDBY_DELAY_MS).unref();
   }
 
   private exited(generation: number, exitCode: number): void {

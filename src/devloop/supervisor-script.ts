@@ -12,18 +12,29 @@
  * command as its own session and group), `stop ID`. Answers and events are lines `@@nh-MARKER WORD …` on
  * stdout, between the process's own output: `ready`, `fatal REASON`, `built ID`, `build-failed ID CODE`,
  * `started ID GEN stopped|none`, `listening ID GEN`, `stopped ID stopped|none`, `exited GEN CODE`.
- * `stop` also ends a build under way.
+ * `stop` also ends a build under way (and a standby). `standby ID` is answered by `prepared ID`.
  * When stdin ends (nh is gone: even after SIGKILL the kubelet closes it) the script stops the group it
  * started, unless a newer channel (nh reconnected) has since replaced it, and exits, so no process outlives
  * the nh that started it. Needs sh, setsid, cat, sleep (fractions), kill.
  * Stopping waits on the process's job (woken the moment it exits), not on a poll; the port is looked for in
  * the socket table every 4 ms while the new process starts.
+ *
+ * Standby ($8: the run command with nh's preload, "" = none; $9: the preload's source): on `standby ID` the
+ * script starts the next process ahead of time. Node boots, runs the preload, and the preload waits on a fifo
+ * before any of the application's code is loaded. A later `start` stops the old group as usual and writes one
+ * byte to the fifo instead of starting a process: the restart then costs the application's own start, not the
+ * runtime's boot. The script keeps the fifo open for writing until the standby is used or dropped, so the byte
+ * waits in the pipe even for a standby still booting, and a standby that died costs nothing (the start falls
+ * back to a fresh process). A standby's generation is reserved when it is started (its exit is reported under
+ * it); a dropped one's is skipped. Its pid file and fifo carry the script's pid: a newer channel has its own.
  */
 
-export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7
+export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7 standby=$8
 say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
+[ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
+sjob=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
@@ -37,8 +48,9 @@ listens() {
   return 1
 }
 halt() {
-  was=none
-  pg=$(cat "$1" 2>/dev/null); rm -f "$1"
+  was=none pg=
+  # Builtins only (no cat, no rm): this is on the path of every restart.
+  [ -e "$1" ] && { read -r pg 2>/dev/null < "$1"; : > "$1"; }
   case "$pg" in ""|*[!0-9]*) return;; esac
   kill -TERM -"$pg" 2>/dev/null || return
   # Woken by the process's own exit (wait on its job), not by a poll; a timer sends KILL once the grace is over.
@@ -53,23 +65,47 @@ halt() {
 # a start can take seconds, and without the pid nothing can follow or stop the process.
 pid_of() {
   i=0; while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null && [ "$i" -lt 15000 ]; do i=$((i+1)); sleep 0.002; done
-  mine=$(cat "$1" 2>/dev/null)
+  mine=; read -r mine 2>/dev/null < "$1"
 }
 begin() {
   gen=$((gen+1)); g=$gen
-  rm -f "$p"
+  : > "$p"
   # The shell's own "Terminated" notes go nowhere; the process keeps stderr (fd 3).
-  { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$p" "$run" 2>&3 3>&-; say exited "$g" $?; } 3>&2 2>/dev/null </dev/null &
+  { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$p" "$run" 2>&3 3>&-; say exited "$g" $?; } 3>&2 2>/dev/null 5>&- </dev/null &
   job=$!; pid_of "$p" "$job"; run_pid=$mine
 }
+# The next process, booted ahead and held by the preload until a start writes to its fifo (fd 5 meanwhile).
+prepare() {
+  [ -n "$standby" ] && [ -z "$sjob" ] || return 0
+  sgen=$((gen+1)); sp="$p.next.$$"; sf="$p.go.$$.$sgen"
+  exec 5>&-; rm -f "$p".go.$$.* "$sp"
+  mkfifo "$sf" 2>/dev/null || return 0
+  exec 5<>"$sf"
+  { NH_STANDBY_FIFO="$sf" setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$sp" "$standby" 2>&3 3>&-; say exited "$sgen" $?; } 3>&2 2>/dev/null 5>&- </dev/null &
+  sjob=$!; pid_of "$sp" "$sjob"; spid=$mine
+}
+# Starts the standby in place of a new process; false when there is none alive (its generation is skipped).
+release() {
+  [ -n "$sjob" ] || return 1
+  j=$sjob; sjob=; gen=$sgen; g=$gen
+  # Alive, and not a zombie its job has yet to reap (kill -0 would still find that one).
+  st=; [ -n "$spid" ] && read -r _ _ st _ 2>/dev/null < "/proc/$spid/stat"
+  case "$st" in ""|Z|X) return 1;; esac
+  echo "$spid" > "$p"; job=$j; run_pid=$spid
+  echo go >&5
+}
+drop() {
+  if [ -n "$sjob" ]; then w=$was; halt "$sp" "$sjob"; was=$w; sjob=; fi
+  exec 5>&-; [ -z "$sf" ] || rm -f "$sf" "$sp"
+}
 watch() {
-  pg=$(cat "$p" 2>/dev/null)
+  pg=; read -r pg 2>/dev/null < "$p"
   [ "$port" = 0 ] && { say listening "$1" "$gen"; return; }
   { i=0; until listens; do
       i=$((i+1)); [ "$i" -ge 7500 ] && break
       kill -0 -"$pg" 2>/dev/null || exit 0
       sleep 0.004
-    done; say listening "$1" "$g"; } </dev/null &
+    done; say listening "$1" "$g"; } </dev/null 5>&- &
 }
 say ready
 while read -r op id; do
@@ -77,14 +113,60 @@ while read -r op id; do
     build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
              rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null &
            bjob=$!; pid_of "$p.b" "$bjob"; build_pid=$mine ;;
-    start) halt "$p" "$job"; begin; say started "$id" "$gen" "$was"; watch "$id" ;;
-    stop) halt "$p.b" "$bjob"; halt "$p" "$job"; say stopped "$id" "$was" ;;
+    start) halt "$p" "$job"; release || begin; say started "$id" "$gen" "$was"; watch "$id" ;;
+    standby) prepare; say prepared "$id" ;;
+    stop) halt "$p.b" "$bjob"; drop; halt "$p" "$job"; say stopped "$id" "$was" ;;
   esac
 done
 # nh is gone: stop what this script started, never what a newer channel (nh reconnected) has started since.
+drop
 [ -n "$build_pid" ] && [ "$(cat "$p.b" 2>/dev/null)" = "$build_pid" ] && halt "$p.b" "$bjob"
 [ -n "$run_pid" ] && [ "$(cat "$p" 2>/dev/null)" = "$run_pid" ] && halt "$p" "$job"
 `;
+
+/**
+ * The standby's preload (CommonJS, run by `node --require` before the application's code): waits for the one
+ * byte a start writes to its fifo. Ends the process quietly when the fifo reaches its end without it (the
+ * script is gone): nothing would ever follow that process. The fifo's variable is removed from the environment:
+ * a child the application forks inherits `--require` (execArgv) and passes straight through without it.
+ */
+export const STANDBY_PRELOAD = `'use strict';
+// nh started this process ahead of time (a standby) and holds it here until it replaces the old one.
+const fifo = process.env.NH_STANDBY_FIFO;
+delete process.env.NH_STANDBY_FIFO;
+const fs = fifo ? require('fs') : undefined;
+let fd;
+try {
+  if (fifo) fd = fs.openSync(fifo, 'r');
+} catch (error) {
+  // Released, and its fifo already replaced by the next standby's: nothing left to wait for.
+  if (error.code !== 'ENOENT') throw error;
+}
+if (fd !== undefined) {
+  const byte = Buffer.alloc(1);
+  for (;;) {
+    try {
+      if (fs.readSync(fd, byte, 0, 1, null) === 0) process.exit(0);
+      break;
+    } catch (error) {
+      if (error.code !== 'EAGAIN' && error.code !== 'EINTR') throw error;
+    }
+  }
+  fs.closeSync(fd);
+}`;
+
+/**
+ * The command a standby runs: the same Node command with nh's preload first. Undefined for anything that is
+ * not `node` itself (a wrapper such as npm or nodemon starts node its own way) and for a command that opens
+ * the inspector at boot (a standby would take the debug port while the old process still holds it), nor for
+ * Node's own --watch (its restarts are its own).
+ */
+export function standbyCommand(run: readonly string[], preload: string): readonly string[] | undefined {
+  const [program, ...args] = run;
+  if (!program || program.split('/').pop() !== 'node') return undefined;
+  if (args.some((arg) => /^--(inspect|debug|watch)/.test(arg))) return undefined;
+  return [program, '--require', preload, ...args];
+}
 
 /** Words quoted for sh, each in single quotes: eval gives them back exactly, nothing in them is expanded. */
 export function quoteWords(words: readonly string[]): string {
@@ -100,11 +182,19 @@ export interface SupervisorCommand {
   readonly run: readonly string[];
   readonly build: readonly string[] | undefined;
   readonly graceSeconds: number;
+  /** The run command of a standby (standbyCommand), or undefined for none. */
+  readonly standby: readonly string[] | undefined;
 }
 
 export function supervisorCommandLine(command: SupervisorCommand): string[] {
   const grace = String(Math.max(1, Math.round(command.graceSeconds * 100)));
-  return ['sh', '-c', SUPERVISOR_SCRIPT, 'nh-supervisor', command.marker, command.pidFile, command.workDir, String(command.port), quoteWords(command.run), command.build ? quoteWords(command.build) : '', grace];
+  const standby = command.standby ? [quoteWords(command.standby), STANDBY_PRELOAD] : ['', ''];
+  return ['sh', '-c', SUPERVISOR_SCRIPT, 'nh-supervisor', command.marker, command.pidFile, command.workDir, String(command.port), quoteWords(command.run), command.build ? quoteWords(command.build) : '', grace, ...standby];
+}
+
+/** Where the script writes the standby's preload: beside the pid file. */
+export function standbyPreloadOf(pidFile: string): string {
+  return `${pidFile}.standby.cjs`;
 }
 
 export type SupervisorEvent =
@@ -115,6 +205,7 @@ export type SupervisorEvent =
   | { readonly kind: 'started'; readonly id: number; readonly generation: number; readonly stoppedOld: boolean }
   | { readonly kind: 'listening'; readonly id: number; readonly generation: number }
   | { readonly kind: 'stopped'; readonly id: number; readonly stoppedOld: boolean }
+  | { readonly kind: 'prepared'; readonly id: number }
   | { readonly kind: 'exited'; readonly generation: number; readonly exitCode: number };
 
 /**
@@ -178,6 +269,8 @@ function parseEvent(line: string): SupervisorEvent | undefined {
       return { kind: 'listening', id: n[0]!, generation: n[1]! };
     case 'stopped':
       return { kind: 'stopped', id: n[0]!, stoppedOld: rest[1] === 'stopped' };
+    case 'prepared':
+      return { kind: 'prepared', id: n[0]! };
     case 'exited':
       return { kind: 'exited', generation: n[0]!, exitCode: n[1]! };
     default:

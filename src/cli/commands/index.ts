@@ -58,7 +58,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'up',
     summary: 'put services in dev mode, sync, run, forward ports and stream logs',
-    usage: 'nh up [SERVICE…] [--detach] [--debug] [--duplicate] [--down-on-exit] [--no-install] [--timeout DURATION] [--force] [-o text|json] [--ui-port PORT] [--no-ui]',
+    usage: 'nh up [SERVICE…] [--detach] [--debug] [--duplicate] [--down-on-exit] [--no-install] [--timeout DURATION] [--force] [-o text|json] [--ui-port PORT] [--no-ui] [--no-standby]',
     description:
       'Installs the app when its config says how (application.manifestType) and it is absent, or upgrades it when\n' +
       'its rendered manifests changed; then puts the services in dev mode, then (unless --detach) stays in the foreground: syncs each service, runs its\n' +
@@ -79,6 +79,7 @@ export const COMMANDS: readonly Command[] = [
       { ...outputFlag, description: 'text (default) or json: the session as NDJSON events on stdout, one per line' },
       { name: 'ui-port', type: 'string', value: 'PORT', description: "the session's page on 127.0.0.1:PORT (default a free port)" },
       { name: 'no-ui', type: 'boolean', description: "do not serve the session's page" },
+      { name: 'no-standby', type: 'boolean', description: 'do not keep the next Node process booted ahead (one idle process per Node service)' },
       ...SOURCE_FLAGS,
     ],
     uses: { config: true, cluster: true },

@@ -61,7 +61,7 @@ export async function runForeground(ctx: CliContext, args: ParsedCommandLine, se
     const loopServices = await Promise.all(services.map((service) => devLoopService(service, kube, endpoint, duplicateFor)));
     if (debug) prepareDebug(services, stream, ctx, abort.signal);
     await runDevLoop(loopServices, {
-      endpoint, debug, signal: abort.signal,
+      endpoint, debug, signal: abort.signal, standby: !flag(args.options, 'no-standby'),
       onEvent: (event) => stream.emit(fromDevLoop(event)),
       onControl: (control) => session.attach(sessionActions({ ctx, control, config, kube, endpoint, duplicateFor, devMode, stream, signal: abort.signal })),
     });

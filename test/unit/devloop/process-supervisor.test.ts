@@ -4,12 +4,12 @@ import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidFileOf, ProcessSupervisor, type ProcessState, type SupervisorOptions } from '../../../src/devloop/process-supervisor.js';
-import { quoteWords, supervisorCommandLine, SupervisorReader } from '../../../src/devloop/supervisor-script.js';
+import { quoteWords, standbyCommand, supervisorCommandLine, SupervisorReader } from '../../../src/devloop/supervisor-script.js';
 import type { PodTracker } from '../../../src/kube/pod-tracker.js';
 import { localContainer } from './local-container.js';
 import type { ExecResult } from '../../../src/kube/exec.js';
@@ -230,7 +230,7 @@ test('requests on a long-lived channel leave nothing pending behind them (the so
 test('when the channel\'s stdin closes (nh died), the script stops the whole group', async () => {
   const workDir = mkdtempSync(join(tmpdir(), 'nh-sup-'));
   const pidFile = join(workDir, 'run.pid');
-  const [cmd, ...args] = supervisorCommandLine({ marker: 'm', pidFile, workDir, port: 0, run: STAY, build: undefined, graceSeconds: 1 });
+  const [cmd, ...args] = supervisorCommandLine({ marker: 'm', pidFile, workDir, port: 0, run: STAY, build: undefined, graceSeconds: 1, standby: undefined });
   const child = spawn('setsid', ['-w', cmd!, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -250,7 +250,7 @@ test('an old channel that ends after a newer one took over (nh reconnected) leav
   t.after(() => children.forEach((child) => child.stdin?.end()));
   const pidFile = join(workDir, 'run.pid');
   const script = (marker: string) => {
-    const [cmd, ...args] = supervisorCommandLine({ marker, pidFile, workDir, port: 0, run: STAY, build: undefined, graceSeconds: 1 });
+    const [cmd, ...args] = supervisorCommandLine({ marker, pidFile, workDir, port: 0, run: STAY, build: undefined, graceSeconds: 1, standby: undefined });
     const child = spawn('setsid', ['-w', cmd!, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
     children.push(child);
     let out = '';
@@ -320,4 +320,82 @@ test('a restart while the pod is not ready waits for it to be ready again, then 
   ready!(pod);
   assert.notEqual(await started, undefined);
   assert.equal(s.container.execs.length, 1);
+});
+
+/** A Node server on `port` that answers with `body` and prints its pid once it listens. */
+function nodeServer(workDir: string, port: number, body: string): void {
+  writeFileSync(join(workDir, 'server.js'), `require('http').createServer((q, r) => r.end(${JSON.stringify(body)})).listen(${port}, '127.0.0.1', () => console.log('serving ' + ${JSON.stringify(body)} + ' pid ' + process.pid + ('NH_STANDBY_FIFO' in process.env ? ' (with the fifo in its environment)' : '')));\n`);
+}
+
+/** The pid in the standby's pid file (one per script), once it has booted. */
+function standbyPid(pidFile: string): string | undefined {
+  const dir = pidFile.slice(0, pidFile.lastIndexOf('/'));
+  const name = pidFile.slice(dir.length + 1);
+  const file = readdirSync(dir).find((f) => f.startsWith(`${name}.next.`));
+  return file ? readFileSync(join(dir, file), 'utf8').trim() || undefined : undefined;
+}
+
+test('standby: a restart starts the process booted ahead, and it runs the code as it is at the restart, not at its boot', async (t) => {
+  const port = await freePort();
+  let serving = 0;
+  const s = supervised(['node', 'server.js'], { port, standby: true, onServing: () => serving++ });
+  t.after(s.cleanUp);
+  nodeServer(s.workDir, port, 'one');
+  await s.supervisor.restart(signal);
+  await until('the first process serving', () => serving === 1 && s.output().includes('serving one'));
+  await until('a standby booted', () => standbyPid(s.pidFile) !== undefined);
+  const standby = standbyPid(s.pidFile)!;
+  // Written after the standby booted: it must still serve this version.
+  nodeServer(s.workDir, port, 'two');
+  await s.supervisor.restart(signal);
+  await until('the second version serving', () => serving === 2 && s.output().includes('serving two'));
+  // The process that serves is the standby, and the preload's fifo is not in the application's environment.
+  assert.match(s.output(), new RegExp(`serving two pid ${standby}\\n`));
+  assert.equal(readFileSync(s.pidFile, 'utf8').trim(), standby);
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+});
+
+test('standby: one that died is no crash; the restart starts a fresh process instead', async (t) => {
+  const port = await freePort();
+  let serving = 0;
+  const s = supervised(['node', 'server.js'], { port, standby: true, onServing: () => serving++ });
+  t.after(s.cleanUp);
+  nodeServer(s.workDir, port, 'one');
+  await s.supervisor.restart(signal);
+  await until('a standby booted', () => serving === 1 && standbyPid(s.pidFile) !== undefined);
+  const standby = standbyPid(s.pidFile)!;
+  process.kill(Number(standby), 'SIGKILL');
+  nodeServer(s.workDir, port, 'two');
+  await s.supervisor.restart(signal);
+  await until('the second version serving', () => serving === 2 && s.output().includes('serving two'));
+  assert.doesNotMatch(s.output(), new RegExp(`serving two pid ${standby}\\n`));
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+});
+
+test('standby: stop, and a channel whose stdin closes, leave no process and no file of it behind', async (t) => {
+  for (const end of ['stop', 'stdin'] as const) {
+    const port = await freePort();
+    let serving = 0;
+    const s = supervised(['node', 'server.js'], { port, standby: true, onServing: () => serving++ });
+    t.after(s.cleanUp);
+    nodeServer(s.workDir, port, 'one');
+    await s.supervisor.restart(signal);
+    await until('a standby booted', () => serving === 1 && standbyPid(s.pidFile) !== undefined);
+    const [running, standby] = [readFileSync(s.pidFile, 'utf8').trim(), standbyPid(s.pidFile)!];
+    if (end === 'stop') await s.supervisor.stop();
+    else s.container.execs[0]!.child.stdin.end();
+    await until(`both groups gone after ${end}`, () => !groupAlive(running) && !groupAlive(standby));
+    const dir = s.pidFile.slice(0, s.pidFile.lastIndexOf('/'));
+    const name = s.pidFile.slice(dir.length + 1);
+    await until(`the standby's files gone after ${end}`, () => !readdirSync(dir).some((f) => f.startsWith(`${name}.next.`) || f.startsWith(`${name}.go.`)));
+  }
+});
+
+test('standby: only for node itself, and never when the inspector opens at boot', () => {
+  assert.deepEqual(standbyCommand(['node', 'server.js'], '/tmp/p.cjs'), ['node', '--require', '/tmp/p.cjs', 'server.js']);
+  assert.deepEqual(standbyCommand(['/usr/local/bin/node', '-r', 'ts-node/register', 'a.ts'], '/p'), ['/usr/local/bin/node', '--require', '/p', '-r', 'ts-node/register', 'a.ts']);
+  assert.equal(standbyCommand(['node', '--inspect=0.0.0.0:9229', 'server.js'], '/p'), undefined);
+  assert.equal(standbyCommand(['node', '--watch', 'server.js'], '/p'), undefined);
+  assert.equal(standbyCommand(['npm', 'start'], '/p'), undefined);
+  assert.equal(standbyCommand(['nodemon', 'server.js'], '/p'), undefined);
 });
