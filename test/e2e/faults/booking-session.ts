@@ -259,10 +259,10 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * How far nh's figures after a fault may lie above the baseline (taken after the warm-up). Measured on
- * session.test.ts's faults (printed by each run: "nh's memory …"): live heap and Buffers within ±0.6 MiB of
- * the baseline, RSS within +2.2 MiB, open files equal (+1 while an old exec socket closes). A leak of what a
- * fault handles (a 24 MiB batch kept, a session per reconnect) exceeds these; slower leaks are the soak's.
+ * How far nh's figures after a fault may lie above the baseline (taken after the warm-up). Measured in three
+ * runs of session.test.ts (each prints its figures; BENCHMARKS.md): live heap and Buffers +0.0 to +0.5 MiB,
+ * RSS −6.2 to +4.2 MiB, open files 1–3 fewer. A leak of what a fault handles (a 24 MiB batch kept: +47 MiB)
+ * exceeds the margins; leaks of a few KiB per fault are the soak benchmark's to find.
  */
 const MARGIN = { liveKiB: 4 * 1024, rssKiB: 16 * 1024, fds: 8 };
 
