@@ -114,7 +114,7 @@ export function exitCodeOf(status: Status): ExecResult {
 const POOLED_FRAME_BYTES = 1024 * 1024 + 1;
 /** Below this a frame is cheap: Node's slab or a small malloc. */
 const MIN_POOLED_FRAME_BYTES = 64 * 1024;
-/** The frames a write waiting for room can have in flight (highWaterBytes' default / 1 MiB, and one), with one to spare. */
+/** About what a put has in flight (the default 4 MiB the socket may hold, and the frame over it); more are left to the GC. */
 const POOLED_FRAMES = 6;
 const framePool: Buffer[] = [];
 
