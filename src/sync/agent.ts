@@ -14,7 +14,7 @@ export interface SyncAgent {
   list(prune?: readonly string[]): Promise<TreeEntry[]>;
   hash(paths: readonly string[]): Promise<Map<string, string>>;
   remove(paths: readonly string[]): Promise<void>;
-  /** Extracts a tar archive of exactly `bytes` bytes in workDir. */
+  /** Extracts a tar archive of exactly `bytes` bytes in workDir; each chunk is done with before the next is asked for. */
   put(bytes: number, archive: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   /** Resolves (with the reason) once the channel is gone. */
   readonly lost: Promise<Error>;

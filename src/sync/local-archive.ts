@@ -39,6 +39,11 @@ export class UnreadableFileError extends NhError {
 export interface LocalArchive {
   /** Bytes the archive takes: the agent reads exactly this many. */
   readonly size: number;
+  /**
+   * The archive's bytes, all in one reused buffer: a chunk holds until the next one is asked for. A fresh
+   * buffer per chunk left garbage as large as the put (tens of MiB for a large batch), freed only at V8's
+   * next full GC and kept by malloc afterwards.
+   */
   readonly chunks: AsyncGenerator<Uint8Array>;
 }
 
@@ -76,7 +81,7 @@ function readProblem(file: string, open: OpenFile): Error | undefined {
 }
 
 async function* archiveChunks(root: string, entries: readonly TreeEntry[], open: OpenFile, onUnreadable: (error: UnreadableFileError) => void): AsyncGenerator<Uint8Array> {
-  let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   let used = 0;
   /** Bytes of the entries left out: sent as zeros after the end blocks. */
   let leftOut = 0;
@@ -84,7 +89,6 @@ async function* archiveChunks(root: string, entries: readonly TreeEntry[], open:
   function* reserve(bytes: number): Generator<Uint8Array> {
     if (used > 0 && used + bytes > chunk.length) {
       yield chunk.subarray(0, used);
-      chunk = Buffer.allocUnsafe(CHUNK_BYTES);
       used = 0;
     }
   }

@@ -6,7 +6,7 @@
 // NH_FAULTS=1, under `flock -x /tmp/nh-cluster.lock` (README: Fault tests).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertResourcesBack, component, faultSuite, repeatedLines, restoreCluster, sleep } from './booking-session.js';
+import { component, faultSuite, repeatedLines, restoreCluster, sleep } from './booking-session.js';
 
 const suite = faultSuite('faults-components', { stopsComponents: true });
 const skip = suite.skip;
@@ -46,4 +46,4 @@ for (const fault of faults) {
   });
 }
 
-test('nh\'s memory and open files are back near where they were', { skip }, () => assertResourcesBack(suite.session(), suite.baseline()));
+suite.testResourcesBack();

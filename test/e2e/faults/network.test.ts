@@ -4,7 +4,7 @@
 // with NH_FAULTS=1, under `flock -x /tmp/nh-cluster.lock`. (Watches ended by the API server: watches.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertResourcesBack, component, faultSuite, repeatedLines, sleep } from './booking-session.js';
+import { component, faultSuite, repeatedLines, sleep } from './booking-session.js';
 
 const suite = faultSuite('faults-network', { stopsComponents: true });
 const skip = suite.skip;
@@ -32,4 +32,4 @@ test('the API server unreachable for 30 s (packets dropped): nh says so, recover
   assert.equal(check.code, 0, check.stdout + check.stderr);
 });
 
-test('nh\'s memory and open files are back near where they were', { skip }, () => assertResourcesBack(suite.session(), suite.baseline()));
+suite.testResourcesBack();

@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiGate, type GateRequest } from '../support/api-gate.js';
-import { assertResourcesBack, faultSuite, repeatedLines, sleep } from './booking-session.js';
+import { faultSuite, repeatedLines, sleep } from './booking-session.js';
 
 let gate: ApiGate | undefined;
 const suite = faultSuite('faults-watches', {
@@ -51,4 +51,4 @@ for (const how of ['closed', 'reset'] as const) {
   });
 }
 
-test('nh\'s memory and open files are back near where they were', () => assertResourcesBack(suite.session(), suite.baseline()));
+suite.testResourcesBack();

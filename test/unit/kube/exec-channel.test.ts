@@ -1,6 +1,6 @@
 // The exec channel against a loopback fake of the API server's exec WebSocket (no cluster): protocol
 // negotiation, stdin framing and half-close, exit status, backpressure, and failures before and after open.
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -133,6 +133,50 @@ test('writes wait while the socket holds more than the high-water mark', async (
     await writing;
     assert.equal((await channel.done).exitCode, 0);
   } finally {
+    await fake.close();
+  }
+});
+
+test('large writes reuse their frames once sent: 64 MiB cost a handful of buffers, not 64, and each arrives intact', async () => {
+  const received: Buffer[] = [];
+  const fake = await fakeServer((ws) => {
+    // Reads nothing at first, so that frames wait in the socket while later writes need new ones.
+    const raw = (ws as unknown as { _socket: Socket })._socket;
+    raw.pause();
+    setTimeout(() => raw.resume(), 100);
+    ws.on('message', (data: Buffer) => {
+      received.push(data);
+      if (received.length === 64) {
+        ws.send(status(0));
+        ws.close();
+      }
+    });
+  });
+  // Counts the large buffers allocated by write() itself (the fake server's receiving allocates too, later).
+  const allocUnsafe = Buffer.allocUnsafe.bind(Buffer);
+  let inWrite = false;
+  let frames = 0;
+  const spy = mock.method(Buffer, 'allocUnsafe', (size: number) => {
+    if (inWrite && size >= 64 * 1024) frames++;
+    return allocUnsafe(size);
+  });
+  try {
+    const channel = await openExec(fake.endpoint, target, ['tar', 'x'], { stdin: true, onStdout: () => undefined });
+    const data = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < 64; i++) {
+      // The caller's buffer changes as soon as write() returns: the channel must have copied it.
+      data.fill(i);
+      inWrite = true;
+      const written = channel.write(data);
+      inWrite = false;
+      await written;
+    }
+    assert.equal((await channel.done).exitCode, 0);
+    // In flight: the 4 MiB the socket may hold, and the frames sent whose callbacks have not run yet.
+    assert.ok(frames <= 12, `${frames} frames of 1 MiB allocated for 64 writes`);
+    assert.deepEqual(received.map((m, i) => m.length === data.length + 1 && m[0] === 0 && m.subarray(1).every((b) => b === i)), received.map(() => true), 'every write arrived whole, none overwritten by a later one');
+  } finally {
+    spy.mock.restore();
     await fake.close();
   }
 });

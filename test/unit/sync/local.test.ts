@@ -67,6 +67,28 @@ test('the archive has exactly the announced size, even when a file shrank or van
   }
 });
 
+test('an archive of many MiB is read through one buffer, not one per MiB (garbage as large as the put)', async () => {
+  const files = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`chunk-${i}.js`, String(i % 10).repeat(200 * 1024)]));
+  const root = tempTree(files);
+  try {
+    const scan = await scanLocalTree(root, SyncRules.compile({ mode: 'pattern', filePatterns: ['.'], ignorePatterns: [] }));
+    const archive = localArchive(root, [...scan.tree.values()], openForReading, () => assert.fail('every file is readable'));
+    const buffers = new Set<ArrayBufferLike>();
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive.chunks) {
+      buffers.add(chunk.buffer);
+      chunks.push(Buffer.from(chunk));
+    }
+    assert.ok(chunks.length >= 8, `${chunks.length} chunks`);
+    assert.equal(buffers.size, 1, `${chunks.length} chunks in ${buffers.size} buffers`);
+    const bytes = Buffer.concat(chunks);
+    assert.equal(bytes.length, archive.size);
+    for (const [name, content] of Object.entries(files)) assert.ok(bytes.includes(Buffer.from(`${name}`)) && bytes.includes(Buffer.from(content)), name);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('GNU tar and busybox tar extract an archive that left unreadable files out, keeping their old copies', async () => {
   const root = tempTree({ 'a.txt': 'new a', 'secret.txt': 'new secret', 'big.bin': 'n'.repeat(300 * 1024), 'z.txt': 'new z' });
   const refused = new Set(['secret.txt', 'big.bin']);
