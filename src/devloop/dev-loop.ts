@@ -84,6 +84,8 @@ export interface DevLoopOptions {
 const DEPENDENCY_POLL_MS = 300;
 /** The same warning from the same part is shown at most this often. */
 const REPEAT_NOTICE_MS = 60_000;
+/** An outage shorter than this ends without an "answers again" line. */
+const OUTAGE_WORTH_A_LINE_MS = 1_000;
 
 /** Starts every forward first (a taken local port fails here, before anything runs), then the loop. */
 export async function runDevLoop(services: readonly DevLoopService[], options: DevLoopOptions): Promise<void> {
@@ -379,7 +381,9 @@ class DevLoop {
       if (this.outage.current() !== before) this.publish();
       return;
     }
-    this.notice('', 'info', `${ended.what} answers again (waited ${((this.now() - ended.since) / 1000).toFixed(1)} s)`);
+    const waited = this.now() - ended.since;
+    // A blip (a watch cut and resumed at once) is not worth a line each time; the status showed it while it lasted.
+    if (waited >= OUTAGE_WORTH_A_LINE_MS) this.notice('', 'info', `${ended.what} answers again (waited ${(waited / 1000).toFixed(1)} s)`);
     this.publish();
   }
 

@@ -118,3 +118,29 @@ test('a service joins the running loop, leaves it (its process stopped, its sync
     container.cleanUp();
   }
 });
+
+test('an outage of a moment (a watch cut and resumed at once) ends without a line; a longer one says how long it waited', async () => {
+  let clock = 0;
+  let emit: ((event: SyncEvent) => void) | undefined;
+  const notices: string[] = [];
+  const stop = new AbortController();
+  const loop = runDevLoop([{ config, pods, sync: async (onEvent, signal) => {
+    emit = onEvent;
+    await new Promise((resolve) => signal.addEventListener('abort', resolve));
+  } }], { endpoint: { server: 'https://x', applyToHTTPSOptions: async () => undefined }, debug: false, signal: stop.signal, now: () => clock, onEvent: (e) => {
+    if (e.type === 'notice') notices.push(e.message);
+  } });
+  try {
+    await until('the sync started', () => emit !== undefined);
+    const cut = new ExecError('exec in ns/p1: read ECONNRESET', 'NH_EXEC_LOST', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    for (const lasted of [100, 900, 2_500]) {
+      emit!({ type: 'pod-lost', service: 'api', error: cut });
+      clock += lasted;
+      emit!({ type: 'pod-back', service: 'api' });
+    }
+  } finally {
+    stop.abort();
+    await loop;
+  }
+  assert.deepEqual(notices.filter((m) => /answers again/.test(m)), ['the API server answers again (waited 2.5 s)']);
+});
