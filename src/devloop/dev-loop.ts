@@ -250,7 +250,9 @@ class DevLoop {
       const steps = runSteps(name, command, container.dev.command.build);
       entry.supervisor = new ProcessSupervisor({
         service: name, container: container.name, workDir: container.dev.workDir, command: steps.run, build: steps.build,
-        port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: entry.service.pods, standby: options.standby ?? false,
+        port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: entry.service.pods,
+        // Only where changes restart the process: elsewhere a standby would idle for nothing.
+        standby: (options.standby ?? false) && Boolean(container.dev.hotReload),
         ...(options.openExec ? { openExec: options.openExec } : {}),
         onOutput: (stream, data) => {
           for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });
