@@ -14,10 +14,10 @@
 # The measured cost of a cold first run on a quiet 2-core machine, for prepare.sh's estimate (seconds;
 # scripts/cluster/README.md, "First run (cold)"), and how the wall time grew with the load average per core.
 NH_COLD_APT_S=25
-NH_COLD_BINARIES_S=396
+NH_COLD_BINARIES_S=581
 NH_COLD_IMAGES_S=89
 NH_COLD_LOAD_FACTOR=0.4
-NH_COLD_MEASURED="binaries 396 s quiet, 855 s at load 6-12, 4375 s at load 26-38; images 89 s"
+NH_COLD_MEASURED="binaries 581 s and images beside them 617 s in all, a quiet machine (2026-12-01); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
 
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
 # Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` (in $NH_BIN/kubectl).
