@@ -85,8 +85,10 @@ test('patches: applied after nh\'s change by the API server (a sidecar and env m
   assert.equal(dev.metadata.labels['team'], 'orders');
   assert.equal(dev.metadata.annotations['team/owner'], 'dev');
   assert.equal(spec.hostAliases?.length, 1);
-  const podContainers = kubectl(['-n', ns(), 'get', 'pods', '-l', 'nh.dev/mode=dev', '-o', 'jsonpath={.items[*].spec.containers[*].name}']).stdout.trim();
-  assert.equal(podContainers, 'app sidecar', 'the dev pod runs both');
+  // nh's write and the patches are two rollouts: the first one's pod may still be terminating.
+  const pods = (JSON.parse(kubectl(['-n', ns(), 'get', 'pods', '-l', 'nh.dev/mode=dev', '-o', 'json']).stdout) as { items: { metadata: { deletionTimestamp?: string }; spec: PodSpec }[] }).items;
+  const running = pods.filter((p) => !p.metadata.deletionTimestamp);
+  assert.deepEqual(running.map((p) => p.spec.containers.map((c) => c.name)), [['app', 'sidecar']], 'the dev pod runs both');
   const again = await runNh(ns(), ['plan', '--detailed-exitcode'], { cwd });
   assert.equal(again.code, 0, `a second plan is all noop\n${again.stdout}${again.stderr}`);
 
