@@ -67,12 +67,17 @@ pid_of() {
   i=0; while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null && [ "$i" -lt 15000 ]; do i=$((i+1)); sleep 0.002; done
   mine=; read -r mine 2>/dev/null < "$1"
 }
+# Starts command $2 as its own session and group, its pid in file $1, its exit reported as generation $3; sets
+# launched (its job) and mine (its pid). The shell's own "Terminated" notes go nowhere; the process keeps
+# stderr (fd 3).
+launch() {
+  { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$1" "$2" 2>&3 3>&-; say exited "$3" $?; } 3>&2 2>/dev/null 5>&- </dev/null &
+  launched=$!; pid_of "$1" "$launched"
+}
 begin() {
   gen=$((gen+1)); g=$gen
   : > "$p"
-  # The shell's own "Terminated" notes go nowhere; the process keeps stderr (fd 3).
-  { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$p" "$run" 2>&3 3>&-; say exited "$g" $?; } 3>&2 2>/dev/null 5>&- </dev/null &
-  job=$!; pid_of "$p" "$job"; run_pid=$mine
+  launch "$p" "$run" "$g"; job=$launched; run_pid=$mine
 }
 # The next process, booted ahead and held by the preload until a start writes to its fifo (fd 5 meanwhile).
 prepare() {
@@ -81,8 +86,8 @@ prepare() {
   exec 5>&-; rm -f "$p".go.$$.* "$sp"
   mkfifo "$sf" 2>/dev/null || return 0
   exec 5<>"$sf"
-  { NH_STANDBY_FIFO="$sf" setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$sp" "$standby" 2>&3 3>&-; say exited "$sgen" $?; } 3>&2 2>/dev/null 5>&- </dev/null &
-  sjob=$!; pid_of "$sp" "$sjob"; spid=$mine
+  export NH_STANDBY_FIFO="$sf"; launch "$sp" "$standby" "$sgen"; unset NH_STANDBY_FIFO
+  sjob=$launched; spid=$mine
 }
 # Starts the standby in place of a new process; false when there is none alive (its generation is skipped).
 release() {
