@@ -327,28 +327,39 @@ function nodeServer(workDir: string, port: number, body: string): void {
   writeFileSync(join(workDir, 'server.js'), `require('http').createServer((q, r) => r.end(${JSON.stringify(body)})).listen(${port}, '127.0.0.1', () => console.log('serving ' + ${JSON.stringify(body)} + ' pid ' + process.pid + ('NH_STANDBY_FIFO' in process.env ? ' (with the fifo in its environment)' : '')));\n`);
 }
 
-/** The pid in the standby's pid file (one per script), once it has booted. */
-function standbyPid(pidFile: string): string | undefined {
+/** The standby's files beside the pid file (its pid file `.next.*`, its fifo `.go.*`), with their paths. */
+function standbyFiles(pidFile: string): { pid: string[]; fifo: string[] } {
   const dir = pidFile.slice(0, pidFile.lastIndexOf('/'));
   const name = pidFile.slice(dir.length + 1);
-  const file = readdirSync(dir).find((f) => f.startsWith(`${name}.next.`));
-  return file ? readFileSync(join(dir, file), 'utf8').trim() || undefined : undefined;
+  const files = readdirSync(dir);
+  const matching = (infix: string) => files.filter((f) => f.startsWith(`${name}${infix}`)).map((f) => join(dir, f));
+  return { pid: matching('.next.'), fifo: matching('.go.') };
 }
 
-test('standby: a restart starts the process booted ahead, and it runs the code as it is at the restart, not at its boot', async (t) => {
+/** The pid in the standby's pid file (one per script), once it has booted. */
+function standbyPid(pidFile: string): string | undefined {
+  const [file] = standbyFiles(pidFile).pid;
+  return file ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
+/** A supervised `node server.js` serving "one" with a standby: once the first process serves and the standby booted. */
+async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void }) {
   const port = await freePort();
   let serving = 0;
   const s = supervised(['node', 'server.js'], { port, standby: true, onServing: () => serving++ });
   t.after(s.cleanUp);
   nodeServer(s.workDir, port, 'one');
   await s.supervisor.restart(signal);
-  await until('the first process serving', () => serving === 1 && s.output().includes('serving one'));
-  await until('a standby booted', () => standbyPid(s.pidFile) !== undefined);
-  const standby = standbyPid(s.pidFile)!;
+  await until('the first process serving and a standby booted', () => serving === 1 && s.output().includes('serving one') && standbyPid(s.pidFile) !== undefined);
+  return { s, port, standby: standbyPid(s.pidFile)!, serving: () => serving };
+}
+
+test('standby: a restart starts the process booted ahead, and it runs the code as it is at the restart, not at its boot', async (t) => {
+  const { s, port, standby, serving } = await servingWithStandby(t);
   // Written after the standby booted: it must still serve this version.
   nodeServer(s.workDir, port, 'two');
   await s.supervisor.restart(signal);
-  await until('the second version serving', () => serving === 2 && s.output().includes('serving two'));
+  await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
   // The process that serves is the standby, and the preload's fifo is not in the application's environment.
   assert.match(s.output(), new RegExp(`serving two pid ${standby}\\n`));
   assert.equal(readFileSync(s.pidFile, 'utf8').trim(), standby);
@@ -356,38 +367,26 @@ test('standby: a restart starts the process booted ahead, and it runs the code a
 });
 
 test('standby: one that died is no crash; the restart starts a fresh process instead', async (t) => {
-  const port = await freePort();
-  let serving = 0;
-  const s = supervised(['node', 'server.js'], { port, standby: true, onServing: () => serving++ });
-  t.after(s.cleanUp);
-  nodeServer(s.workDir, port, 'one');
-  await s.supervisor.restart(signal);
-  await until('a standby booted', () => serving === 1 && standbyPid(s.pidFile) !== undefined);
-  const standby = standbyPid(s.pidFile)!;
+  const { s, port, standby, serving } = await servingWithStandby(t);
   process.kill(Number(standby), 'SIGKILL');
   nodeServer(s.workDir, port, 'two');
   await s.supervisor.restart(signal);
-  await until('the second version serving', () => serving === 2 && s.output().includes('serving two'));
+  await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
   assert.doesNotMatch(s.output(), new RegExp(`serving two pid ${standby}\\n`));
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
 });
 
 test('standby: stop, and a channel whose stdin closes, leave no process and no file of it behind', async (t) => {
   for (const end of ['stop', 'stdin'] as const) {
-    const port = await freePort();
-    let serving = 0;
-    const s = supervised(['node', 'server.js'], { port, standby: true, onServing: () => serving++ });
-    t.after(s.cleanUp);
-    nodeServer(s.workDir, port, 'one');
-    await s.supervisor.restart(signal);
-    await until('a standby booted', () => serving === 1 && standbyPid(s.pidFile) !== undefined);
-    const [running, standby] = [readFileSync(s.pidFile, 'utf8').trim(), standbyPid(s.pidFile)!];
+    const { s, standby } = await servingWithStandby(t);
+    const running = readFileSync(s.pidFile, 'utf8').trim();
     if (end === 'stop') await s.supervisor.stop();
     else s.container.execs[0]!.child.stdin.end();
     await until(`both groups gone after ${end}`, () => !groupAlive(running) && !groupAlive(standby));
-    const dir = s.pidFile.slice(0, s.pidFile.lastIndexOf('/'));
-    const name = s.pidFile.slice(dir.length + 1);
-    await until(`the standby's files gone after ${end}`, () => !readdirSync(dir).some((f) => f.startsWith(`${name}.next.`) || f.startsWith(`${name}.go.`)));
+    await until(`the standby's files gone after ${end}`, () => {
+      const files = standbyFiles(s.pidFile);
+      return files.pid.length === 0 && files.fifo.length === 0;
+    });
   }
 });
 
