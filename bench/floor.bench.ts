@@ -84,49 +84,32 @@ func main() {
 }
 `;
 
+/** One hot-reloading service of the reload config, its source synced from ./DIR. */
+const reloadService = (name: string, image: string, workDir: string, run: string, dir: string, port: number, extra = '') => `    - name: ${name}
+      serviceType: deployment
+      containers:
+        - name: app
+          dev:
+            image: ${image}
+            imagePullPolicy: IfNotPresent
+            workDir: ${workDir}
+            command: {run: [${run}]}
+            hotReload: true
+            sync: {type: send, localPath: ./${dir}}${extra}
+            portForward: ["${port}:8080"]
+`;
+
+// floor-node-fresh runs through env: not node itself, so no standby (a fresh process per reload; env's exec
+// costs ≈ 1 ms more).
 const RELOAD_CONFIG = `configProperties: {version: v2}
 application:
   name: floor
   services:
-    - name: floor-node
-      serviceType: deployment
-      containers:
-        - name: app
-          dev:
-            image: localhost/nh-dev-node:20
-            imagePullPolicy: IfNotPresent
-            workDir: /app
-            command: {run: [node, server.js]}
-            hotReload: true
-            sync: {type: send, localPath: ./node}
-            portForward: ["${NODE_PORT}:8080"]
-    - name: floor-node-fresh
-      serviceType: deployment
-      containers:
-        - name: app
-          dev:
-            image: localhost/nh-dev-node:20
-            imagePullPolicy: IfNotPresent
-            workDir: /app
-            # Through env: not node itself, so no standby (a fresh process per reload; env's exec costs ≈ 1 ms more).
-            command: {run: [/usr/bin/env, node, server.js]}
-            hotReload: true
-            sync: {type: send, localPath: ./node-fresh}
-            portForward: ["${NODE_FRESH_PORT}:8080"]
-    - name: floor-go
-      serviceType: deployment
-      containers:
-        - name: app
-          dev:
-            image: localhost/nh-dev-go:1.26
-            imagePullPolicy: IfNotPresent
-            workDir: /src
-            command: {run: [go, run, .]}
-            hotReload: true
-            sync: {type: send, localPath: ./go}
-            env: [{name: GOCACHE, value: /tmp/go-cache}]
-            portForward: ["${GO_PORT}:8080"]
-`;
+${[
+  reloadService('floor-node', 'localhost/nh-dev-node:20', '/app', 'node, server.js', 'node', NODE_PORT),
+  reloadService('floor-node-fresh', 'localhost/nh-dev-node:20', '/app', '/usr/bin/env, node, server.js', 'node-fresh', NODE_FRESH_PORT),
+  reloadService('floor-go', 'localhost/nh-dev-go:1.26', '/src', 'go, run, .', 'go', GO_PORT, '\n            env: [{name: GOCACHE, value: /tmp/go-cache}]'),
+].join('')}`;
 
 function idleDeployments(names: readonly string[], image: (name: string) => string): string {
   return JSON.stringify({
