@@ -73,7 +73,7 @@ export interface DevLoopOptions {
   readonly debug: boolean;
   readonly signal: AbortSignal;
   readonly onEvent: (event: DevLoopEvent) => void;
-  /** Keep each plain `node` command's next process booted ahead (ProcessSupervisor's standby). */
+  /** Keep each hot-reloading service's next process ready ahead (ProcessSupervisor's standby). */
   readonly standby?: boolean;
   readonly openExec?: OpenExec;
   readonly now?: () => number;

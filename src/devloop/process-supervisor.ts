@@ -55,8 +55,9 @@ export interface SupervisorOptions {
   /** What nh did about the process after a lost connection, in a sentence. */
   readonly onNotice?: (message: string) => void;
   /**
-   * Keep the next process booted ahead (a standby, for a plain `node` command with a port and without a build): a restart then
-   * costs the application's own start, not Node's boot, at the price of one idle process. Default false.
+   * Keep the next process ready (a standby, for a service with a port): a plain `node` command booted up to the
+   * application's code, any other command forked up to its exec. A restart then costs the application's own
+   * start, at the price of one idle process (Node's, or a shell's). Default false.
    */
   readonly standby?: boolean;
   /** Seconds between TERM and KILL when stopping (default 1: Ctrl-C must finish within 2 s). */
@@ -121,7 +122,7 @@ export class ProcessSupervisor {
     this.pidFile = pidFileOf(options.service);
     // Only with a port: its listening is what says the released standby got past its preload, and only then may
     // the script replace the fifo with the next one's.
-    this.standby = options.standby && !options.build && options.port ? standbyCommand(options.command, standbyPreloadOf(this.pidFile)) : undefined;
+    this.standby = options.standby && options.port ? standbyCommand(options.command, standbyPreloadOf(this.pidFile)) : undefined;
   }
 
   /**

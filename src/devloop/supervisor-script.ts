@@ -12,18 +12,20 @@
  * command as its own session and group), `stop ID`. Answers and events are lines `@@nh-MARKER WORD …` on
  * stdout, between the process's own output: `ready`, `fatal REASON`, `built ID`, `build-failed ID CODE`,
  * `started ID GEN stopped|none`, `listening ID GEN`, `stopped ID stopped|none`, `exited GEN CODE`.
- * `stop` also ends a build under way (and a standby). `standby ID` is answered by `prepared ID`.
+ * `stop` also ends a build under way (and a standby). `standby ID` is answered by `prepared ID`. `started`
+ * comes once the new process listens, or ≈ 20 ms after its start if it does not yet (so possibly after its
+ * `exited`).
  * When stdin ends (nh is gone: even after SIGKILL the kubelet closes it) the script stops the group it
  * started, unless a newer channel (nh reconnected) has since replaced it, and exits, so no process outlives
  * the nh that started it. Needs sh, setsid, cat, sleep (fractions), kill.
  * Stopping waits on the process's job (woken the moment it exits), not on a poll; the port is looked for in
  * the socket table every 4 ms while the new process starts.
  *
- * Standby ($8: the run command with nh's preload, "" = none; $9: the preload's source): on `standby ID` the
- * script starts the next process ahead of time. Node boots, runs the preload, and the preload waits on a fifo
- * before any of the application's code is loaded. A later `start` stops the old group as usual and writes one
- * byte to the fifo instead of starting a process: the restart then costs the application's own start, not the
- * runtime's boot. The script keeps the fifo open for writing until the standby is used or dropped, so the byte
+ * Standby ($8: the standby's command (standbyCommand), "" = none; $9: the Node preload's source): on `standby ID`
+ * the script starts the next process ahead of time, held at a fifo: Node boots and its preload waits before any
+ * of the application's code is loaded; any other command waits in a forked shell before its exec. A later
+ * `start` stops the old group as usual and writes one byte to the fifo instead of starting a process: the
+ * restart then costs the application's own start, not the runtime's boot or the fork, setsid and shell. The script keeps the fifo open for writing until the standby is used or dropped, so the byte
  * waits in the pipe even for a standby still booting, and a standby that died costs nothing (the start falls
  * back to a fresh process). A standby's generation is reserved when it is started (its exit is reported under
  * it); a dropped one's is skipped. Its pid file and fifo carry the script's pid: a newer channel has its own.
@@ -34,7 +36,7 @@ say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 [ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
-sjob=
+sjob= timers=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
@@ -52,14 +54,20 @@ halt() {
   # Builtins only (no cat, no rm): this is on the path of every restart.
   [ -e "$1" ] && { read -r pg 2>/dev/null < "$1"; : > "$1"; }
   case "$pg" in ""|*[!0-9]*) return;; esac
-  kill -TERM -"$pg" 2>/dev/null || return
+  kill -0 -"$pg" 2>/dev/null || return
   # Woken by the process's own exit (wait on its job), not by a poll; a timer sends KILL once the grace is over.
-  ( sleep "$gs" & s=$!; trap 'kill $s 2>/dev/null; exit 0' TERM; wait $s && kill -KILL -"$pg" ) 2>/dev/null & k=$!
+  # The timer is forked before the TERM and ended at the next request (untime), so neither is in the service's
+  # gap; one left to run out finds no group to kill.
+  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null & timers="$timers $!"
+  kill -TERM -"$pg" 2>/dev/null
   [ -n "$2" ] && wait "$2" 2>/dev/null
   # The rest of the group, if any outlives its leader (rare), is still waited for.
   i=0; while kill -0 -"$pg" 2>/dev/null && [ "$i" -lt $((grace + 200)) ]; do i=$((i+1)); sleep 0.01; done
-  kill "$k" 2>/dev/null; wait "$k" 2>/dev/null
   was=stopped
+}
+untime() {
+  [ -n "$timers" ] || return 0
+  kill $timers 2>/dev/null; wait $timers 2>/dev/null; timers=
 }
 # Waits until job $2's process has written its pid to $1 (or ended), and sets mine to it: on a loaded node
 # a start can take seconds, and without the pid nothing can follow or stop the process.
@@ -79,7 +87,7 @@ begin() {
   : > "$p"
   launch "$p" "$run" "$g"; job=$launched; run_pid=$mine
 }
-# The next process, booted ahead and held by the preload until a start writes to its fifo (fd 5 meanwhile).
+# The next process, started ahead and held at its fifo until a start writes to it (fd 5 meanwhile).
 prepare() {
   [ -n "$standby" ] && [ -z "$sjob" ] || return 0
   sgen=$((gen+1)); sp="$p.next.$$"; sf="$p.go.$$.$sgen"
@@ -96,37 +104,44 @@ release() {
   # Alive, and not a zombie its job has yet to reap (kill -0 would still find that one).
   st=; [ -n "$spid" ] && read -r _ _ st _ 2>/dev/null < "/proc/$spid/stat"
   case "$st" in ""|Z|X) return 1;; esac
-  echo "$spid" > "$p"; job=$j; run_pid=$spid
   echo go >&5
+  echo "$spid" > "$p"; job=$j; run_pid=$spid
 }
 drop() {
   if [ -n "$sjob" ]; then w=$was; halt "$sp" "$sjob"; was=$w; sjob=; fi
   exec 5>&-; [ -z "$sf" ] || rm -f "$sf" "$sp"
 }
+# Answers the start, then says when the new process listens. One that listens within a few ms (a Go binary) gets
+# both lines together once it listens, so the answer's way to nh (the kubelet, the API server, nh's own work)
+# does not take the CPU from its start; a slower one gets its answer after ≈ 20 ms.
 watch() {
   pg=; read -r pg 2>/dev/null < "$p"
-  [ "$port" = 0 ] && { say listening "$1" "$gen"; return; }
+  a="started $1 $gen $was"
+  [ "$port" = 0 ] && { say $a; say listening "$1" "$gen"; return; }
   { i=0; until listens; do
       i=$((i+1)); [ "$i" -ge 7500 ] && break
-      kill -0 -"$pg" 2>/dev/null || exit 0
+      [ "$i" = 5 ] && { say $a; a=; }
+      kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; exit 0; }
       sleep 0.004
-    done; say listening "$1" "$g"; } </dev/null 5>&- &
+    done; [ -z "$a" ] || say $a; say listening "$1" "$g"; } </dev/null 5>&- &
 }
 say ready
 while read -r op id; do
+  untime
   case "$op" in
     build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
              rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null &
            bjob=$!; pid_of "$p.b" "$bjob"; build_pid=$mine ;;
-    start) halt "$p" "$job"; release || begin; say started "$id" "$gen" "$was"; watch "$id" ;;
+    start) halt "$p" "$job"; release || begin; watch "$id" ;;
     standby) prepare; say prepared "$id" ;;
-    stop) halt "$p.b" "$bjob"; drop; halt "$p" "$job"; say stopped "$id" "$was" ;;
+    stop) halt "$p.b" "$bjob"; drop; halt "$p" "$job"; untime; say stopped "$id" "$was" ;;
   esac
 done
 # nh is gone: stop what this script started, never what a newer channel (nh reconnected) has started since.
 drop
 [ -n "$build_pid" ] && [ "$(cat "$p.b" 2>/dev/null)" = "$build_pid" ] && halt "$p.b" "$bjob"
 [ -n "$run_pid" ] && [ "$(cat "$p" 2>/dev/null)" = "$run_pid" ] && halt "$p" "$job"
+untime
 `;
 
 /**
@@ -161,17 +176,23 @@ if (fd !== undefined) {
 }`;
 
 /**
- * The command a standby runs: the same Node command with nh's preload first. Undefined for anything that is
- * not `node` itself (a wrapper such as npm or nodemon starts node its own way) and for a command that opens
- * the inspector at boot (a standby would take the debug port while the old process still holds it), nor for
- * Node's own --watch (its restarts are its own).
+ * The command a standby runs. For `node` itself: the same command with nh's preload first, so Node boots ahead
+ * and only the application's own start is left for the restart. For anything else (a built binary, npm, a
+ * command with a debugger): a shell already forked, holding at its fifo until the start, then exec'ing the
+ * command exactly as a fresh start would (the path is looked up at that moment, so a binary built meanwhile is
+ * the one that runs); nothing of the command has run before, so it takes no port and no file early. Node with
+ * the inspector at boot (it would take the debug port while the old process holds it) or its own --watch gets
+ * that shell too.
  */
 export function standbyCommand(run: readonly string[], preload: string): readonly string[] | undefined {
   const [program, ...args] = run;
-  if (!program || program.split('/').pop() !== 'node') return undefined;
-  if (args.some((arg) => /^--(inspect|debug|watch)/.test(arg))) return undefined;
-  return [program, '--require', preload, ...args];
+  if (!program) return undefined;
+  if (program.split('/').pop() === 'node' && !args.some((arg) => /^--(inspect|debug|watch)/.test(arg))) return [program, '--require', preload, ...args];
+  return ['sh', '-c', HELD_START, 'nh-standby', ...run];
 }
+
+/** A forked shell that waits for the start's byte on its fifo, then becomes the command; ends quietly if the script goes first. */
+const HELD_START = 'IFS= read -r _ < "$NH_STANDBY_FIFO" || exit 0; unset NH_STANDBY_FIFO; exec "$@"';
 
 /** Words quoted for sh, each in single quotes: eval gives them back exactly, nothing in them is expanded. */
 export function quoteWords(words: readonly string[]): string {

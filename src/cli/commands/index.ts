@@ -79,7 +79,7 @@ export const COMMANDS: readonly Command[] = [
       { ...outputFlag, description: 'text (default) or json: the session as NDJSON events on stdout, one per line' },
       { name: 'ui-port', type: 'string', value: 'PORT', description: "the session's page on 127.0.0.1:PORT (default a free port)" },
       { name: 'no-ui', type: 'boolean', description: "do not serve the session's page" },
-      { name: 'no-standby', type: 'boolean', description: 'do not keep the next Node process booted ahead (one idle process per Node service)' },
+      { name: 'no-standby', type: 'boolean', description: 'do not keep the next process ready ahead of a reload (Node booted, anything else forked; one idle process per service)' },
       ...SOURCE_FLAGS,
     ],
     uses: { config: true, cluster: true },

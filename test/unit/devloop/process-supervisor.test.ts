@@ -342,11 +342,14 @@ function standbyPid(pidFile: string): string | undefined {
   return file ? readFileSync(file, 'utf8').trim() || undefined : undefined;
 }
 
-/** A supervised `node server.js` serving "one" with a standby: once the first process serves and the standby booted. */
-async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void }) {
+/**
+ * A supervised server serving "one" with a standby (by default `node server.js`, whose standby is Node booted
+ * ahead): once the first process serves and the standby is up.
+ */
+async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void }, command: readonly string[] = ['node', 'server.js'], build?: readonly string[]) {
   const port = await freePort();
   let serving = 0;
-  const s = supervised(['node', 'server.js'], { port, standby: true, onServing: () => serving++ });
+  const s = supervised(command, { port, standby: true, build, onServing: () => serving++ });
   t.after(s.cleanUp);
   nodeServer(s.workDir, port, 'one');
   await s.supervisor.restart(signal);
@@ -390,11 +393,25 @@ test('standby: stop, and a channel whose stdin closes, leave no process and no f
   }
 });
 
-test('standby: only for node itself, and never when the inspector opens at boot', () => {
+test('standby: any other command waits forked, before its exec; a binary built after the fork is the one that runs', async (t) => {
+  // `./app` is a "binary" the build writes anew each time: the standby forked before the build must exec the new one.
+  const build = ['sh', '-c', 'printf "#!/bin/sh\\nexec node server.js\\n" > app.new && chmod +x app.new && mv app.new app'];
+  const { s, port, standby, serving } = await servingWithStandby(t, ['./app'], build);
+  nodeServer(s.workDir, port, 'two');
+  await s.supervisor.restart(signal);
+  await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
+  // The standby shell became the server (exec keeps the pid), and its fifo is not in the server's environment.
+  assert.match(s.output(), new RegExp(`serving two pid ${standby}\\n`));
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+});
+
+test('standby: Node booted ahead for node itself; a held shell for anything else, and for a node that opens the inspector or watches at boot', () => {
   assert.deepEqual(standbyCommand(['node', 'server.js'], '/tmp/p.cjs'), ['node', '--require', '/tmp/p.cjs', 'server.js']);
   assert.deepEqual(standbyCommand(['/usr/local/bin/node', '-r', 'ts-node/register', 'a.ts'], '/p'), ['/usr/local/bin/node', '--require', '/p', '-r', 'ts-node/register', 'a.ts']);
-  assert.equal(standbyCommand(['node', '--inspect=0.0.0.0:9229', 'server.js'], '/p'), undefined);
-  assert.equal(standbyCommand(['node', '--watch', 'server.js'], '/p'), undefined);
-  assert.equal(standbyCommand(['npm', 'start'], '/p'), undefined);
-  assert.equal(standbyCommand(['nodemon', 'server.js'], '/p'), undefined);
+  for (const run of [['node', '--inspect=0.0.0.0:9229', 'server.js'], ['node', '--watch', 'server.js'], ['npm', 'start'], ['/tmp/.nh-bin-api', '-v']]) {
+    const held = standbyCommand(run, '/p');
+    assert.deepEqual(held?.slice(0, 2), ['sh', '-c'], run.join(' '));
+    assert.deepEqual(held?.slice(3), ['nh-standby', ...run]);
+  }
+  assert.equal(standbyCommand([], '/p'), undefined);
 });
