@@ -11,8 +11,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 PACKAGES="containerd runc containernetworking-plugins iptables iproute2 openssl busybox-static debootstrap gcc libc6-dev curl ca-certificates"
 missing_packages() {  # [PACKAGE...], all of PACKAGES by default
-  local p
-  for p in ${*:-$PACKAGES}; do
+  local p names=${*:-$PACKAGES}
+  for p in $names; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || printf ' %s' "$p"
   done
 }
