@@ -22,7 +22,7 @@ if ! bash scripts/cluster/prepare.sh --check; then
   ( set -o pipefail; bash scripts/cluster/prepare.sh 2>&1 | sed -u 's/^/cluster | /' >&2 ) & cluster_job=$!
 fi
 say "building nh"
-if ! ( set -o pipefail; { node scripts/ensure-deps.mjs && npm run --silent build; } 2>&1 | sed -u 's/^/nh | /' >&2 ); then
+if ! ( set -o pipefail; node scripts/ensure-deps.mjs --build 2>&1 | sed -u 's/^/nh | /' >&2 ); then
   [ -z "$cluster_job" ] || { nh_kill_tree "$cluster_job"; wait "$cluster_job" 2>/dev/null || true; }
   say "building nh failed (the lines marked 'nh |' above)"; exit 1
 fi

@@ -42,17 +42,19 @@ ensure_packages() {  # [PACKAGE...], all of PACKAGES by default
 # work puts on them now, in the proportion a loaded cold build showed. The compile is the longest part and the
 # packages and images are done beside it, so when it is missing the whole cold prepare.sh counts for all three.
 estimate() {
-  local parts="" quiet=0 beside=1 load secs
+  local parts="" quiet=0 beside=1 load loaded
   bash "$HERE/build.sh" --check || { parts="$parts Kubernetes v$NH_K8S_VERSION + etcd v$NH_ETCD_VERSION,"; quiet=$NH_COLD_PREPARE_S; beside=0; }
   [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; quiet=$((quiet + beside * NH_COLD_APT_S)); }
   bash "$HERE/images.sh" --check || { parts="$parts the images,"; quiet=$((quiet + beside * NH_COLD_IMAGES_S)); }
   [ -n "$parts" ] || return 0
   parts=${parts%,}; case "$parts" in *,*) parts="${parts%,*} and${parts##*,}";; esac
   load=$(cut -d' ' -f1 /proc/loadavg)
-  secs=$(awk -v q="$quiet" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" \
-    'BEGIN { c = n < 2 ? n : 2; printf "%d", q * 2 / c * (1 + k * l / n) }')
-  log "first run on this machine: building$parts: about $(( (secs + 59) / 60 )) min at the load average of" \
-      "$load on $(nproc) cores (estimate from measured cold runs: $NH_COLD_MEASURED)"
+  read -r quiet loaded < <(awk -v q="$quiet" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" \
+    'BEGIN { c = n < 2 ? n : 2; q = q * 2 / c; printf "%d %d\n", (q + 59) / 60, (q * (1 + k * l / n) + 59) / 60 }')
+  # the load average of the last minute is a poor forecast of the next ten: the loaded figure is a bound
+  if [ "$loaded" -gt "$quiet" ]; then loaded="; up to $loaded min at the load average of $load"; else loaded=""; fi
+  log "first run on this machine: building$parts: about $quiet min on $(nproc) quiet cores$loaded" \
+      "(estimate from measured cold runs: $NH_COLD_MEASURED)"
 }
 
 # the estimate says nothing when nothing is missing
