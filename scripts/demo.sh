@@ -11,11 +11,24 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 NS=${NH_DEMO_NAMESPACE:-nh-demo}
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# on a fresh machine, say first how long building the cluster will take (nothing when it is built)
-bash scripts/cluster/prepare.sh --estimate
-node scripts/ensure-deps.mjs
+# shellcheck source=cluster/lib.sh
+. scripts/cluster/lib.sh   # nh_kill_tree
+
+# On a fresh machine the cluster's preparation (compile, Debian packages, images: minutes; it says first how
+# long) and nh's (npm ci, build) run at the same time, each line marked with the part it comes from.
+cluster_job=""
+if ! bash scripts/cluster/prepare.sh --check; then
+  say "preparing the local cluster (lines marked 'cluster |') while nh is built ('nh |')"
+  ( set -o pipefail; bash scripts/cluster/prepare.sh 2>&1 | sed -u 's/^/cluster | /' >&2 ) & cluster_job=$!
+fi
 say "building nh"
-npm run --silent build >&2
+if ! ( set -o pipefail; node scripts/ensure-deps.mjs --build 2>&1 | sed -u 's/^/nh | /' >&2 ); then
+  [ -z "$cluster_job" ] || { nh_kill_tree "$cluster_job"; wait "$cluster_job" 2>/dev/null || true; }
+  say "building nh failed (the lines marked 'nh |' above)"; exit 1
+fi
+if [ -n "$cluster_job" ] && ! wait "$cluster_job"; then
+  say "preparing the local cluster failed (the lines marked 'cluster |' above)"; exit 1
+fi
 say "starting the local cluster"
 KUBECONFIG=$(bash scripts/cluster/up.sh | tail -n 1)
 export KUBECONFIG

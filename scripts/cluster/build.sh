@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Build kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy (one multi-call binary),
-# kubectl, etcd and crictl from the Go module proxy into a cache outside the repo keyed by version ($NH_BIN).
+# kubectl and etcd from the Go module proxy into a cache outside the repo keyed by version ($NH_BIN).
 # Second run: milliseconds (nothing to do). `build.sh --check` exits 0 when everything is built.
+# `build.sh crictl` builds crictl only: the cluster does not need it to run, so the first run does not build it
+# (its own copies of client-go and apimachinery cost 137 CPU-s cold); down.sh and node.sh build it on first use.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+# -dwarf=false: no debug info is compiled, since the link strips it anyway (-s -w); that is CPU a cold build saves
+export GOTOOLCHAIN=local GOFLAGS="-mod=mod -gcflags=all=-dwarf=false" CGO_ENABLED=0
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 
@@ -22,11 +25,24 @@ STAMP="$NH_BIN/.complete"
 
 have_all() {
   local b
-  for b in $K8S_BINS etcd crictl; do [ -x "$NH_BIN/$b" ] || return 1; done
+  for b in $K8S_BINS etcd; do [ -x "$NH_BIN/$b" ] || return 1; done
   [ -f "$STAMP" ]
 }
 
-if [ "${1:-}" = --check ]; then have_all; exit; fi
+# ---- crictl: plain go install (cri-tools has no replace directives). A module of its own: it requires
+# k8s.io/* v0.34.0-rc.2 and newer grpc and otel than Kubernetes v1.34, so nothing of the cluster's compile is shared.
+build_crictl() {
+  [ -x "$NH_BIN/crictl" ] && return 0
+  log "[crictl] building crictl $NH_CRICTL_VERSION once, on first use (about 1.5 min cold on 2 cores)"
+  mkdir -p "$NH_BIN"
+  GOBIN="$NH_BIN" retry 3 10 go install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$NH_CRICTL_VERSION" \
+    "sigs.k8s.io/cri-tools/cmd/crictl@$NH_CRICTL_VERSION" || die "building crictl $NH_CRICTL_VERSION failed"
+}
+
+case "${1:-}" in
+  --check) have_all; exit ;;
+  crictl) build_crictl; exit ;;
+esac
 if have_all && [ "${1:-}" != "--force" ]; then
   log "binaries cached in $NH_BIN (k8s v$KV, etcd v$EV)"
   exit 0
@@ -92,24 +108,13 @@ build_etcd() {
   go build -p 2 -trimpath -ldflags "-s -w" -o "$NH_BIN/etcd" go.etcd.io/etcd/server/v3 || die "compiling etcd failed"
 }
 
-# ---- crictl: plain go install (cri-tools has no replace directives) ----
-build_crictl() {
-  [ -x "$NH_BIN/crictl" ] && { log "crictl present"; return 0; }
-  log "[crictl] go install sigs.k8s.io/cri-tools/cmd/crictl@$NH_CRICTL_VERSION"
-  GOBIN="$NH_BIN" retry 3 10 go install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$NH_CRICTL_VERSION" \
-    "sigs.k8s.io/cri-tools/cmd/crictl@$NH_CRICTL_VERSION" || die "building crictl $NH_CRICTL_VERSION failed"
-}
-
-# etcd and crictl are modules of their own: each requires newer grpc and otel than Kubernetes v1.34 does, so in
-# its module they would change the library versions the cluster's components run with. They compile beside
-# Kubernetes, at a lower priority, on the CPU its compile leaves idle (downloads, links, its last packages).
-beside() { renice -n 10 -p "$BASHPID" >/dev/null; "$@"; }
-beside build_etcd & etcd_job=$!
-beside build_crictl & crictl_job=$!
+# etcd is a module of its own: it requires newer grpc and otel than Kubernetes v1.34 does, so in its module it
+# would change the library versions the cluster's components run with. It compiles beside Kubernetes, at a
+# lower priority, on the CPU its compile leaves idle (downloads, links, its last packages).
+( renice -n 10 -p "$BASHPID" >/dev/null; build_etcd ) & etcd_job=$!
 failed=""
 ( build_k8s ) || failed="$failed kubernetes"
 wait "$etcd_job" || failed="$failed etcd"
-wait "$crictl_job" || failed="$failed crictl"
 [ -z "$failed" ] || die "building$failed failed (see the output above)"
 
 for b in $K8S_BINS; do

@@ -41,19 +41,9 @@ if ! foreign_running kubelet; then
   del_chain mangle KUBE-IPTABLES-HINT
 fi
 
-# 2. remove all pod sandboxes through CRI while containerd still runs: this runs CNI DEL (iptables, IPs,
-#    netns) and ends the shims cleanly
-if nh_running containerd && [ -x "$NH_BIN/crictl" ]; then
-  CRICTL=("$NH_BIN/crictl" --runtime-endpoint "unix://$NH_CTR_SOCK" --timeout 20s)
-  pods=$("${CRICTL[@]}" pods -q 2>/dev/null || true)
-  if [ -n "$pods" ]; then
-    log "removing $(echo "$pods" | wc -l) pod sandbox(es)"
-    # shellcheck disable=SC2086
-    "${CRICTL[@]}" stopp $pods >/dev/null 2>&1 || true
-    # shellcheck disable=SC2086
-    "${CRICTL[@]}" rmp -f $pods >/dev/null 2>&1 || true
-  fi
-fi
+# 2. remove all pod sandboxes through CRI while containerd still runs (CNI DEL, iptables, IPs, netns; the
+#    shims end cleanly)
+if nh_running containerd; then nh_remove_pods "$NH_CTR_SOCK"; fi
 nh_stop -t 20 containerd
 
 # 3. shims of OUR containerd that outlived it (their cmdline names our socket)

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared settings for the nh local cluster scripts. Sourced, not executed.
 # Everything can be overridden from the environment.
+NH_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 : "${NH_K8S_VERSION:=1.34.4}"          # k8s.io/kubernetes version (staging modules use 0.<minor>.<patch>)
 : "${NH_ETCD_VERSION:=3.6.16}"         # go.etcd.io/etcd/server/v3 version
@@ -14,10 +15,10 @@
 # The measured cost of a cold first run on a quiet 2-core machine, for prepare.sh's estimate (seconds;
 # scripts/cluster/README.md, "First run (cold)"), and how the wall time grew with the load average per core.
 NH_COLD_APT_S=25
-NH_COLD_BINARIES_S=581
+NH_COLD_PREPARE_S=566          # a cold prepare.sh: the binaries, with the packages and the images beside them
 NH_COLD_IMAGES_S=89
 NH_COLD_LOAD_FACTOR=0.4
-NH_COLD_MEASURED="binaries 581 s and images beside them 617 s in all, a quiet machine (2026-12-01); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
+NH_COLD_MEASURED="prepare.sh 461-589 s, median 566 s, on a 2-core machine (2026-12-02); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
 
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
 # Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` (in $NH_BIN/kubectl).
@@ -84,6 +85,13 @@ nh_pid() {  # NAME -> prints pid if running
 }
 nh_running() { nh_pid "$1" >/dev/null; }
 
+nh_kill_tree() {  # PID : SIGTERM to a process and all its descendants (a background job of this script)
+  local kids child
+  kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+  kill -TERM "$1" 2>/dev/null || true
+  for child in $kids; do nh_kill_tree "$child"; done
+}
+
 nh_alive() { [ -d "/proc/$1" ] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }
 
 nh_start() {  # NAME BINARY ARGS... : start a daemon in its own session, logging to $NH_LOGS/NAME.log
@@ -135,6 +143,25 @@ nh_shim_pids() {
     cl=$( { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null ) || continue
     case "$cl" in *containerd-shim*"$NH_CTR_SOCK"*) echo "${p#/proc/}";; esac
   done
+}
+
+# Removes every pod sandbox of the containerd at SOCKET through CRI while it still runs: that runs CNI DEL
+# (iptables, IPs, netns) and ends the shims cleanly. crictl is built on the first teardown that has containers
+# to remove (build.sh crictl): the cluster's first run does not need it.
+nh_remove_pods() {  # SOCKET
+  local crictl=("$NH_BIN/crictl" --runtime-endpoint "unix://$1" --timeout 20s) pods
+  if [ ! -x "$NH_BIN/crictl" ]; then
+    pods=$(ctr -a "$1" -n k8s.io containers ls -q 2>/dev/null) || pods=unknown
+    [ -n "$pods" ] || return 0
+    bash "$NH_SCRIPTS/build.sh" crictl || { log "WARNING: no crictl: pods are not removed through CRI"; return 0; }
+  fi
+  pods=$("${crictl[@]}" pods -q 2>/dev/null || true)
+  [ -n "$pods" ] || return 0
+  log "removing $(echo "$pods" | wc -l) pod sandbox(es)"
+  # shellcheck disable=SC2086
+  "${crictl[@]}" stopp $pods >/dev/null 2>&1 || true
+  # shellcheck disable=SC2086
+  "${crictl[@]}" rmp -f $pods >/dev/null 2>&1 || true
 }
 
 NH_COMPONENTS="containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"

@@ -113,12 +113,7 @@ down() {
     nh_kubectl delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=1 --wait=false >/dev/null 2>&1 || true
   fi
   nh_stop -t 20 "$KUBELET"
-  if nh_running "$CONTAINERD"; then
-    local crictl=("$NH_BIN/crictl" --runtime-endpoint "unix://$NODE_SOCK" --timeout 20s) pods
-    pods=$("${crictl[@]}" pods -q 2>/dev/null || true)
-    # shellcheck disable=SC2086
-    if [ -n "$pods" ]; then "${crictl[@]}" stopp $pods >/dev/null 2>&1 || true; "${crictl[@]}" rmp -f $pods >/dev/null 2>&1 || true; fi
-  fi
+  if nh_running "$CONTAINERD"; then nh_remove_pods "$NODE_SOCK"; fi
   nh_stop -t 20 "$CONTAINERD"
   local shims; shims=$(NH_CTR_SOCK="$NODE_SOCK" nh_shim_pids || true)
   # shellcheck disable=SC2086

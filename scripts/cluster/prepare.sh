@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
-# Everything the local cluster needs before anything starts: Debian packages, then the binaries (build.sh)
-# and the images (images.sh --build) built at the same time. Each part is cached, so a prepared machine
-# takes about a second. When something must be built, it first prints how long that should take.
-#   prepare.sh              install and build what is missing (up.sh runs it)
-#   prepare.sh --estimate   only print that estimate, or nothing when all is built (scripts/demo.sh)
+# Everything the local cluster needs before anything starts: the binaries (build.sh), and beside them the Debian
+# packages, then the images (images.sh --build). Each part is cached, so a prepared machine takes about a
+# second. When something must be built, it first prints how long that should take.
+#   prepare.sh           install and build what is missing (up.sh runs it)
+#   prepare.sh --check   exit 0 when nothing is missing (scripts/demo.sh)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
 PACKAGES="containerd runc containernetworking-plugins iptables iproute2 openssl busybox-static debootstrap gcc libc6-dev curl ca-certificates"
-missing_packages() {
-  local p
-  for p in $PACKAGES; do
+missing_packages() {  # [PACKAGE...], all of PACKAGES by default
+  local p names=${*:-$PACKAGES}
+  for p in $names; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || printf ' %s' "$p"
   done
 }
 
-ensure_packages() {
-  local missing; missing=$(missing_packages)
+ensure_packages() {  # [PACKAGE...], all of PACKAGES by default
+  local missing; missing=$(missing_packages "$@")
   [ -z "$missing" ] && return 0
   log "installing Debian packages:$missing"
   export DEBIAN_FRONTEND=noninteractive
@@ -32,37 +32,47 @@ ensure_packages() {
     # shellcheck disable=SC2086
     retry 3 10 apt-get install -y -qq --no-install-recommends $missing >/dev/null || die "apt-get install$missing failed"
   fi
+  [ $# -eq 0 ] || return 0   # only the packages named
   command -v containerd >/dev/null && command -v runc >/dev/null && [ -x /usr/lib/cni/bridge ] \
     || die "containerd/runc/CNI plugins not found after install"
 }
 
 # The estimate comes from measured cold runs (lib.sh, NH_COLD_*): each missing part's time on a quiet 2-core
-# machine (the images counted in full, although they now build beside the compile), scaled to this machine's
-# cores (the compile runs 2 jobs at a time) and stretched by the load other work puts on them now, in the
-# proportion a loaded cold build showed.
+# machine, scaled to this machine's cores (the compile runs 2 jobs at a time) and stretched by the load other
+# work puts on them now, in the proportion a loaded cold build showed. The compile is the longest part and the
+# packages and images are done beside it, so when it is missing the whole cold prepare.sh counts for all three.
 estimate() {
-  local parts="" quiet=0 load secs
-  [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; quiet=$((quiet + NH_COLD_APT_S)); }
-  bash "$HERE/build.sh" --check || { parts="$parts Kubernetes v$NH_K8S_VERSION + etcd v$NH_ETCD_VERSION + crictl,"; quiet=$((quiet + NH_COLD_BINARIES_S)); }
-  bash "$HERE/images.sh" --check || { parts="$parts the images,"; quiet=$((quiet + NH_COLD_IMAGES_S)); }
+  local parts="" quiet=0 beside=1 load loaded
+  bash "$HERE/build.sh" --check || { parts="$parts Kubernetes v$NH_K8S_VERSION + etcd v$NH_ETCD_VERSION,"; quiet=$NH_COLD_PREPARE_S; beside=0; }
+  [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; quiet=$((quiet + beside * NH_COLD_APT_S)); }
+  bash "$HERE/images.sh" --check || { parts="$parts the images,"; quiet=$((quiet + beside * NH_COLD_IMAGES_S)); }
   [ -n "$parts" ] || return 0
   parts=${parts%,}; case "$parts" in *,*) parts="${parts%,*} and${parts##*,}";; esac
   load=$(cut -d' ' -f1 /proc/loadavg)
-  secs=$(awk -v q="$quiet" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" \
-    'BEGIN { c = n < 2 ? n : 2; printf "%d", q * 2 / c * (1 + k * l / n) }')
-  log "first run on this machine: building$parts: about $(( (secs + 59) / 60 )) min at the load average of" \
-      "$load on $(nproc) cores (estimate from measured cold runs: $NH_COLD_MEASURED)"
+  read -r quiet loaded < <(awk -v q="$quiet" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" \
+    'BEGIN { c = n < 2 ? n : 2; q = q * 2 / c; printf "%d %d\n", (q + 59) / 60, (q * (1 + k * l / n) + 59) / 60 }')
+  # the load average of the last minute is a poor forecast of the next ten: the loaded figure is a bound
+  if [ "$loaded" -gt "$quiet" ]; then loaded="; up to $loaded min at the load average of $load"; else loaded=""; fi
+  log "first run on this machine: building$parts: about $quiet min on $(nproc) quiet cores$loaded" \
+      "(estimate from measured cold runs: $NH_COLD_MEASURED)"
 }
 
-if [ "${1:-}" = --estimate ]; then estimate; exit 0; fi
+# the estimate says nothing when nothing is missing
+if [ "${1:-}" = --check ]; then [ -z "$(estimate 2>&1)" ]; exit; fi
 nh_require_root
 estimate
-ensure_packages
 t0=$(date +%s)
-# the images (debootstrap, downloads, tar) at a lower priority beside the compile, which is the longest part
-( renice -n 10 -p "$BASHPID" >/dev/null; exec bash "$HERE/images.sh" --build ) & images_job=$!
+# The compile (build.sh) needs only go and the network (HTTPS: ca-certificates): it starts first, and the other
+# Debian packages install beside it. The images need those (debootstrap, gcc, busybox), so they follow them, at a
+# lower priority than the compile, which is the longest part.
+ensure_packages ca-certificates
+bash "$HERE/build.sh" & binaries_job=$!
+if ! ( ensure_packages ); then
+  nh_kill_tree "$binaries_job"; wait "$binaries_job" 2>/dev/null || true
+  die "installing the Debian packages failed (see the output above); the compile was stopped"
+fi
 failed=""
-bash "$HERE/build.sh" || failed="$failed binaries"
-wait "$images_job" || failed="$failed images"
+( renice -n 10 -p "$BASHPID" >/dev/null; exec bash "$HERE/images.sh" --build ) || failed=" images"
+wait "$binaries_job" || failed="$failed${failed:+ and the} binaries"
 [ -z "$failed" ] || die "building the$failed failed (see the output above)"
 [ $(( $(date +%s) - t0 )) -lt 5 ] || log "binaries and images ready in $(( $(date +%s) - t0 ))s"

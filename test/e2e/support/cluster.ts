@@ -86,7 +86,7 @@ function nodeReady(): boolean {
 }
 
 /** Runs a script of scripts/cluster/ with its output on this process's stderr. */
-export async function runClusterScript(script: 'up.sh' | 'down.sh' | 'status.sh' | 'node.sh' | 'tools.sh', args: readonly string[] = []): Promise<RunResult> {
+export async function runClusterScript(script: 'up.sh' | 'down.sh' | 'status.sh' | 'node.sh' | 'tools.sh' | 'build.sh', args: readonly string[] = []): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [join(repoRoot, 'scripts/cluster', script), ...args], {
       cwd: repoRoot,
@@ -118,8 +118,10 @@ let ensured: Promise<void> | undefined;
 
 /**
  * Makes sure the local cluster is up: if the apiserver does not answer, runs scripts/cluster/up.sh once
- * (per process; up.sh itself is idempotent and locked). Resolves when the node is Ready. up.sh does not build
- * helm (the demo does not need it), so the first test run after a fresh set-up builds it with tools.sh.
+ * (per process; up.sh itself is idempotent and locked). Resolves when the node is Ready. up.sh builds neither
+ * helm nor crictl (the demo needs neither), so the first test run after a fresh set-up builds them here: helm
+ * with tools.sh, crictl (down.sh and node.sh tear pods down with it) with `build.sh crictl`, outside the time
+ * limits of the tests that tear down.
  */
 export function ensureCluster(): Promise<void> {
   ensured ??= (async () => {
@@ -131,6 +133,10 @@ export function ensureCluster(): Promise<void> {
     if (!existsSync(join(toolsBinDir, 'helm'))) {
       const r = await runClusterScript('tools.sh');
       if (r.code !== 0) throw new Error(`scripts/cluster/tools.sh failed (exit ${r.code}): helm could not be built`);
+    }
+    if (!existsSync(join(clusterRoot, 'bin', 'crictl'))) {
+      const r = await runClusterScript('build.sh', ['crictl']);
+      if (r.code !== 0) throw new Error(`scripts/cluster/build.sh crictl failed (exit ${r.code})`);
     }
   })();
   ensured.catch(() => {
