@@ -247,6 +247,11 @@ export class ProcessSupervisor {
       this.channel = undefined;
     }
     const { options } = this;
+    // A new script numbers its processes from 1 again: an older channel's numbers would make this one's first
+    // `listening` or `exited`, arriving with its start's answer, look stale.
+    this.generation = 0;
+    this.earlyListening = undefined;
+    this.earlyExit = undefined;
     const marker = randomBytes(6).toString('hex');
     const reader = new SupervisorReader(marker);
     // Requests waiting for their answer; all of them fail when the channel ends (one reaction on exec.done

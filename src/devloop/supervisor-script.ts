@@ -112,18 +112,18 @@ drop() {
   exec 5>&-; [ -z "$sf" ] || rm -f "$sf" "$sp"
 }
 # Answers the start, then says when the new process listens. One that listens within a few ms (a Go binary) gets
-# both lines together once it listens, so the answer's way to nh (the kubelet, the API server, nh's own work)
+# both lines in one write once it listens, so the answer's way to nh (the kubelet, the API server, nh's own work)
 # does not take the CPU from its start; a slower one gets its answer after ≈ 20 ms.
 watch() {
   pg=; read -r pg 2>/dev/null < "$p"
   a="started $1 $gen $was"
-  [ "$port" = 0 ] && { say $a; say listening "$1" "$gen"; return; }
+  [ "$port" = 0 ] && { printf '@@nh-%s %s\\n' "$m" "$a" "$m" "listening $1 $gen"; return; }
   { i=0; until listens; do
       i=$((i+1)); [ "$i" -ge 7500 ] && break
       [ "$i" = 5 ] && { say $a; a=; }
       kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; exit 0; }
       sleep 0.004
-    done; [ -z "$a" ] || say $a; say listening "$1" "$g"; } </dev/null 5>&- &
+    done; printf '@@nh-%s %s\\n' \${a:+"$m" "$a"} "$m" "listening $1 $g"; } </dev/null 5>&- &
 }
 say ready
 while read -r op id; do

@@ -261,10 +261,12 @@ export function sleep(ms: number): Promise<void> {
 /**
  * How far nh's figures after a fault may lie above the baseline (taken after the warm-up). Measured in three
  * runs of session.test.ts (each prints its figures; BENCHMARKS.md): live heap and Buffers +0.0 to +0.5 MiB,
- * RSS −6.2 to +4.2 MiB, open files 1–3 fewer. A leak of what a fault handles (a 24 MiB batch kept: +47 MiB)
- * exceeds the margins; leaks of a few KiB per fault are the soak benchmark's to find.
+ * RSS −6.2 to +4.2 MiB, open files 1–3 fewer. RSS also keeps memory the allocator has not given back yet: after
+ * containerd's fault (every channel reconnecting at once) it once read +20.7 MiB with the live heap at +1.4 MiB,
+ * and +6.2 MiB at the settle after it (CI, 2026-12-02). A leak of what a fault handles (a 24 MiB batch kept:
+ * +47 MiB) exceeds the margins; leaks of a few KiB per fault are the soak benchmark's to find.
  */
-const MARGIN = { liveKiB: 4 * 1024, rssKiB: 16 * 1024, fds: 8 };
+const MARGIN = { liveKiB: 4 * 1024, rssKiB: 24 * 1024, fds: 8 };
 
 /** Asserts that each sample of nh's memory and open files is back near the baseline; prints them all first. */
 function assertMemoryBack(baseline: Memory, samples: readonly { after: string; memory: Memory }[]): void {

@@ -293,6 +293,21 @@ test('a lost connection is no crash: nh reconnects, stops what still runs and st
   await until('the first group gone', () => !groupAlive(first));
 });
 
+test('on a new channel (after a lost connection) a process that listens at once is seen serving, though the old channel had numbered more processes', async (t) => {
+  const port = await freePort();
+  let serving = 0;
+  // Perl (perl-base is essential in Debian) listens within a few ms: its start's answer and its listening arrive together.
+  const listener = `my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => ${port}, Listen => 5, ReuseAddr => 1) or die "$!"; sleep 600`;
+  const s = supervised(['perl', '-MIO::Socket::INET', '-e', listener], { port, onServing: () => serving++ });
+  t.after(s.cleanUp);
+  for (let i = 1; i <= 3; i++) {
+    await s.supervisor.restart(signal);
+    await until(`serving ${i}`, () => serving === i);
+  }
+  s.container.execs[0]!.cut(false);
+  await until('serving again on the new channel', () => s.container.execs.length === 2 && serving === 4);
+});
+
 test('a connection lost with the process (the kubelet closed its stdin): started again, said so', async (t) => {
   const s = supervised(STAY);
   t.after(s.cleanUp);
