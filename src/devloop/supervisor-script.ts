@@ -25,8 +25,9 @@
  * the script starts the next process ahead of time, held at a fifo: Node boots and its preload waits before any
  * of the application's code is loaded; any other command waits in a forked shell before its exec. A later
  * `start` stops the old group as usual and writes one byte to the fifo instead of starting a process: the
- * restart then costs the application's own start, not the runtime's boot or the fork, setsid and shell. The script keeps the fifo open for writing until the standby is used or dropped, so the byte
- * waits in the pipe even for a standby still booting, and a standby that died costs nothing (the start falls
+ * restart then costs the application's own start, not the runtime's boot or the fork, setsid and shell. The
+ * script keeps the fifo open for writing until the standby is used or dropped, so the byte waits in the pipe
+ * even for a standby still booting, and a standby that died costs nothing (the start falls
  * back to a fresh process). A standby's generation is reserved when it is started (its exit is reported under
  * it); a dropped one's is skipped. Its pid file and fifo carry the script's pid: a newer channel has its own.
  */
@@ -117,14 +118,16 @@ drop() {
 watch() {
   pg=; read -r pg 2>/dev/null < "$p"
   a="started $1 $gen $was"
-  [ "$port" = 0 ] && { printf '@@nh-%s %s\\n' "$m" "$a" "$m" "listening $1 $gen"; return; }
+  [ "$port" = 0 ] && { served "$1"; return; }
   { i=0; until listens; do
       i=$((i+1)); [ "$i" -ge 7500 ] && break
       [ "$i" = 5 ] && { say $a; a=; }
       kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; exit 0; }
       sleep 0.004
-    done; printf '@@nh-%s %s\\n' \${a:+"$m" "$a"} "$m" "listening $1 $g"; } </dev/null 5>&- &
+    done; served "$1"; } </dev/null 5>&- &
 }
+# The start's answer (unless the wait already sent it) and \`listening\`, in one write.
+served() { printf '@@nh-%s %s\\n' \${a:+"$m" "$a"} "$m" "listening $1 $g"; }
 say ready
 while read -r op id; do
   untime
