@@ -24,12 +24,16 @@
  * Standby ($8: the standby's command (standbyCommand), "" = none; $9: the Node preload's source): on `standby ID`
  * the script starts the next process ahead of time, held at a fifo: Node boots and its preload waits before any
  * of the application's code is loaded; any other command waits in a forked shell before its exec. A later
- * `start` stops the old group as usual and writes one byte to the fifo instead of starting a process: the
- * restart then costs the application's own start, not the runtime's boot or the fork, setsid and shell. The
- * script keeps the fifo open for writing until the standby is used or dropped, so the byte waits in the pipe
- * even for a standby still booting, and a standby that died costs nothing (the start falls
+ * `start` writes one byte to the fifo instead of starting a process: the restart then costs the application's
+ * own start, not the runtime's boot or the fork, setsid and shell. The standby first waits for the old process's
+ * end on that process's end fifo (each process holds its own open, nothing else does), so for a process alone in
+ * its group the byte is written before the TERM, and the standby starts the moment the old process is gone, with
+ * no wake-up of the script in between; otherwise the byte follows the end of the whole group. After the stop the
+ * script writes a line to the old end fifo too, so the standby goes on even if something outside the group
+ * still holds it. The script keeps the fifo open for writing until the standby is used or dropped, so the byte
+ * waits in the pipe even for a standby still booting, and a standby that died costs nothing (the start falls
  * back to a fresh process). A standby's generation is reserved when it is started (its exit is reported under
- * it); a dropped one's is skipped. Its pid file and fifo carry the script's pid: a newer channel has its own.
+ * it); a dropped one's is skipped. Its files carry the script's pid: a newer channel has its own.
  */
 
 export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7 standby=$8
@@ -37,7 +41,7 @@ say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 [ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
-sjob= timers=
+sjob= timers= end= kept= safter= armed=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
@@ -59,7 +63,7 @@ halt() {
   # Woken by the process's own exit (wait on its job), not by a poll; a timer sends KILL once the grace is over.
   # The timer is forked before the TERM and ended at the next request (untime), so neither is in the service's
   # gap; one left to run out finds no group to kill.
-  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null & timers="$timers $!"
+  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null 5>&- 6>&- & timers="$timers $!"
   kill -TERM -"$pg" 2>/dev/null
   [ -n "$2" ] && wait "$2" 2>/dev/null
   # The rest of the group, if any outlives its leader (rare), is still waited for.
@@ -78,39 +82,69 @@ pid_of() {
 }
 # Starts command $2 as its own session and group, its pid in file $1, its exit reported as generation $3; sets
 # launched (its job) and mine (its pid). The shell's own "Terminated" notes go nowhere; the process keeps
-# stderr (fd 3).
+# stderr (fd 3). With $4, the process holds that fifo open for writing (fd 4), its end fifo: nothing else does,
+# so the fifo's reader sees its end the moment the process, and whatever inherited it, is gone.
 launch() {
-  { setsid sh -c 'echo $$ > "$1" || exit 126; eval "exec $2"' nh-app "$1" "$2" 2>&3 3>&-; say exited "$3" $?; } 3>&2 2>/dev/null 5>&- </dev/null &
+  { setsid sh -c 'echo $$ > "$1" || exit 126; [ -z "$3" ] || { command exec 4<>"$3"; } 2>/dev/null; eval "exec $2"' nh-app "$1" "$2" "$4" 2>&3 3>&-; say exited "$3" $?; } 3>&2 2>/dev/null 5>&- 6>&- </dev/null &
   launched=$!; pid_of "$1" "$launched"
 }
 begin() {
   gen=$((gen+1)); g=$gen
   : > "$p"
-  launch "$p" "$run" "$g"; job=$launched; run_pid=$mine
+  end=; [ -z "$standby" ] || { end="$p.end.$$.$g"; mkfifo "$end" 2>/dev/null || end=; }
+  launch "$p" "$run" "$g" "$end"; job=$launched; run_pid=$mine
 }
-# The next process, started ahead and held at its fifo until a start writes to it (fd 5 meanwhile).
+# The next process, started ahead and held at its fifo until a start writes to it (fd 5 meanwhile). It first
+# waits for the running process's end (its end fifo, NH_STANDBY_AFTER), so a start may write its byte before it
+# stops the old group: the standby then follows the old process's exit directly, with none of the script's
+# wake-ups in between.
 prepare() {
   [ -n "$standby" ] && [ -z "$sjob" ] || return 0
-  sgen=$((gen+1)); sp="$p.next.$$"; sf="$p.go.$$.$sgen"
-  exec 5>&-; rm -f "$p".go.$$.* "$sp"
-  mkfifo "$sf" 2>/dev/null || return 0
+  sgen=$((gen+1)); sp="$p.next.$$"; sf="$p.go.$$.$sgen"; sd="$p.end.$$.$sgen"
+  exec 5>&- 6>&-; rm -f "$p".go.$$.* "$sp" \${kept:+"$kept"}; kept=
+  mkfifo "$sf" "$sd" 2>/dev/null || return 0
   exec 5<>"$sf"
-  export NH_STANDBY_FIFO="$sf"; launch "$sp" "$standby" "$sgen"; unset NH_STANDBY_FIFO
+  safter=$end
+  export NH_STANDBY_FIFO="$sf" NH_STANDBY_AFTER="$safter"; launch "$sp" "$standby" "$sgen" "$sd"; unset NH_STANDBY_FIFO NH_STANDBY_AFTER
   sjob=$launched; spid=$mine
 }
-# Starts the standby in place of a new process; false when there is none alive (its generation is skipped).
+# The standby is alive, and not a zombie its job has yet to reap (kill -0 would still find that one).
+alive() {
+  st=; [ -n "$sjob" ] && [ -n "$spid" ] && read -r _ _ st _ 2>/dev/null < "/proc/$spid/stat"
+  case "$st" in ""|Z|X) return 1;; esac
+}
+# Before the old group is stopped: the byte for a standby that waits for the old process's end. Only for a
+# process that still holds its end fifo and has no child: a child may hold the port without the fifo (Python's
+# subprocess closes it), and one that closed the fifo would let the standby run at once; those wait for the group.
+arm() {
+  armed=; [ -n "$safter" ] && [ "$safter" = "$end" ] && alive || return 0
+  lead=; read -r lead 2>/dev/null < "$p"
+  [ -n "$lead" ] && [ "/proc/$lead/fd/4" -ef "$end" ] && [ -r "/proc/$lead/task/$lead/children" ] || return 0
+  kids=; read -r kids < "/proc/$lead/task/$lead/children"
+  [ -z "$kids" ] && echo go >&5 && armed=1
+}
+# The replaced process's end fifo, kept open with a line in it: its standby goes on even if something that
+# process started (outside its group) still holds the fifo, or if it opens the fifo only now.
+keep() {
+  [ -n "$end" ] || return 0
+  { command exec 6<>"$end"; } 2>/dev/null && echo go >&6; kept=$end; end=
+}
+# Makes the standby the running process (armed, or written to now); false when it never started (its
+# generation is skipped). An armed one that is gone already started and ended, unless its byte is still in the
+# fifo (it died before reading it): a second line tells which comes first.
 release() {
   [ -n "$sjob" ] || return 1
-  j=$sjob; sjob=; gen=$sgen; g=$gen
-  # Alive, and not a zombie its job has yet to reap (kill -0 would still find that one).
-  st=; [ -n "$spid" ] && read -r _ _ st _ 2>/dev/null < "/proc/$spid/stat"
-  case "$st" in ""|Z|X) return 1;; esac
-  echo go >&5
-  echo "$spid" > "$p"; job=$j; run_pid=$spid
+  if [ -n "$armed" ]; then
+    alive || { echo x >&5; read -r b <&5; [ "$b" = x ]; }
+  else
+    alive && echo go >&5
+  fi || { sjob=; gen=$sgen; return 1; }
+  gen=$sgen; g=$gen; job=$sjob; run_pid=$spid; end=$sd; sjob=
+  echo "$spid" > "$p"
 }
 drop() {
-  if [ -n "$sjob" ]; then w=$was; halt "$sp" "$sjob"; was=$w; sjob=; fi
-  exec 5>&-; [ -z "$sf" ] || rm -f "$sf" "$sp"
+  dropped=; if [ -n "$sjob" ]; then w=$was; halt "$sp" "$sjob"; was=$w; sjob=; dropped=$sd; fi
+  exec 5>&-; [ -z "$sf" ] || rm -f "$sf" "$sp" \${dropped:+"$dropped"}
 }
 # Answers the start, then says when the new process listens. One that listens within a few ms (a Go binary) gets
 # both lines in one write once it listens, so the answer's way to nh (the kubelet, the API server, nh's own work)
@@ -124,7 +158,7 @@ watch() {
       [ "$i" = 5 ] && { say $a; a=; }
       kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; exit 0; }
       sleep 0.004
-    done; served "$1"; } </dev/null 5>&- &
+    done; served "$1"; } </dev/null 5>&- 6>&- &
 }
 # The start's answer (unless the wait already sent it) and \`listening\`, in one write.
 served() { printf '@@nh-%s %s\\n' \${a:+"$m" "$a"} "$m" "listening $1 $g"; }
@@ -133,15 +167,15 @@ while read -r op id; do
   untime
   case "$op" in
     build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
-             rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null &
+             rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null 5>&- 6>&- &
            bjob=$!; pid_of "$p.b" "$bjob"; build_pid=$mine ;;
-    start) halt "$p" "$job"; release || begin; watch "$id" ;;
+    start) arm; halt "$p" "$job"; keep; release || begin; watch "$id" ;;
     standby) prepare; say prepared "$id" ;;
     stop) halt "$p.b" "$bjob"; drop; halt "$p" "$job"; untime; say stopped "$id" "$was" ;;
   esac
 done
 # nh is gone: stop what this script started, never what a newer channel (nh reconnected) has started since.
-drop
+drop; exec 6>&-; rm -f "$p".end.$$.*
 [ -n "$build_pid" ] && [ "$(cat "$p.b" 2>/dev/null)" = "$build_pid" ] && halt "$p.b" "$bjob"
 [ -n "$run_pid" ] && [ "$(cat "$p" 2>/dev/null)" = "$run_pid" ] && halt "$p" "$job"
 untime
@@ -156,27 +190,37 @@ untime
 export const STANDBY_PRELOAD = `'use strict';
 // nh started this process ahead of time (a standby) and holds it here until it replaces the old one.
 const fifo = process.env.NH_STANDBY_FIFO;
+const after = process.env.NH_STANDBY_AFTER;
 delete process.env.NH_STANDBY_FIFO;
-const fs = fifo ? require('fs') : undefined;
-let fd;
-try {
-  if (fifo) fd = fs.openSync(fifo, 'r');
-} catch (error) {
-  // Released, and its fifo already replaced by the next standby's: nothing left to wait for.
-  if (error.code !== 'ENOENT') throw error;
-}
-if (fd !== undefined) {
-  const byte = Buffer.alloc(1);
-  for (;;) {
-    try {
-      if (fs.readSync(fd, byte, 0, 1, null) === 0) process.exit(0);
-      break;
-    } catch (error) {
-      if (error.code !== 'EAGAIN' && error.code !== 'EINTR') throw error;
-    }
+delete process.env.NH_STANDBY_AFTER;
+const fs = require('fs');
+// Blocks until the fifo gives a byte (true) or reaches its end (false); undefined when it is gone already.
+function wait(path) {
+  let fd;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (error) {
+    // Released, and its fifo already replaced by the next standby's: nothing left to wait for.
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
   }
-  fs.closeSync(fd);
-}`;
+  const byte = Buffer.alloc(1);
+  try {
+    for (;;) {
+      try {
+        return fs.readSync(fd, byte, 0, 1, null) === 1;
+      } catch (error) {
+        if (error.code !== 'EAGAIN' && error.code !== 'EINTR') throw error;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+// First the old process's end (its end fifo closes, or the script writes there once it saw the group end),
+// then the start's byte; the fifo's end without it means the script is gone: nothing would follow this process.
+if (after) wait(after);
+if (fifo && wait(fifo) === false) process.exit(0);`;
 
 /**
  * The command a standby runs. For `node` itself: the same command with nh's preload first, so Node boots ahead
@@ -194,8 +238,11 @@ export function standbyCommand(run: readonly string[], preload: string): readonl
   return ['sh', '-c', HELD_START, 'nh-standby', ...run];
 }
 
-/** A forked shell that waits for the start's byte on its fifo, then becomes the command; ends quietly if the script goes first. */
-const HELD_START = 'IFS= read -r _ < "$NH_STANDBY_FIFO" || exit 0; unset NH_STANDBY_FIFO; exec "$@"';
+/**
+ * A forked shell that waits for the old process's end, then for the start's byte on its fifo, then becomes the
+ * command; ends quietly if the script goes first.
+ */
+const HELD_START = '[ -z "$NH_STANDBY_AFTER" ] || IFS= read -r _ < "$NH_STANDBY_AFTER"; IFS= read -r _ < "$NH_STANDBY_FIFO" || exit 0; unset NH_STANDBY_FIFO NH_STANDBY_AFTER; exec "$@"';
 
 /** Words quoted for sh, each in single quotes: eval gives them back exactly, nothing in them is expanded. */
 export function quoteWords(words: readonly string[]): string {

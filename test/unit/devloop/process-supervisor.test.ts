@@ -4,7 +4,7 @@ import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -342,13 +342,13 @@ function nodeServer(workDir: string, port: number, body: string): void {
   writeFileSync(join(workDir, 'server.js'), `require('http').createServer((q, r) => r.end(${JSON.stringify(body)})).listen(${port}, '127.0.0.1', () => console.log('serving ' + ${JSON.stringify(body)} + ' pid ' + process.pid + ('NH_STANDBY_FIFO' in process.env ? ' (with the fifo in its environment)' : '')));\n`);
 }
 
-/** The standby's files beside the pid file (its pid file `.next.*`, its fifo `.go.*`), with their paths. */
-function standbyFiles(pidFile: string): { pid: string[]; fifo: string[] } {
+/** The standby's files beside the pid file (its pid file `.next.*`, its fifo `.go.*`, the end fifos `.end.*`), with their paths. */
+function standbyFiles(pidFile: string): { pid: string[]; fifo: string[]; end: string[] } {
   const dir = pidFile.slice(0, pidFile.lastIndexOf('/'));
   const name = pidFile.slice(dir.length + 1);
   const files = readdirSync(dir);
   const matching = (infix: string) => files.filter((f) => f.startsWith(`${name}${infix}`)).map((f) => join(dir, f));
-  return { pid: matching('.next.'), fifo: matching('.go.') };
+  return { pid: matching('.next.'), fifo: matching('.go.'), end: matching('.end.') };
 }
 
 /** The pid in the standby's pid file (one per script), once it has booted. */
@@ -361,10 +361,10 @@ function standbyPid(pidFile: string): string | undefined {
  * A supervised server serving "one" with a standby (by default `node server.js`, whose standby is Node booted
  * ahead): once the first process serves and the standby is up.
  */
-async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void }, command: readonly string[] = ['node', 'server.js'], build?: readonly string[]) {
+async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void }, command: readonly string[] = ['node', 'server.js'], build?: readonly string[], extra: Partial<SupervisorOptions> = {}) {
   const port = await freePort();
   let serving = 0;
-  const s = supervised(command, { port, standby: true, build, onServing: () => serving++ });
+  const s = supervised(command, { port, standby: true, build, onServing: () => serving++, ...extra });
   t.after(s.cleanUp);
   nodeServer(s.workDir, port, 'one');
   await s.supervisor.restart(signal);
@@ -403,7 +403,7 @@ test('standby: stop, and a channel whose stdin closes, leave no process and no f
     await until(`both groups gone after ${end}`, () => !groupAlive(running) && !groupAlive(standby));
     await until(`the standby's files gone after ${end}`, () => {
       const files = standbyFiles(s.pidFile);
-      return files.pid.length === 0 && files.fifo.length === 0;
+      return files.pid.length === 0 && files.fifo.length === 0 && files.end.length === 0;
     });
   }
 });
@@ -416,6 +416,54 @@ test('standby: any other command waits forked, before its exec; a binary built a
   await s.supervisor.restart(signal);
   await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
   // The standby shell became the server (exec keeps the pid), and its fifo is not in the server's environment.
+  assert.match(s.output(), new RegExp(`serving two pid ${standby}\\n`));
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+});
+
+function processAlive(pid: string): boolean {
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids a test's commands appended to `file` in the work dir, killed when it ends. */
+function killListed(workDir: string, file: string): () => void {
+  return () => {
+    const path = join(workDir, file);
+    const listed = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    for (const pid of listed.split(/\s+/).filter((pid) => /^[1-9][0-9]*$/.test(pid) && processAlive(pid))) process.kill(Number(pid), 'SIGKILL');
+  };
+}
+
+test('standby: the new process starts at the old process\'s own end, not once the script has seen the old group end', async (t) => {
+  // The old group keeps a straggler that ignores TERM and closed the end fifo (not the leader's child: the
+  // leader is alone and the byte goes out before the TERM); the script waits for it until the grace is over.
+  const straggler = `(sh -c 'trap "" TERM; exec 4>&-; echo $$ >> stragglers; exec sleep 60' &); exec node server.js`;
+  const { s, port, standby, serving } = await servingWithStandby(t, ['sh', '-c', straggler], undefined, { graceSeconds: 60 });
+  const stragglers = killListed(s.workDir, 'stragglers');
+  t.after(stragglers);
+  nodeServer(s.workDir, port, 'two');
+  const restarted = s.supervisor.restart(signal);
+  await until('the second version serving', () => s.output().includes('serving two'), 1500);
+  const [first] = readFileSync(join(s.workDir, 'stragglers'), 'utf8').split(/\s+/);
+  assert.ok(processAlive(first!), 'the old straggler still runs');
+  assert.match(s.output(), new RegExp(`serving two pid ${standby}\\n`));
+  stragglers();
+  await restarted;
+  await until('counted as serving once the script saw the old group end', () => serving() === 2);
+});
+
+test('standby: something outside the old group that still holds the end fifo does not hold the new process back', async (t) => {
+  // A daemon the old process left in a session of its own keeps the fifo open: the script's line after the stop lets the standby go on.
+  const daemon = `(setsid sh -c 'echo $$ >> daemons; exec sleep 60' &); exec node server.js`;
+  const { s, port, standby, serving } = await servingWithStandby(t, ['sh', '-c', daemon]);
+  t.after(killListed(s.workDir, 'daemons'));
+  nodeServer(s.workDir, port, 'two');
+  await s.supervisor.restart(signal);
+  await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
   assert.match(s.output(), new RegExp(`serving two pid ${standby}\\n`));
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
 });
