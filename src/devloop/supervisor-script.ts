@@ -11,7 +11,8 @@
  * while the old process keeps running; nh sends no other request until it is answered), `start ID` (stops the group in the pid file, TERM then KILL after the grace, and starts the
  * command as its own session and group), `stop ID`. Answers and events are lines `@@nh-MARKER WORD …` on
  * stdout, between the process's own output: `ready`, `fatal REASON`, `built ID`, `build-failed ID CODE`,
- * `started ID GEN stopped|none`, `listening ID GEN`, `stopped ID stopped|none`, `exited GEN CODE`.
+ * `started ID GEN stopped|none`, `listening ID GEN`, `stopped ID stopped|none`, `exited GEN CODE` (not for a
+ * process a start replaced: its `started … stopped` says so).
  * `stop` also ends a build under way (and a standby). `standby ID` is answered by `prepared ID`. `started`
  * comes once the new process listens, or ≈ 20 ms after its start if it does not yet (so possibly after its
  * `exited`).
@@ -41,7 +42,7 @@ say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 [ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
-sjob= timers= end= kept= safter= armed=
+sjob= timers= end= kept= safter= armed= g=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
@@ -85,7 +86,8 @@ pid_of() {
 # stderr (fd 3). With $4, the process holds that fifo open for writing (fd 4), its end fifo: nothing else does,
 # so the fifo's reader sees its end the moment the process, and whatever inherited it, is gone.
 launch() {
-  { setsid sh -c 'echo $$ > "$1" || exit 126; [ -z "$3" ] || { command exec 4<>"$3"; } 2>/dev/null; eval "exec $2"' nh-app "$1" "$2" "$4" 2>&3 3>&-; say exited "$3" $?; } 3>&2 2>/dev/null 5>&- 6>&- </dev/null &
+  { setsid sh -c 'echo $$ > "$1" || exit 126; [ -z "$3" ] || { command exec 4<>"$3"; } 2>/dev/null; eval "exec $2"' nh-app "$1" "$2" "$4" 2>&3 3>&-
+    rc=$? q=; read -r q 2>/dev/null < "$p.replaced.$$"; [ "$q" = "$3" ] || say exited "$3" $rc; } 3>&2 2>/dev/null 5>&- 6>&- </dev/null &
   launched=$!; pid_of "$1" "$launched"
 }
 begin() {
@@ -113,10 +115,13 @@ alive() {
   st=; [ -n "$sjob" ] && [ -n "$spid" ] && read -r _ _ st _ 2>/dev/null < "/proc/$spid/stat"
   case "$st" in ""|Z|X) return 1;; esac
 }
-# Before the old group is stopped: the byte for a standby that waits for the old process's end. Only for a
-# process that still holds its end fifo and has no child: a child may hold the port without the fifo (Python's
-# subprocess closes it), and one that closed the fifo would let the standby run at once; those wait for the group.
+# Before the old group is stopped. Its leader's exit goes unreported (\`started … stopped\` says it): that
+# line's way to nh (the runtime, the kubelet, the API server) would take the CPU from the new process's start.
+# Then the byte for a standby that waits for the old process's end. Only for a process that still holds its end
+# fifo and has no child: a child may hold the port without the fifo (Python's subprocess closes it), and one that
+# closed the fifo would let the standby run at once; those wait for the group.
 arm() {
+  echo "$g" > "$p.replaced.$$"
   armed=; [ -n "$safter" ] && [ "$safter" = "$end" ] && alive || return 0
   lead=; read -r lead 2>/dev/null < "$p"
   [ -n "$lead" ] && [ "/proc/$lead/fd/4" -ef "$end" ] && [ -r "/proc/$lead/task/$lead/children" ] || return 0
@@ -175,7 +180,7 @@ while read -r op id; do
   esac
 done
 # nh is gone: stop what this script started, never what a newer channel (nh reconnected) has started since.
-drop; exec 6>&-; rm -f "$p".end.$$.*
+drop; exec 6>&-; rm -f "$p".end.$$.* "$p.replaced.$$"
 [ -n "$build_pid" ] && [ "$(cat "$p.b" 2>/dev/null)" = "$build_pid" ] && halt "$p.b" "$bjob"
 [ -n "$run_pid" ] && [ "$(cat "$p" 2>/dev/null)" = "$run_pid" ] && halt "$p" "$job"
 untime

@@ -337,9 +337,9 @@ test('a restart while the pod is not ready waits for it to be ready again, then 
   assert.equal(s.container.execs.length, 1);
 });
 
-/** A Node server on `port` that answers with `body` and prints its pid once it listens. */
-function nodeServer(workDir: string, port: number, body: string): void {
-  writeFileSync(join(workDir, 'server.js'), `require('http').createServer((q, r) => r.end(${JSON.stringify(body)})).listen(${port}, '127.0.0.1', () => console.log('serving ' + ${JSON.stringify(body)} + ' pid ' + process.pid + ('NH_STANDBY_FIFO' in process.env ? ' (with the fifo in its environment)' : '')));\n`);
+/** A Node server on `port` that answers with `body` and prints its pid once it listens; `also`: more of its code. */
+function nodeServer(workDir: string, port: number, body: string, also = ''): void {
+  writeFileSync(join(workDir, 'server.js'), `${also}\nrequire('http').createServer((q, r) => r.end(${JSON.stringify(body)})).listen(${port}, '127.0.0.1', () => console.log('serving ' + ${JSON.stringify(body)} + ' pid ' + process.pid + ('NH_STANDBY_FIFO' in process.env ? ' (with the fifo in its environment)' : '')));\n`);
 }
 
 /** The standby's files beside the pid file (its pid file `.next.*`, its fifo `.go.*`, the end fifos `.end.*`), with their paths. */
@@ -361,12 +361,12 @@ function standbyPid(pidFile: string): string | undefined {
  * A supervised server serving "one" with a standby (by default `node server.js`, whose standby is Node booted
  * ahead): once the first process serves and the standby is up.
  */
-async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void }, command: readonly string[] = ['node', 'server.js'], build?: readonly string[], extra: Partial<SupervisorOptions> = {}) {
+async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void }, command: readonly string[] = ['node', 'server.js'], build?: readonly string[], extra: Partial<SupervisorOptions> = {}, firstServerAlso = '') {
   const port = await freePort();
   let serving = 0;
   const s = supervised(command, { port, standby: true, build, onServing: () => serving++, ...extra });
   t.after(s.cleanUp);
-  nodeServer(s.workDir, port, 'one');
+  nodeServer(s.workDir, port, 'one', firstServerAlso);
   await s.supervisor.restart(signal);
   await until('the first process serving and a standby booted', () => serving === 1 && s.output().includes('serving one') && standbyPid(s.pidFile) !== undefined);
   return { s, port, standby: standbyPid(s.pidFile)!, serving: () => serving };
@@ -387,8 +387,24 @@ test('standby: a restart starts the process booted ahead, and it runs the code a
 test('standby: one that died is no crash; the restart starts a fresh process instead', async (t) => {
   const { s, port, standby, serving } = await servingWithStandby(t);
   process.kill(Number(standby), 'SIGKILL');
+  // Dead before the start (one dying at the very moment of the start may still be taken for alive).
+  await until('the standby gone', () => !processAlive(standby));
   nodeServer(s.workDir, port, 'two');
   await s.supervisor.restart(signal);
+  await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
+  assert.doesNotMatch(s.output(), new RegExp(`serving two pid ${standby}\\n`));
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+});
+
+test('standby: one that dies after the start wrote its byte but before it read it is no crash either: a fresh process takes its place', async (t) => {
+  // The old process takes its time to stop, so the standby can be killed between the byte and its end.
+  const slowToStop = `process.on('SIGTERM', () => { console.log('stopping'); setTimeout(() => process.exit(0), 1500); });`;
+  const { s, port, standby, serving } = await servingWithStandby(t, undefined, undefined, {}, slowToStop);
+  nodeServer(s.workDir, port, 'two');
+  const restarted = s.supervisor.restart(signal);
+  await until('the old process told to stop', () => s.output().includes('stopping'));
+  process.kill(Number(standby), 'SIGKILL');
+  await restarted;
   await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
   assert.doesNotMatch(s.output(), new RegExp(`serving two pid ${standby}\\n`));
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
