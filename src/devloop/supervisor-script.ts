@@ -82,11 +82,11 @@ pid_of() {
   mine=; read -r mine 2>/dev/null < "$1"
 }
 # Starts command $2 as its own session and group, its pid in file $1, its exit reported as generation $3; sets
-# launched (its job) and mine (its pid). The shell's own "Terminated" notes go nowhere; the process keeps
-# stderr (fd 3). With $4, the process holds that fifo open for writing (fd 4), its end fifo: nothing else does,
+# launched (its job) and mine (its pid). The process gets stderr (fd 3) from its own shell: sh writes its
+# "Terminated" note for a stopped process to the stderr of the command it waited for. With $4, the process holds that fifo open for writing (fd 4), its end fifo: nothing else does,
 # so the fifo's reader sees its end the moment the process, and whatever inherited it, is gone.
 launch() {
-  { setsid sh -c 'echo $$ > "$1" || exit 126; [ -z "$3" ] || { command exec 4<>"$3"; } 2>/dev/null; eval "exec $2"' nh-app "$1" "$2" "$4" 2>&3 3>&-
+  { setsid sh -c 'exec 2>&3 3>&-; echo $$ > "$1" || exit 126; [ -z "$3" ] || { command exec 4<>"$3"; } 2>/dev/null; eval "exec $2"' nh-app "$1" "$2" "$4"
     rc=$? q=; read -r q 2>/dev/null < "$p.replaced.$$"; [ "$q" = "$3" ] || say exited "$3" $rc; } 3>&2 2>/dev/null 5>&- 6>&- </dev/null &
   launched=$!; pid_of "$1" "$launched"
 }

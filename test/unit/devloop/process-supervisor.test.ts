@@ -374,6 +374,7 @@ async function servingWithStandby(t: { after: (fn: () => Promise<void>) => void 
 
 test('standby: a restart starts the process booted ahead, and it runs the code as it is at the restart, not at its boot', async (t) => {
   const { s, port, standby, serving } = await servingWithStandby(t);
+  const first = readFileSync(s.pidFile, 'utf8').trim();
   // Written after the standby booted: it must still serve this version.
   nodeServer(s.workDir, port, 'two');
   await s.supervisor.restart(signal);
@@ -382,6 +383,8 @@ test('standby: a restart starts the process booted ahead, and it runs the code a
   assert.match(s.output(), new RegExp(`serving two pid ${standby}\\n`));
   assert.equal(readFileSync(s.pidFile, 'utf8').trim(), standby);
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+  // Nothing but the processes' own output: no note of the shell's about the stopped process.
+  assert.equal(s.output(), `serving one pid ${first}\nserving two pid ${standby}\n`);
 });
 
 test('standby: one that died is no crash; the restart starts a fresh process instead', async (t) => {
