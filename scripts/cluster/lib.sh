@@ -4,7 +4,9 @@
 NH_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 : "${NH_K8S_VERSION:=1.34.4}"          # k8s.io/kubernetes version (staging modules use 0.<minor>.<patch>)
-: "${NH_ETCD_VERSION:=3.6.16}"         # go.etcd.io/etcd/server/v3 version
+: "${NH_ETCD_VERSION:=3.6.4}"          # go.etcd.io/etcd/server/v3: the version k8s.io/kubernetes v1.34.4 requires.
+                                       # build.sh compiles it in the Kubernetes module; a newer one (3.6.16 needs
+                                       # grpc 1.83, otel 1.45) would raise those libraries for every component
 : "${NH_HELM_VERSION:=3.22.0}"         # helm.sh/helm/v3 version (tools.sh; for nh's app installer: helm charts)
 : "${NH_CLUSTER_CACHE:=/opt/nh-cluster}"             # built binaries + build workspaces (outside the repo)
 : "${NH_CLUSTER_ROOT:=/var/lib/nh-cluster}"          # state, pki, pid files, logs, kubeconfig
