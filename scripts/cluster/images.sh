@@ -135,7 +135,9 @@ fill_app_web() { mkdir -p "$1/app"; cp "$BOOKING/web/server.js" "$BOOKING/web/pa
 fill_app_api() { mkdir -p "$1/app"; cp "$BOOKING/api/server.js" "$BOOKING/api/package.json" "$1/app/"; }
 fill_app_inventory() {
   mkdir -p "$1/app"
-  (cd "$BOOKING/inventory" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1/app/inventory" .)
+  # build.sh's flags (no DWARF: the link strips it anyway), so on a first run both share the standard library's
+  # compiled packages instead of compiling it twice
+  (cd "$BOOKING/inventory" && CGO_ENABLED=0 go build -trimpath -gcflags=all=-dwarf=false -ldflags "-s -w" -o "$1/app/inventory" .)
 }
 
 # Debian rootfs via debootstrap (minbase), cached; docs/man/locales/apt lists stripped

@@ -4,7 +4,9 @@
 NH_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 : "${NH_K8S_VERSION:=1.34.4}"          # k8s.io/kubernetes version (staging modules use 0.<minor>.<patch>)
-: "${NH_ETCD_VERSION:=3.6.16}"         # go.etcd.io/etcd/server/v3 version
+: "${NH_ETCD_VERSION:=3.6.4}"          # go.etcd.io/etcd/server/v3: the version k8s.io/kubernetes v1.34.4 requires.
+                                       # build.sh compiles it in the Kubernetes module; a newer one (3.6.16 needs
+                                       # grpc 1.83, otel 1.45) would raise those libraries for every component
 : "${NH_HELM_VERSION:=3.22.0}"         # helm.sh/helm/v3 version (tools.sh; for nh's app installer: helm charts)
 : "${NH_CLUSTER_CACHE:=/opt/nh-cluster}"             # built binaries + build workspaces (outside the repo)
 : "${NH_CLUSTER_ROOT:=/var/lib/nh-cluster}"          # state, pki, pid files, logs, kubeconfig
@@ -15,10 +17,10 @@ NH_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # The measured cost of a cold first run on a quiet 2-core machine, for prepare.sh's estimate (seconds;
 # scripts/cluster/README.md, "First run (cold)"), and how the wall time grew with the load average per core.
 NH_COLD_APT_S=25
-NH_COLD_PREPARE_S=566          # a cold prepare.sh: the binaries, with the packages and the images beside them
+NH_COLD_PREPARE_S=549          # a cold prepare.sh: the binaries, with the packages and the images beside them
 NH_COLD_IMAGES_S=89
 NH_COLD_LOAD_FACTOR=0.4
-NH_COLD_MEASURED="prepare.sh 461-589 s, median 566 s, on a 2-core machine (2026-12-02); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
+NH_COLD_MEASURED="prepare.sh 549 s on a 2-core machine, where the build before it took 642 s in the same half hour and 461-589 s earlier (2026-12-02); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
 
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
 # Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` (in $NH_BIN/kubectl).
