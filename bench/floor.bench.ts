@@ -21,7 +21,7 @@ import { beforeBin, get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until }
 import { ms, summary } from './support.js';
 
 const NODE_EDITS = 21;
-const GO_EDITS = 7;
+const GO_EDITS = 15;
 const FLOOR_RUNS = 11;
 const ENTRY_RUNS = 5;
 const NODE_PORT = 18481;
