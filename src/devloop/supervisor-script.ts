@@ -136,11 +136,11 @@ keep() {
 }
 # Makes the standby the running process (armed, or written to now); false when it never started (its
 # generation is skipped). An armed one that is gone already started and ended, unless its byte is still in the
-# fifo (it died before reading it): a second line tells which comes first.
+# fifo (it died before reading it): a second line tells which comes first (Node's preload reads one byte only).
 release() {
   [ -n "$sjob" ] || return 1
   if [ -n "$armed" ]; then
-    alive || { echo x >&5; read -r b <&5; [ "$b" = x ]; }
+    alive || { echo x >&5; read -r b <&5; [ "$b" != go ]; }
   else
     alive && echo go >&5
   fi || { sjob=; gen=$sgen; return 1; }

@@ -4,7 +4,7 @@ import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -463,6 +463,15 @@ function processAlive(pid: string): boolean {
   }
 }
 
+/**
+ * Until the standby has come as far as its wait on the old process's end fifo: one still booting opens that fifo
+ * after the old process is gone, and goes on only once the script has seen the whole old group end.
+ */
+async function untilWaitingOnOldEnd(standby: string): Promise<void> {
+  const holdsOldEnd = () => readdirSync(`/proc/${standby}/fd`).some((fd) => fd !== '4' && readlinkSync(`/proc/${standby}/fd/${fd}`).includes('.end.'));
+  await until('the standby waiting on the old process\'s end fifo', holdsOldEnd);
+}
+
 /** Pids a test's commands appended to `file` in the work dir, killed when it ends. */
 function killListed(workDir: string, file: string): () => void {
   return () => {
@@ -479,6 +488,7 @@ test('standby: the new process starts at the old process\'s own end, not once th
   const { s, port, standby, serving } = await servingWithStandby(t, ['sh', '-c', straggler], undefined, { graceSeconds: 60 });
   const stragglers = killListed(s.workDir, 'stragglers');
   t.after(stragglers);
+  await untilWaitingOnOldEnd(standby);
   nodeServer(s.workDir, port, 'two');
   const restarted = s.supervisor.restart(signal);
   await until('the second version serving', () => s.output().includes('serving two'), 1500);
@@ -488,6 +498,25 @@ test('standby: the new process starts at the old process\'s own end, not once th
   stragglers();
   await restarted;
   await until('counted as serving once the script saw the old group end', () => serving() === 2);
+});
+
+test('standby: Node booted ahead that crashes on the new code before the script has seen the old group end is one crash, not two starts', async (t) => {
+  // The old process leaves a straggler in its group (reparented, so the leader has no child and the byte goes
+  // out before the TERM); the new code throws while the script still waits for the straggler. Node's preload
+  // took one byte of the start's line: the process did start, and its crash is reported, not run again.
+  const leaveStraggler = `require('child_process').spawnSync('sh', ['-c', \`(sh -c 'trap "" TERM; exec 4>&-; echo $$ >> stragglers; exec sleep 60' &)\`], { stdio: 'ignore' });`;
+  const { s, standby } = await servingWithStandby(t, undefined, undefined, { graceSeconds: 60 }, leaveStraggler);
+  const stragglers = killListed(s.workDir, 'stragglers');
+  t.after(stragglers);
+  await untilWaitingOnOldEnd(standby);
+  writeFileSync(join(s.workDir, 'server.js'), `throw new Error('the new code fails');\n`);
+  const restarted = s.supervisor.restart(signal);
+  await until('the new code failing', () => s.output().includes('the new code fails'), 1500);
+  stragglers();
+  await restarted;
+  await until('reported as a crash', () => s.states.some((x) => x.kind === 'crashed'));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(s.output().split('Error: the new code fails').length - 1, 1, s.output());
 });
 
 test('standby: something outside the old group that still holds the end fifo does not hold the new process back', async (t) => {
