@@ -123,21 +123,6 @@ test('with a port, the new process counts as serving once it listens there, not 
   assert.ok(servingAt + 100 >= listenedAt - 100, 'and not before the process listens');
 });
 
-test('the listening check runs at a lower CPU priority than the service, which keeps its own', async (t) => {
-  const port = await freePort();
-  let serving = 0;
-  const s = supervised(['node', '-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('listening'))`], { port, onServing: () => serving++ });
-  t.after(s.cleanUp);
-  await s.supervisor.restart(signal);
-  await until('serving', () => serving === 1);
-  const niceOf = (pid: string) => spawnSync('ps', ['-o', 'ni=', '-p', pid], { encoding: 'utf8' }).stdout.trim();
-  const script = String(s.container.execs[0]!.child.pid);
-  // The script leads its own session (setsid), and so do the processes it starts: its helpers are the rest of that session.
-  const session = spawnSync('ps', ['-o', 'ni=', '-s', script], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
-  assert.ok(session.includes('10'), `a process of the script's session at nice 10: ${JSON.stringify(session)}`);
-  assert.equal(niceOf(readFileSync(s.pidFile, 'utf8').trim()), niceOf(script));
-});
-
 test('a process that listens at once (its start and listening in one chunk) counts as serving', async (t) => {
   // The script's two lines reach nh together when the new process listens within a few ms (a Go binary):
   // a channel that answers a start with both in one chunk.
