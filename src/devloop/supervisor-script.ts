@@ -42,7 +42,7 @@ say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 [ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
-sjob= timers= end= kept= safter= armed= g= watcher=
+sjob= timers= end= kept= safter= armed= g=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
@@ -64,7 +64,7 @@ halt() {
   # Woken by the process's own exit (wait on its job), not by a poll; a timer sends KILL once the grace is over.
   # The timer is forked before the TERM and ended at the next request (untime), so neither is in the service's
   # gap; one left to run out finds no group to kill.
-  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null 5>&- 6>&- 7>&- & timers="$timers $!"
+  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null 5>&- 6>&- & timers="$timers $!"
   kill -TERM -"$pg" 2>/dev/null
   [ -n "$2" ] && wait "$2" 2>/dev/null
   # The rest of the group, if any outlives its leader (rare), is still waited for.
@@ -87,7 +87,7 @@ pid_of() {
 # so the fifo's reader sees its end the moment the process, and whatever inherited it, is gone.
 launch() {
   { setsid sh -c 'exec 2>&3 3>&-; echo $$ > "$1" || exit 126; [ -z "$3" ] || { command exec 4<>"$3"; } 2>/dev/null; eval "exec $2"' nh-app "$1" "$2" "$4"
-    rc=$? q=; read -r q 2>/dev/null < "$p.replaced.$$"; [ "$q" = "$3" ] || say exited "$3" $rc; } 3>&2 2>/dev/null 5>&- 6>&- 7>&- </dev/null &
+    rc=$? q=; read -r q 2>/dev/null < "$p.replaced.$$"; [ "$q" = "$3" ] || say exited "$3" $rc; } 3>&2 2>/dev/null 5>&- 6>&- </dev/null &
   launched=$!; pid_of "$1" "$launched"
 }
 begin() {
@@ -153,39 +153,26 @@ drop() {
 }
 # Answers the start, then says when the new process listens. One that listens within a few ms (a Go binary) gets
 # both lines in one write once it listens, so the answer's way to nh (the kubelet, the API server, nh's own work)
-# does not take the CPU from its start; a slower one gets its answer after ≈ 20 ms. The polling is the
-# watcher's (below), or a subshell's where there is no watcher.
+# does not take the CPU from its start; a slower one gets its answer after ≈ 20 ms.
 watch() {
   pg=; read -r pg 2>/dev/null < "$p"
   a="started $1 $gen $was"
   [ "$port" = 0 ] && { served "$1"; return; }
-  if [ -n "$watcher" ]; then echo "$1 $g $pg $a" >&7; else poll "$1" </dev/null 5>&- 6>&- 7>&- & fi
-}
-# Polls the socket table every 4 ms until group $pg's process listens (the answer $a after the 5th poll), then
-# says so. Ends early when the group is gone.
-poll() {
-  i=0; until listens; do
-    i=$((i+1)); [ "$i" -ge 7500 ] && break
-    [ "$i" = 5 ] && { say $a; a=; }
-    kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; return; }
-    sleep 0.004
-  done; served "$1"
+  { i=0; until listens; do
+      i=$((i+1)); [ "$i" -ge 7500 ] && break
+      [ "$i" = 5 ] && { say $a; a=; }
+      kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; exit 0; }
+      sleep 0.004
+    done; served "$1"; } </dev/null 5>&- 6>&- &
 }
 # The start's answer (unless the wait already sent it) and \`listening\`, in one write.
 served() { printf '@@nh-%s %s\\n' \${a:+"$m" "$a"} "$m" "listening $1 $g"; }
-# One subshell for the script's life that polls for each start (a line on fd 7: ID G PG ANSWER…), at a lower CPU
-# priority than the service: its forks and socket-table reads then take no CPU the new process's start needs.
-if [ "$port" != 0 ] && mkfifo "$p.watch.$$" 2>/dev/null; then
-  { { read -r me _ < /proc/self/stat && renice -n 10 -p "$me"; } >/dev/null 2>&1
-    while read -r id g pg a; do poll "$id"; done < "$p.watch.$$"; } </dev/null 5>&- 6>&- &
-  exec 7<>"$p.watch.$$"; watcher=1
-fi
 say ready
 while read -r op id; do
   untime
   case "$op" in
     build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
-             rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null 5>&- 6>&- 7>&- &
+             rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null 5>&- 6>&- &
            bjob=$!; pid_of "$p.b" "$bjob"; build_pid=$mine ;;
     start) arm; halt "$p" "$job"; keep; release || begin; watch "$id" ;;
     standby) prepare; say prepared "$id" ;;
@@ -193,7 +180,7 @@ while read -r op id; do
   esac
 done
 # nh is gone: stop what this script started, never what a newer channel (nh reconnected) has started since.
-drop; exec 6>&- 7>&-; rm -f "$p".end.$$.* "$p.replaced.$$" "$p.watch.$$"
+drop; exec 6>&-; rm -f "$p".end.$$.* "$p.replaced.$$"
 [ -n "$build_pid" ] && [ "$(cat "$p.b" 2>/dev/null)" = "$build_pid" ] && halt "$p.b" "$bjob"
 [ -n "$run_pid" ] && [ "$(cat "$p" 2>/dev/null)" = "$run_pid" ] && halt "$p" "$job"
 untime
