@@ -42,7 +42,7 @@ say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 [ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
-sjob= timers= end= kept= safter= armed= g=
+sjob= timers= end= kept= armed= g=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
@@ -83,8 +83,9 @@ pid_of() {
 }
 # Starts command $2 as its own session and group, its pid in file $1, its exit reported as generation $3; sets
 # launched (its job) and mine (its pid). The process gets stderr (fd 3) from its own shell: sh writes its
-# "Terminated" note for a stopped process to the stderr of the command it waited for. With $4, the process holds that fifo open for writing (fd 4), its end fifo: nothing else does,
-# so the fifo's reader sees its end the moment the process, and whatever inherited it, is gone.
+# "Terminated" note for a stopped process to the stderr of the command it waited for. With $4, the process holds
+# that fifo open for writing (fd 4), its end fifo: nothing else does, so the fifo's reader sees its end the
+# moment the process, and whatever inherited it, is gone.
 launch() {
   { setsid sh -c 'exec 2>&3 3>&-; echo $$ > "$1" || exit 126; [ -z "$3" ] || { command exec 4<>"$3"; } 2>/dev/null; eval "exec $2"' nh-app "$1" "$2" "$4"
     rc=$? q=; read -r q 2>/dev/null < "$p.replaced.$$"; [ "$q" = "$3" ] || say exited "$3" $rc; } 3>&2 2>/dev/null 5>&- 6>&- </dev/null &
@@ -106,8 +107,7 @@ prepare() {
   exec 5>&- 6>&-; rm -f "$p".go.$$.* "$sp" \${kept:+"$kept"}; kept=
   mkfifo "$sf" "$sd" 2>/dev/null || return 0
   exec 5<>"$sf"
-  safter=$end
-  export NH_STANDBY_FIFO="$sf" NH_STANDBY_AFTER="$safter"; launch "$sp" "$standby" "$sgen" "$sd"; unset NH_STANDBY_FIFO NH_STANDBY_AFTER
+  export NH_STANDBY_FIFO="$sf" NH_STANDBY_AFTER="$end"; launch "$sp" "$standby" "$sgen" "$sd"; unset NH_STANDBY_FIFO NH_STANDBY_AFTER
   sjob=$launched; spid=$mine
 }
 # The standby is alive, and not a zombie its job has yet to reap (kill -0 would still find that one).
@@ -119,10 +119,11 @@ alive() {
 # line's way to nh (the runtime, the kubelet, the API server) would take the CPU from the new process's start.
 # Then the byte for a standby that waits for the old process's end. Only for a process that still holds its end
 # fifo and has no child: a child may hold the port without the fifo (Python's subprocess closes it), and one that
-# closed the fifo would let the standby run at once; those wait for the group.
+# closed the fifo would let the standby run at once; those wait for the group. A standby waits on the end fifo
+# that was the running process's when it was prepared: only a start (which uses or drops it) changes that.
 arm() {
   echo "$g" > "$p.replaced.$$"
-  armed=; [ -n "$safter" ] && [ "$safter" = "$end" ] && alive || return 0
+  armed=; [ -n "$end" ] && alive || return 0
   lead=; read -r lead 2>/dev/null < "$p"
   [ -n "$lead" ] && [ "/proc/$lead/fd/4" -ef "$end" ] && [ -r "/proc/$lead/task/$lead/children" ] || return 0
   kids=; read -r kids < "/proc/$lead/task/$lead/children"
