@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Build kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy (one multi-call binary),
-# kubectl and etcd from the Go module proxy, in one compile, into a cache outside the repo keyed by version ($NH_BIN).
+# Build kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy (one multi-call binary) and
+# etcd from the Go module proxy, in one compile, into a cache outside the repo keyed by version ($NH_BIN).
 # Second run: milliseconds (nothing to do). `build.sh --check` exits 0 when everything is built.
-# `build.sh crictl` builds crictl only: the cluster does not need it to run, so the first run does not build it
-# (its own copies of client-go and apimachinery cost 137 CPU-s cold); down.sh and node.sh build it on first use.
+# Two clients are built on first use only, since the cluster does not need them to start or run:
+#   `build.sh kubectl`  kubectl, in the same module, with the same flags and version stamp, so it reuses what the
+#                       cluster's compile left in the build cache (194 packages of its own: 54 CPU-s of a cold run);
+#                       status.sh, node.sh, the e2e tests and the benchmarks build it when they first need it
+#   `build.sh crictl`   crictl (its own copies of client-go and apimachinery cost 137 CPU-s cold); down.sh and
+#                       node.sh build it before they remove pods
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -18,14 +22,15 @@ KV=$NH_K8S_VERSION
 MINOR=$(echo "$KV" | cut -d. -f2)
 SV="0.${KV#*.}"                       # 1.34.4 -> 0.34.4
 EV=$NH_ETCD_VERSION
-BUILD="$NH_CLUSTER_CACHE/build"
-K8S_BINS="kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl kube-proxy"
+MODULE="$NH_CLUSTER_CACHE/build/k8s-v$KV"
+DAEMONS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy"
 : "${NH_CRICTL_VERSION:=v1.34.0}"       # sigs.k8s.io/cri-tools (crictl: debugging + clean pod teardown in down.sh)
 STAMP="$NH_BIN/.complete"
+t0=$(date +%s)
 
 have_all() {
   local b
-  for b in $K8S_BINS etcd; do [ -x "$NH_BIN/$b" ] || return 1; done
+  for b in $DAEMONS etcd; do [ -x "$NH_BIN/$b" ] || return 1; done
   [ -f "$STAMP" ]
 }
 
@@ -39,32 +44,13 @@ build_crictl() {
     "sigs.k8s.io/cri-tools/cmd/crictl@$NH_CRICTL_VERSION" || die "building crictl $NH_CRICTL_VERSION failed"
 }
 
-case "${1:-}" in
-  --check) have_all; exit ;;
-  crictl) build_crictl; exit ;;
-esac
-if have_all && [ "${1:-}" != "--force" ]; then
-  log "binaries cached in $NH_BIN (k8s v$KV, etcd v$EV)"
-  exit 0
-fi
-
-mkdir -p "$NH_BIN" "$BUILD/k8s-v$KV"
-t0=$(date +%s)
-
-# ---- One compile: a throw-away main module that requires k8s.io/kubernetes, with replace directives for the
-# staging modules. The five daemons are one multi-call binary (hyperkube/main.go: one link instead of five),
-# hard-linked under each daemon's name so every process keeps its own /proc/PID/exe (lib.sh's pid files tell
-# components apart by it). kubectl is its own binary from the same compile: it is a client started for every
-# call, and linked with the daemons its start took 361 instead of 214 ms and twice the memory (every daemon
-# package's init runs). etcd is the version k8s.io/kubernetes itself requires (its go.mod: server/v3 v3.6.4),
-# so it adds no module version to the graph and shares grpc, OpenTelemetry, protobuf and etcd's client with the
-# daemons: only its own packages are compiled (a module of its own, at v3.6.16, compiled all of them again).
-DAEMONS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy"
-build_all() {
-  local w="$BUILD/k8s-v$KV" m missing=""
-  for m in $K8S_BINS etcd; do [ -x "$NH_BIN/$m" ] || missing="$missing $m"; done
-  [ -z "$missing" ] && { log "binaries present"; return 0; }
-  cd "$w"
+# ---- The module everything here is compiled in: a throw-away main module in $MODULE that requires
+# k8s.io/kubernetes, with replace directives for the staging modules. etcd is the version k8s.io/kubernetes itself
+# requires (its go.mod: server/v3 v3.6.4), so it adds no module version to the graph and shares grpc,
+# OpenTelemetry, protobuf and etcd's client with the daemons: only its own packages are compiled (a module of its
+# own, at v3.6.16, compiled all of them again). kubectl is in the graph even when only the daemons are built, so
+# building it later changes no module version the daemons were compiled with.
+resolve_modules() {  # (in $MODULE)
   rm -f kubectl_tools.go   # the tools file of an older build.sh
   cp "$HERE/hyperkube/main.go" main.go
   {
@@ -91,31 +77,69 @@ build_all() {
     die "go mod tidy failed for k8s.io/kubernetes v$KV: a module may not be served by the proxy (try NH_K8S_VERSION=1.34.3)"
   fi
   nh_kill_tree "$std_job"; wait "$std_job" 2>/dev/null || true
-  local bd ldf p c
+}
+
+compile() {  # WHAT PACKAGE... : one `go build` into $NH_BIN, version-stamped (in $MODULE)
+  local what=$1 bd ldf p ticker; shift
   bd=$(date -u +%Y-%m-%dT%H:%M:%SZ); ldf="-s -w"
   for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
     ldf="$ldf -X $p.gitVersion=v$KV -X $p.gitMajor=1 -X $p.gitMinor=$MINOR -X $p.gitTreeState=clean -X $p.buildDate=$bd"
   done
-  log "[2/2] compiling hyperkube ($DAEMONS), kubectl and etcd (cold: the longest step; a progress line every 60s)"
-  ( while sleep 60; do log "  ... still compiling ($(( $(date +%s) - t0 ))s elapsed)"; done ) &
-  local ticker=$!
-  # download retries are inside go; a compile failure is not transient. etcd's main package is the module's
-  # root, go.etcd.io/etcd/server/v3, which `go build -o DIR/` names "server".
-  if ! retry 2 5 go build -p 2 -trimpath -ldflags "$ldf" -o "$NH_BIN/" . k8s.io/kubernetes/cmd/kubectl go.etcd.io/etcd/server/v3; then
+  log "[2/2] compiling $what (a progress line every 60s)"
+  ( while sleep 60; do log "  ... still compiling ($(( $(date +%s) - t0 ))s elapsed)"; done ) & ticker=$!
+  # download retries are inside go; a compile failure is not transient
+  if ! retry 2 5 go build -p 2 -trimpath -ldflags "$ldf" -o "$NH_BIN/" "$@"; then
     kill "$ticker" 2>/dev/null || true
-    die "compiling Kubernetes v$KV and etcd v$EV failed (see output above)"
+    die "compiling $what failed (see output above)"
   fi
   kill "$ticker" 2>/dev/null || true
+}
+
+check_version() {  # BINARY : it reports v$KV
+  local v
+  if [ "$1" = kubectl ]; then v=$("$NH_BIN/$1" version --client 2>&1 || true); else v=$("$NH_BIN/$1" --version 2>&1 || true); fi
+  case "$v" in *"v$KV"*) ;; *) die "$1 reports '$v', expected v$KV (version stamping failed)";; esac
+}
+
+# kubectl is its own binary, not part of the multi-call one: it is a client started for every call, and linked
+# with the daemons its start took 361 instead of 214 ms and twice the memory (every daemon package's init runs).
+build_kubectl() {
+  [ -x "$NH_BIN/kubectl" ] && return 0
+  log "[kubectl] building kubectl v$KV once, on first use (about 30 s on 2 cores after the cluster's build; cold, minutes)"
+  mkdir -p "$NH_BIN" "$MODULE"; cd "$MODULE"
+  resolve_modules
+  compile "kubectl v$KV" k8s.io/kubernetes/cmd/kubectl
+  check_version kubectl
+}
+
+case "${1:-}" in
+  --check) have_all; exit ;;
+  crictl) build_crictl; exit ;;
+  kubectl) ( build_kubectl ); exit ;;
+esac
+if have_all && [ "${1:-}" != "--force" ]; then
+  log "binaries cached in $NH_BIN (k8s v$KV, etcd v$EV)"
+  exit 0
+fi
+
+# ---- The cluster's compile: the five daemons are one multi-call binary (hyperkube/main.go: one link instead of
+# five), hard-linked under each daemon's name so every process keeps its own /proc/PID/exe (lib.sh's pid files
+# tell components apart by it), and etcd.
+build_all() {
+  local m missing=""
+  for m in $DAEMONS etcd; do [ -x "$NH_BIN/$m" ] || missing="$missing $m"; done
+  [ -z "$missing" ] && { log "binaries present"; return 0; }
+  mkdir -p "$NH_BIN" "$MODULE"; cd "$MODULE"
+  resolve_modules
+  # etcd's main package is the module's root, go.etcd.io/etcd/server/v3, which `go build -o DIR/` names "server"
+  compile "hyperkube ($DAEMONS) and etcd (cold: the longest step)" . go.etcd.io/etcd/server/v3
   mv -f "$NH_BIN/server" "$NH_BIN/etcd"
-  for c in $DAEMONS; do ln -f "$NH_BIN/hyperkube" "$NH_BIN/$c"; done
+  for m in $DAEMONS; do ln -f "$NH_BIN/hyperkube" "$NH_BIN/$m"; done
 }
 
 ( build_all ) || die "building the binaries failed (see the output above)"
 
-for b in $K8S_BINS; do
-  if [ "$b" = kubectl ]; then v=$("$NH_BIN/$b" version --client 2>&1 || true); else v=$("$NH_BIN/$b" --version 2>&1 || true); fi
-  case "$v" in *"v$KV"*) ;; *) die "$b reports '$v', expected v$KV (version stamping failed)";; esac
-done
+for b in $DAEMONS; do check_version "$b"; done
 v=$("$NH_BIN/etcd" --version 2>&1 || true)
 case "$v" in *"etcd Version: $EV"*) ;; *) die "etcd --version reports '$v', expected $EV";; esac
 touch "$STAMP"
