@@ -79,8 +79,8 @@ resolve_modules() {  # (in $MODULE)
   nh_kill_tree "$std_job"; wait "$std_job" 2>/dev/null || true
 }
 
-compile() {  # WHAT PACKAGE... : one `go build` into $NH_BIN, version-stamped (in $MODULE)
-  local what=$1 bd ldf p ticker; shift
+compile() {  # WHAT DIR PACKAGE... : one `go build` into DIR, version-stamped (in $MODULE)
+  local what=$1 dir=$2 bd ldf p ticker; shift 2
   bd=$(date -u +%Y-%m-%dT%H:%M:%SZ); ldf="-s -w"
   for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
     ldf="$ldf -X $p.gitVersion=v$KV -X $p.gitMajor=1 -X $p.gitMinor=$MINOR -X $p.gitTreeState=clean -X $p.buildDate=$bd"
@@ -88,28 +88,35 @@ compile() {  # WHAT PACKAGE... : one `go build` into $NH_BIN, version-stamped (i
   log "[2/2] compiling $what (a progress line every 60s)"
   ( while sleep 60; do log "  ... still compiling ($(( $(date +%s) - t0 ))s elapsed)"; done ) & ticker=$!
   # download retries are inside go; a compile failure is not transient
-  if ! retry 2 5 go build -p 2 -trimpath -ldflags "$ldf" -o "$NH_BIN/" "$@"; then
+  if ! retry 2 5 go build -p 2 -trimpath -ldflags "$ldf" -o "$dir/" "$@"; then
     kill "$ticker" 2>/dev/null || true
     die "compiling $what failed (see output above)"
   fi
   kill "$ticker" 2>/dev/null || true
 }
 
-check_version() {  # BINARY : it reports v$KV
+check_version() {  # PATH : the binary reports v$KV
   local v
-  if [ "$1" = kubectl ]; then v=$("$NH_BIN/$1" version --client 2>&1 || true); else v=$("$NH_BIN/$1" --version 2>&1 || true); fi
-  case "$v" in *"v$KV"*) ;; *) die "$1 reports '$v', expected v$KV (version stamping failed)";; esac
+  case "$1" in */kubectl) v=$("$1" version --client 2>&1 || true) ;; *) v=$("$1" --version 2>&1 || true) ;; esac
+  case "$v" in *"v$KV"*) ;; *) die "${1##*/} reports '$v', expected v$KV (version stamping failed)";; esac
 }
+
+# one compile in the module at a time: the cluster's and kubectl's both rewrite its go.mod (two e2e test processes
+# may both find kubectl missing; the second then finds it built)
+lock_module() { mkdir -p "$NH_BIN" "$MODULE"; exec 8> "$MODULE.lock"; flock 8; cd "$MODULE"; }
 
 # kubectl is its own binary, not part of the multi-call one: it is a client started for every call, and linked
 # with the daemons its start took 361 instead of 214 ms and twice the memory (every daemon package's init runs).
 build_kubectl() {
   [ -x "$NH_BIN/kubectl" ] && return 0
   log "[kubectl] building kubectl v$KV once, on first use (about 30 s on 2 cores after the cluster's build; cold, minutes)"
-  mkdir -p "$NH_BIN" "$MODULE"; cd "$MODULE"
+  lock_module
+  [ -x "$NH_BIN/kubectl" ] && return 0
   resolve_modules
-  compile "kubectl v$KV" k8s.io/kubernetes/cmd/kubectl
-  check_version kubectl
+  # built beside $NH_BIN and renamed into it, so a kubectl found there is always a whole one
+  compile "kubectl v$KV" "$MODULE/bin" k8s.io/kubernetes/cmd/kubectl
+  check_version "$MODULE/bin/kubectl"
+  mv -f "$MODULE/bin/kubectl" "$NH_BIN/kubectl"
 }
 
 case "${1:-}" in
@@ -129,17 +136,17 @@ build_all() {
   local m missing=""
   for m in $DAEMONS etcd; do [ -x "$NH_BIN/$m" ] || missing="$missing $m"; done
   [ -z "$missing" ] && { log "binaries present"; return 0; }
-  mkdir -p "$NH_BIN" "$MODULE"; cd "$MODULE"
+  lock_module
   resolve_modules
   # etcd's main package is the module's root, go.etcd.io/etcd/server/v3, which `go build -o DIR/` names "server"
-  compile "hyperkube ($DAEMONS) and etcd (cold: the longest step)" . go.etcd.io/etcd/server/v3
+  compile "hyperkube ($DAEMONS) and etcd (cold: the longest step)" "$NH_BIN" . go.etcd.io/etcd/server/v3
   mv -f "$NH_BIN/server" "$NH_BIN/etcd"
   for m in $DAEMONS; do ln -f "$NH_BIN/hyperkube" "$NH_BIN/$m"; done
 }
 
 ( build_all ) || die "building the binaries failed (see the output above)"
 
-for b in $DAEMONS; do check_version "$b"; done
+for b in $DAEMONS; do check_version "$NH_BIN/$b"; done
 v=$("$NH_BIN/etcd" --version 2>&1 || true)
 case "$v" in *"etcd Version: $EV"*) ;; *) die "etcd --version reports '$v', expected $EV";; esac
 touch "$STAMP"

@@ -32,7 +32,7 @@ launch_kube-apiserver() {
     --kubelet-preferred-address-types=Hostname,InternalIP \
     --profiling=false --v=1 "${extra[@]}"
 }
-await_kube-apiserver() { nh_wait_for kube-apiserver 60 "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" get --raw /readyz; }
+await_kube-apiserver() { nh_wait_for kube-apiserver 60 nh_api GET /readyz; }
 
 # A dev cluster changes many workloads at once (nh up of a whole app): the controller-manager's defaults
 # (20 API requests/s, 5 deployment syncs at a time) queue that work behind its own rate limiter.

@@ -23,7 +23,8 @@ NH_COLD_LOAD_FACTOR=0.4
 NH_COLD_MEASURED="prepare.sh 549 s on a 2-core machine, where the build before it took 642 s in the same half hour and 461-589 s earlier (2026-12-02); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
 
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
-# Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` (in $NH_BIN/kubectl).
+# Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` ($NH_BIN/kubectl, built on
+# first use: nh_need_kubectl).
 NH_TOOLS_BIN="$NH_CLUSTER_CACHE/helm-v$NH_HELM_VERSION/bin"
 NH_LOGS="$NH_CLUSTER_ROOT/logs"
 NH_PIDS="$NH_CLUSTER_ROOT/pids"
@@ -168,7 +169,33 @@ nh_remove_pods() {  # SOCKET
 
 NH_COMPONENTS="containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
 [ "$NH_KUBE_PROXY" = 1 ] && NH_COMPONENTS="$NH_COMPONENTS kube-proxy"
-nh_kubectl() { "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
+
+# kubectl is not built by the cluster's first run (its own packages are ≈ 54 CPU-s of a cold one): what needs it
+# builds it on first use (build.sh kubectl, ≈ 30 s once the cluster is built), with a line saying so.
+nh_need_kubectl() { [ -x "$NH_BIN/kubectl" ] || bash "$NH_SCRIPTS/build.sh" kubectl; }
+nh_kubectl() { nh_need_kubectl && "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
+
+# The API server as the cluster's admin without kubectl, for the cluster's own start and the demo: curl with the
+# admin client certificate gen-pki.sh writes, as kubectl's admin kubeconfig does.
+nh_api() {  # METHOD PATH [JSON] : prints the body of the answer; fails unless the API server answers 2xx
+  local body=()
+  [ -z "${3:-}" ] || body=(-H 'Content-Type: application/json' --data-binary "$3")
+  curl -fsS --max-time 10 --cacert "$NH_PKI/ca.crt" --cert "$NH_PKI/admin.crt" --key "$NH_PKI/admin.key" \
+    -X "$1" "${body[@]}" "https://127.0.0.1:$NH_APISERVER_PORT$2"
+}
+# No jq: the API server writes JSON fields in their Go struct's order, so a condition reads "type", then "status".
+nh_node_ready_status() {  # NODE : prints the status of its Ready condition (True, False, Unknown)
+  local node
+  node=$(nh_api GET "/api/v1/nodes/$1") || return 1
+  [[ $node =~ \"type\":\"Ready\",\"status\":\"([A-Za-z]+)\" ]] || return 1
+  echo "${BASH_REMATCH[1]}"
+}
+nh_lease_renewed() {  # NODE : prints when its kubelet last renewed its node lease (RFC 3339, UTC)
+  local lease
+  lease=$(nh_api GET "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/$1") || return 1
+  [[ $lease =~ \"renewTime\":\"([^\"]+)\" ]] || return 1
+  echo "${BASH_REMATCH[1]}"
+}
 
 # one up/down at a time (e.g. two test processes both finding the cluster down)
 nh_lock() {

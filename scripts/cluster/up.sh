@@ -13,8 +13,9 @@ elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
 
 # ---------------------------------------------------------------- 1. packages, binaries, images (cached)
 bash "$HERE/prepare.sh"
-mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl
-# helm (tools.sh) is not built here: the cluster and the demo do not need it; the e2e tests build it when missing
+mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl (built on first use)
+# kubectl (build.sh kubectl), crictl and helm (tools.sh) are not built here: the cluster's start and the demo do not
+# need them (the waits below ask the API server with curl: lib.sh, nh_api); what needs them builds them when missing
 
 # ---------------------------------------------------------------- 2. host checks
 mkdir -p "$NH_LOGS" "$NH_PIDS" "$NH_CONF/cni" "$NH_CLUSTER_RUN" "$NH_CLUSTER_ROOT/kubelet" "$NH_CLUSTER_ROOT/cni-ipam" "$NH_CLUSTER_ROOT/pod-logs"
@@ -96,16 +97,15 @@ await_kubelet
 log "controller-manager, scheduler, kubelet$([ "$NH_KUBE_PROXY" = 1 ] && echo ', kube-proxy') healthy ($(elapsed))"
 
 node_ready() {  # Ready=True, and the node lease renewed by the kubelet we just started (not stale state)
-  local st renew
-  st=$(nh_kubectl get node "$NH_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) || return 1
-  [ "$st" = True ] || return 1
+  local renew
+  [ "$(nh_node_ready_status "$NH_NODE")" = True ] || return 1
   [ -z "$KUBELET_STARTED" ] && return 0
-  renew=$(nh_kubectl -n kube-node-lease get lease "$NH_NODE" -o 'jsonpath={.spec.renewTime}' 2>/dev/null) || return 1
+  renew=$(nh_lease_renewed "$NH_NODE") || return 1
   [[ ! "$renew" < "$KUBELET_STARTED" ]]
 }
 nh_wait_for kubelet 120 node_ready
 # pods can only be created once the ServiceAccount controller has made 'default' in the namespace
-nh_wait_for kube-controller-manager 60 nh_kubectl -n default get serviceaccount default
+nh_wait_for kube-controller-manager 60 nh_api GET /api/v1/namespaces/default/serviceaccounts/default
 log "node $NH_NODE Ready; cluster up in $(elapsed)  (logs: $NH_LOGS)"
 # NH_CLUSTER_NODES=2 (or more): extra nodes on this machine, each with its own containerd and kubelet (node.sh).
 for n in $(seq 2 "${NH_CLUSTER_NODES:-1}"); do NH_LOCK_HELD=1 bash "$HERE/node.sh" up "$n"; done
