@@ -176,14 +176,16 @@ nh_need_kubectl() { [ -x "$NH_BIN/kubectl" ] || bash "$NH_SCRIPTS/build.sh" kube
 nh_kubectl() { nh_need_kubectl && "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
 
 # The API server as the cluster's admin without kubectl, for the cluster's own start and the demo: curl with the
-# admin client certificate gen-pki.sh writes, as kubectl's admin kubeconfig does.
+# admin client certificate gen-pki.sh writes, as kubectl's admin kubeconfig does. A user agent of its own: the API
+# server indents its JSON for curl's.
 nh_api() {  # METHOD PATH [JSON] : prints the body of the answer; fails unless the API server answers 2xx
   local body=()
   [ -z "${3:-}" ] || body=(-H 'Content-Type: application/json' --data-binary "$3")
-  curl -fsS --max-time 10 --cacert "$NH_PKI/ca.crt" --cert "$NH_PKI/admin.crt" --key "$NH_PKI/admin.key" \
-    -X "$1" "${body[@]}" "https://127.0.0.1:$NH_APISERVER_PORT$2"
+  curl -fsS --max-time 10 -A nh-cluster-scripts --cacert "$NH_PKI/ca.crt" --cert "$NH_PKI/admin.crt" \
+    --key "$NH_PKI/admin.key" -X "$1" "${body[@]}" "https://127.0.0.1:$NH_APISERVER_PORT$2"
 }
-# No jq: the API server writes JSON fields in their Go struct's order, so a condition reads "type", then "status".
+# No jq: the API server writes compact JSON with the fields in their Go struct's order, so a condition reads
+# "type", then "status".
 nh_node_ready_status() {  # NODE : prints the status of its Ready condition (True, False, Unknown)
   local node
   node=$(nh_api GET "/api/v1/nodes/$1") || return 1
