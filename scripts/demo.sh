@@ -12,7 +12,7 @@ NS=${NH_DEMO_NAMESPACE:-nh-demo}
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # shellcheck source=cluster/lib.sh
-. scripts/cluster/lib.sh   # nh_kill_tree
+. scripts/cluster/lib.sh   # nh_kill_tree, nh_api (the demo needs no kubectl: it is built on first use)
 
 # On a fresh machine the cluster's preparation (compile, Debian packages, images: minutes; it says first how
 # long) and nh's (npm ci, build) run at the same time, each line marked with the part it comes from.
@@ -32,11 +32,10 @@ fi
 say "starting the local cluster"
 KUBECONFIG=$(bash scripts/cluster/up.sh | tail -n 1)
 export KUBECONFIG
-KUBECTL=/var/lib/nh-cluster/bin/kubectl
-[ -x "$KUBECTL" ] || KUBECTL=kubectl
 
 say "namespace $NS (nh up installs examples/booking into it)"
-"$KUBECTL" create namespace "$NS" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+nh_api GET "/api/v1/namespaces/$NS" >/dev/null 2>&1 \
+  || nh_api POST /api/v1/namespaces "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$NS\"}}" >/dev/null
 
 NH=(node bin/nh.js)
 CONFIG=examples/booking/.nocalhost/config.yaml

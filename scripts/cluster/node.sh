@@ -7,7 +7,8 @@
 # Node N registers with the taint $NH_EXTRA_NODE_TAINT (NoSchedule): only pods that tolerate it (the multi-node
 # tests') land there, so tests running beside it on the shared cluster keep all their pods on node 1.
 # NH_EXTRA_NODE_TAINT= (empty) makes it an ordinary node.
-# up.sh runs `node.sh up 2` when NH_CLUSTER_NODES=2; down.sh removes every extra node first.
+# up.sh runs `node.sh up 2` when NH_CLUSTER_NODES=2; down.sh removes every extra node first. kubectl (the node's
+# taints, its pods) is built on first use (lib.sh, nh_need_kubectl).
 # Node N is `$(hostname)-N` (an /etc/hosts line maps it to 127.0.0.1: the apiserver reaches kubelets by
 # hostname), kubelet on 127.0.0.1:20250+10(N-1), pods in 10.213.(N-1).0/24 on bridge nhbr(N-1). One kube-proxy
 # (node 1's) serves the whole machine: both nodes share its network namespace.
@@ -108,7 +109,7 @@ node_value() {  # a template variable, for this node
 }
 
 down() {
-  if nh_running kube-apiserver && nh_kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
+  if nh_running kube-apiserver && nh_need_kubectl && nh_kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
     log "deleting the pods on $NODE_NAME and the Node"
     nh_kubectl delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=1 --wait=false >/dev/null 2>&1 || true
   fi
@@ -150,10 +151,10 @@ down() {
 }
 
 case "$ACTION" in
-  up) nh_lock; up ;;
+  up) nh_lock; nh_need_kubectl; up ;;
   down) nh_lock; down ;;
   status)
-    if pid=$(nh_pid "$KUBELET") && nh_running "$CONTAINERD" && node_ready; then echo "node $NODE_NAME: Ready (kubelet pid $pid)"; exit 0; fi
+    if pid=$(nh_pid "$KUBELET") && nh_running "$CONTAINERD" && nh_need_kubectl && node_ready; then echo "node $NODE_NAME: Ready (kubelet pid $pid)"; exit 0; fi
     echo "node $NODE_NAME: not running"; exit 1 ;;
   *) die "usage: node.sh up|down|status N" ;;
 esac

@@ -18,7 +18,7 @@ printf '%-26s %s\n' "kubeconfig" "$NH_KUBECONFIG"
 printf '%-26s %s\n' "logs" "$NH_LOGS"
 printf '%-26s %s\n' "apiserver" "https://127.0.0.1:$NH_APISERVER_PORT"
 if [ "$ok" = 1 ] && [ -f "$NH_KUBECONFIG" ]; then
-  ready=$(nh_kubectl get node "$NH_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || echo unknown)
+  ready=$(nh_node_ready_status "$NH_NODE" 2>/dev/null || echo unknown)
   printf '%-26s %s\n' "node $NH_NODE Ready" "$ready"
   [ "$ready" = True ] || ok=0
   if [ -S "$NH_CTR_SOCK" ]; then
@@ -26,6 +26,7 @@ if [ "$ok" = 1 ] && [ -f "$NH_KUBECONFIG" ]; then
     ctr -a "$NH_CTR_SOCK" -n k8s.io images ls -q 2>/dev/null | grep '^localhost/' | sed 's/^/  /' || true
   fi
   echo "pods:"
+  nh_need_kubectl || echo "  (no kubectl: build.sh kubectl failed)"
   nh_kubectl get pods -A -o wide 2>/dev/null | sed 's/^/  /' || true
 fi
 for n in 2 3 4 5 6 7 8 9; do   # extra nodes (node.sh): those started, and those NH_CLUSTER_NODES asks for
