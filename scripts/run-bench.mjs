@@ -2,7 +2,7 @@
 // Runs every compiled benchmark (dist/bench/*.bench.js) in sequence; each prints its own figures.
 // `npm run bench -- sync` runs only the benchmarks whose file name contains "sync".
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = join('dist', 'bench');
@@ -13,6 +13,16 @@ const files = readdirSync(dir)
 if (files.length === 0) {
   console.error(`no benchmarks in ${dir}${filter ? ` matching "${filter}"` : ''}`);
   process.exit(1);
+}
+// The cluster benchmarks run the local cluster's kubectl (bench/cluster.ts), which its first run does not build:
+// on a machine with the cluster set up (its binaries linked by up.sh), it is built here on first use.
+const clusterBin = '/var/lib/nh-cluster/bin';
+if (existsSync(clusterBin) && !existsSync(join(clusterBin, 'kubectl'))) {
+  const built = spawnSync('bash', ['scripts/cluster/build.sh', 'kubectl'], { stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.error('scripts/cluster/build.sh kubectl failed: the cluster benchmarks need kubectl');
+    process.exit(1);
+  }
 }
 let failed = 0;
 for (const file of files) {

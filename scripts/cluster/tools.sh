@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the client tools nh's app installer uses (nh runs the user's own binaries) into a cache outside the repo
 # keyed by version: helm v3 from the Go module proxy, version-stamped like upstream's Makefile. kustomize is not
-# built: the kubectl that build.sh builds embeds it (`kubectl kustomize DIR`), which this script checks once.
+# built: kubectl (`build.sh kubectl`) embeds it (`kubectl kustomize DIR`), which this script checks once it is built.
 # Second run: milliseconds (a stamp file). Usage: tools.sh [--force]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +19,7 @@ link() { mkdir -p "$NH_CLUSTER_ROOT" && ln -sfn "$NH_TOOLS_BIN" "$LINK"; }
 check_kustomize() {
   local k="$NH_BIN/kubectl" d out
   [ -f "$NH_BIN/.kustomize-ok" ] && return 0
-  [ -x "$k" ] || { log "kubectl not built yet ($k): skipping the 'kubectl kustomize' check"; return 0; }
+  [ -x "$k" ] || { log "kubectl not built yet ($k; build.sh kubectl): skipping the 'kubectl kustomize' check"; return 0; }
   d=$(mktemp -d)
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n' > "$d/cm.yaml"
   printf 'namePrefix: nh-\nresources: [cm.yaml]\n' > "$d/kustomization.yaml"

@@ -13,8 +13,8 @@ import { repoRoot } from '../../support/paths.js';
 export const clusterRoot = process.env.NH_CLUSTER_ROOT ?? '/var/lib/nh-cluster';
 /** Stable kubeconfig path written by scripts/cluster/up.sh (admin, system:masters). */
 export const kubeconfigPath = process.env.NH_KUBECONFIG ?? join(clusterRoot, 'kubeconfig');
-/** kubectl of the cluster's own version (symlinked by up.sh), else the one on PATH. */
-export const kubectlPath = existsSync(join(clusterRoot, 'bin', 'kubectl')) ? join(clusterRoot, 'bin', 'kubectl') : 'kubectl';
+/** kubectl of the cluster's own version (in the binaries' dir, which up.sh links), built by ensureCluster when missing. */
+export const kubectlPath = join(clusterRoot, 'bin', 'kubectl');
 /** helm for nh's app installer, built by scripts/cluster/tools.sh (symlinked there, like `bin`). */
 export const toolsBinDir = process.env.NH_TOOLS_BIN ?? join(clusterRoot, 'tools-bin');
 
@@ -116,28 +116,31 @@ export async function runClusterScript(script: 'up.sh' | 'down.sh' | 'status.sh'
 
 let ensured: Promise<void> | undefined;
 
+/** Runs the script of scripts/cluster/ that builds the binary at path, when it is not there yet. */
+async function buildWhenMissing(path: string, script: 'build.sh' | 'tools.sh', args: readonly string[]): Promise<void> {
+  if (existsSync(path)) return;
+  const r = await runClusterScript(script, args);
+  if (r.code !== 0) throw new Error(`scripts/cluster/${[script, ...args].join(' ')} failed (exit ${r.code}): ${path} could not be built`);
+}
+
 /**
  * Makes sure the local cluster is up: if the apiserver does not answer, runs scripts/cluster/up.sh once
  * (per process; up.sh itself is idempotent and locked). Resolves when the node is Ready. up.sh builds neither
- * helm nor crictl (the demo needs neither), so the first test run after a fresh set-up builds them here: helm
- * with tools.sh, crictl (down.sh and node.sh tear pods down with it) with `build.sh crictl`, outside the time
- * limits of the tests that tear down.
+ * kubectl, helm nor crictl (the demo needs none of them), so the first test run after a fresh set-up builds them
+ * here: kubectl first (the checks below use it; `build.sh kubectl` puts it where up.sh links `bin`), helm with
+ * tools.sh, crictl (down.sh and node.sh tear pods down with it) with `build.sh crictl`, outside the time limits
+ * of the tests.
  */
 export function ensureCluster(): Promise<void> {
   ensured ??= (async () => {
+    await buildWhenMissing(kubectlPath, 'build.sh', ['kubectl']);
     if (!(apiserverReady() && nodeReady())) {
       const r = await runClusterScript('up.sh');
       if (r.code !== 0) throw new Error(`scripts/cluster/up.sh failed (exit ${r.code}); logs: ${clusterRoot}/logs`);
       if (!apiserverReady()) throw new Error('cluster still not reachable after up.sh');
     }
-    if (!existsSync(join(toolsBinDir, 'helm'))) {
-      const r = await runClusterScript('tools.sh');
-      if (r.code !== 0) throw new Error(`scripts/cluster/tools.sh failed (exit ${r.code}): helm could not be built`);
-    }
-    if (!existsSync(join(clusterRoot, 'bin', 'crictl'))) {
-      const r = await runClusterScript('build.sh', ['crictl']);
-      if (r.code !== 0) throw new Error(`scripts/cluster/build.sh crictl failed (exit ${r.code})`);
-    }
+    await buildWhenMissing(join(toolsBinDir, 'helm'), 'tools.sh', []);
+    await buildWhenMissing(join(clusterRoot, 'bin', 'crictl'), 'build.sh', ['crictl']);
   })();
   ensured.catch(() => {
     ensured = undefined; // let a later caller retry
