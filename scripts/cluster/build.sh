@@ -109,7 +109,7 @@ lock_module() { mkdir -p "$NH_BIN" "$MODULE"; exec 8> "$MODULE.lock"; flock 8; c
 # with the daemons its start took 361 instead of 214 ms and twice the memory (every daemon package's init runs).
 build_kubectl() {
   [ -x "$NH_BIN/kubectl" ] && return 0
-  log "[kubectl] building kubectl v$KV once, on first use (about 30 s on 2 cores after the cluster's build; cold, minutes)"
+  log "[kubectl] building kubectl v$KV once, on first use (about 40 s on 2 cores after the cluster's build; cold, minutes)"
   lock_module
   [ -x "$NH_BIN/kubectl" ] && return 0
   resolve_modules

@@ -171,7 +171,7 @@ NH_COMPONENTS="containerd etcd kube-apiserver kube-controller-manager kube-sched
 [ "$NH_KUBE_PROXY" = 1 ] && NH_COMPONENTS="$NH_COMPONENTS kube-proxy"
 
 # kubectl is not built by the cluster's first run (its own packages are ≈ 54 CPU-s of a cold one): what needs it
-# builds it on first use (build.sh kubectl, ≈ 30 s once the cluster is built), with a line saying so.
+# builds it on first use (build.sh kubectl, ≈ 40 s once the cluster is built), with a line saying so.
 nh_need_kubectl() { [ -x "$NH_BIN/kubectl" ] || bash "$NH_SCRIPTS/build.sh" kubectl; }
 nh_kubectl() { nh_need_kubectl && "$NH_BIN/kubectl" --kubeconfig "$NH_KUBECONFIG" "$@"; }
 
