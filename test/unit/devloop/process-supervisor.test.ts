@@ -123,6 +123,26 @@ test('with a port, the new process counts as serving once it listens there, not 
   assert.ok(servingAt + 100 >= listenedAt - 100, 'and not before the process listens');
 });
 
+
+test('a process with no socket of its own does not count as serving on a port something else holds; one whose child listens does', async (t) => {
+  // The socket table is read only once the process (alone in its group) has a socket open: a read costs the
+  // node ≈ 3 ms of CPU a file, as much as a Go binary's start.
+  const port = await freePort();
+  const holder = createServer().listen(port, '127.0.0.1');
+  t.after(() => holder.close());
+  let serving = 0;
+  const lone = supervised(['sleep', '30'], { port, onServing: () => serving++ });
+  t.after(lone.cleanUp);
+  await lone.supervisor.restart(signal);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(serving, 0, 'no socket, not serving');
+  const listener = await freePort();
+  let childServing = 0;
+  const parent = supervised(['sh', '-c', `node -e "require('net').createServer().listen(${listener}, '127.0.0.1')"; true`], { port: listener, onServing: () => childServing++ });
+  t.after(parent.cleanUp);
+  await parent.supervisor.restart(signal);
+  await until('the child listens', () => childServing === 1, 1_000);
+});
 test('a process that listens at once (its start and listening in one chunk) counts as serving', async (t) => {
   // The script's two lines reach nh together when the new process listens within a few ms (a Go binary):
   // a channel that answers a start with both in one chunk.
