@@ -23,7 +23,7 @@ import { ms, summary } from './support.js';
 const NODE_EDITS = 21;
 const GO_EDITS = 15;
 const FLOOR_RUNS = 11;
-const ENTRY_RUNS = 5;
+const ENTRY_RUNS = 9;
 const NODE_PORT = 18481;
 const GO_PORT = 18482;
 const NODE_FRESH_PORT = 18483;
@@ -442,6 +442,17 @@ async function byHand(namespace: string, names: readonly string[], patches: Read
   return elapsed;
 }
 
+/**
+ * An untimed pause of 0–1 s before each timed entry. A dev pod counts as Ready at the kubelet's next relist
+ * (every 1 s) after its container started, so each entry takes about a whole number of seconds plus its own
+ * work; the steps between entries take about the same time in every run, so without the pause each side
+ * started at the same point of that 1 s cycle run after run, and the 1-service ratio read 1.1× or 2.0×
+ * depending only on the order of the steps.
+ */
+function offBeat(): Promise<void> {
+  return sleep(Math.random() * 1000);
+}
+
 async function benchEntry(): Promise<void> {
   const namespace = `floor-bench-entry-${process.pid}`;
   const project = mkdtempSync(join(tmpdir(), 'nh-bench-floor-'));
@@ -461,11 +472,14 @@ async function benchEntry(): Promise<void> {
       const hand: number[] = [];
       const before: number[] = [];
       for (let run = 0; run < ENTRY_RUNS; run++) {
+        await offBeat();
         nh.push(timedNh(namespace, project, ['up', '--detach', ...names]));
         timedNh(namespace, project, ['down', ...names]);
         settle(namespace);
+        await offBeat();
         hand.push(await byHand(namespace, names, patches, originals));
         if (beforeBin) {
+          await offBeat();
           before.push(timedNh(namespace, project, ['up', '--detach', ...names], beforeBin));
           timedNh(namespace, project, ['down', ...names]);
           settle(namespace);
