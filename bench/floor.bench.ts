@@ -449,8 +449,8 @@ async function byHand(namespace: string, names: readonly string[], patches: Read
  * started at the same point of that 1 s cycle run after run, and the 1-service ratio read 1.1× or 2.0×
  * depending only on the order of the steps.
  */
-function offBeat(): Promise<void> {
-  return sleep(Math.random() * 1000);
+async function offBeat(): Promise<void> {
+  await sleep(Math.random() * 1000);
 }
 
 async function benchEntry(): Promise<void> {
