@@ -191,7 +191,8 @@ test('a process slow to start (a loaded node) is still followed: it counts as se
   }, { ...process.env, PATH: `${bin}:${process.env['PATH']}` });
   t.after(s.cleanUp);
   await s.supervisor.restart(signal);
-  await until('serving', () => serving === 1, 1_000);
+  // The script may see the socket listening before the process's own line (printed once it listens) comes through.
+  await until('serving, and its pid printed', () => serving === 1 && /run \d+/.test(s.output()), 1_000);
   const first = /run (\d+)/.exec(s.output())![1]!;
   await s.supervisor.restart(signal);
   await until('serving again', () => serving === 2, 1_000);
