@@ -109,7 +109,7 @@ node_value() {  # a template variable, for this node
 }
 
 down() {
-  if nh_running kube-apiserver && nh_need_kubectl && nh_kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
+  if nh_running kube-apiserver && nh_kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
     log "deleting the pods on $NODE_NAME and the Node"
     nh_kubectl delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=1 --wait=false >/dev/null 2>&1 || true
   fi
@@ -154,7 +154,7 @@ case "$ACTION" in
   up) nh_lock; nh_need_kubectl; up ;;
   down) nh_lock; down ;;
   status)
-    if pid=$(nh_pid "$KUBELET") && nh_running "$CONTAINERD" && nh_need_kubectl && node_ready; then echo "node $NODE_NAME: Ready (kubelet pid $pid)"; exit 0; fi
+    if pid=$(nh_pid "$KUBELET") && nh_running "$CONTAINERD" && node_ready; then echo "node $NODE_NAME: Ready (kubelet pid $pid)"; exit 0; fi
     echo "node $NODE_NAME: not running"; exit 1 ;;
   *) die "usage: node.sh up|down|status N" ;;
 esac

@@ -48,20 +48,18 @@ gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
 # Each read of a socket table makes the kernel walk the node's whole connection hash (≈ 3 ms of CPU a file on a
 # 2-core node, however few sockets the pod has: as much as a Go binary's whole start). So the reading stops where
-# the listeners, which come first, end (listeners stay in 03 on kernels before 4.4); the file that matched last
-# is read first; and a process with no child and no socket open beside its stdio (which may be a socket pair) is
-# not read for at all (a few stats in /proc).
-tabs="/proc/net/tcp /proc/net/tcp6"
+# the listeners, which come first, end (listeners stay in 03 on kernels before 4.4), and a process with no child
+# and no socket open beside its stdio (which may be a socket pair) is not read for at all (a few stats in /proc).
 listens() {
   kids=; [ -r "/proc/$1/task/$1/children" ] && { read -r kids < "/proc/$1/task/$1/children"; [ -z "$kids" ]; } && {
     s=; for f in /proc/"$1"/fd/*; do case "\${f##*/}" in 0|1|2) ;; *) [ -S "$f" ] && s=1 && break;; esac; done
     [ -n "$s" ] || return 1
   }
-  for f in $tabs; do
+  for f in /proc/net/tcp /proc/net/tcp6; do
     [ -r "$f" ] || continue
     while read -r _ l _ st _; do
       case "$st" in 0A) ;; 03|st) continue;; *) break;; esac
-      case "$l" in *:"$hex") [ "$f" = /proc/net/tcp ] && tabs="$f /proc/net/tcp6" || tabs="$f /proc/net/tcp"; return 0;; esac
+      case "$l" in *:"$hex") return 0;; esac
     done < "$f"
   done
   return 1
