@@ -253,6 +253,8 @@ class DevLoop {
         port: check.kind === 'port' ? check.port : undefined, endpoint: options.endpoint, pods: entry.service.pods,
         // Only where changes restart the process: elsewhere a standby would idle for nothing.
         standby: (options.standby ?? false) && Boolean(container.dev.hotReload),
+        // A built binary's restart hands off: it starts while the old process serves (where the image has Go).
+        handoff: true,
         ...(options.openExec ? { openExec: options.openExec } : {}),
         onOutput: (stream, data) => {
           for (const line of splitters[stream].push(data)) options.onEvent({ type: 'output', service: name, stream, line });

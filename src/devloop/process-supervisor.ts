@@ -60,6 +60,12 @@ export interface SupervisorOptions {
    * start, at the price of one idle process (Node's, or a shell's). Default false.
    */
   readonly standby?: boolean;
+  /**
+   * With a standby that is not Node booted ahead (a built binary): start the new process while the old one
+   * still serves, holding its first bind until the old one is gone (the hand-off helper, built in the
+   * container where it has `go`). Default false.
+   */
+  readonly handoff?: boolean;
   /** Seconds between TERM and KILL when stopping (default 1: Ctrl-C must finish within 2 s). */
   readonly graceSeconds?: number;
   readonly openExec?: OpenExec;
@@ -274,7 +280,7 @@ export class ProcessSupervisor {
     };
     const exec = await this.exec(options.endpoint, this.target(pod), supervisorCommandLine({
       marker, pidFile: this.pidFile, workDir: options.workDir, port: options.port ?? 0, run: options.command, build: options.build, graceSeconds: options.graceSeconds ?? 1,
-      standby: this.standby,
+      standby: this.standby, handoff: options.handoff ?? false,
     }), {
       // Never closed by nh while it runs: when nh dies the kubelet closes it, and the script stops the group.
       stdin: true,

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { HANDOFF_HELPER_SOURCE } from './handoff-helper.js';
+
 /**
  * The in-container side of the process supervisor, pure: a small sh script that lives on one exec channel per
  * service for the whole session, and the parser of what it says. A restart is one line on that channel, not a
@@ -35,14 +38,24 @@
  * waits in the pipe even for a standby still booting, and a standby that died costs nothing (the start falls
  * back to a fresh process). A standby's generation is reserved when it is started (its exit is reported under
  * it); a dropped one's is skipped. Its files carry the script's pid: a newer channel has its own.
+ *
+ * Hand-off ($10: the helper's Go source (handoff-helper.ts), $11: where it is built; "" = none; only with a
+ * standby that is a held shell, and where the container has `go`): the first standby builds the helper in the
+ * background. From then on an armed start tells the standby to run the new process at once under the helper,
+ * while the old one still serves; the helper holds the new process's first bind that could collide with the old
+ * one's, stops the old group (TERM) and lets the bind go on once the old process's end fifo ends. The restart
+ * then costs the old process's exit and the rest of a bind, not the new process's start. The script sends the
+ * TERM itself after 1 s if no such bind comes. The new process's own start-up overlaps the old one's last
+ * moments (files, locks, migrations), and without CAP_SYS_ADMIN it runs with no_new_privs.
  */
 
-export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7 standby=$8
+export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7 standby=$8 handoff=\${10} hb=\${11}
 say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 [ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
-sjob= timers= end= kept= armed= g=
+[ -n "$handoff" ] && [ -n "$standby" ] && command -v go >/dev/null 2>&1 || handoff=
+sjob= timers= end= kept= armed= handing= hjob= g=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
 gen=0
@@ -72,9 +85,11 @@ halt() {
   kill -0 -"$pg" 2>/dev/null || return
   # Woken by the process's own exit (wait on its job), not by a poll; a timer sends KILL once the grace is over.
   # The timer is forked before the TERM and ended at the next request (untime), so neither is in the service's
-  # gap; one left to run out finds no group to kill.
-  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null 5>&- 6>&- & timers="$timers $!"
-  kill -TERM -"$pg" 2>/dev/null
+  # gap; one left to run out finds no group to kill. In a hand-off ($3) the new process sends the TERM at its
+  # first bind, and the timer sends it after 1 s if that never comes (a process that binds late, or never).
+  ( trap 'kill $s 2>/dev/null; exit 0' TERM; [ -z "$3" ] || { sleep 1 & s=$!; wait $s && kill -TERM -"$pg"; }
+    sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null 5>&- 6>&- & timers="$timers $!"
+  [ -n "$3" ] || kill -TERM -"$pg" 2>/dev/null
   [ -n "$2" ] && wait "$2" 2>/dev/null
   # The rest of the group, if any outlives its leader (rare), is still waited for.
   i=0; while kill -0 -"$pg" 2>/dev/null && [ "$i" -lt $((grace + 200)) ]; do i=$((i+1)); sleep 0.01; done
@@ -112,12 +127,24 @@ begin() {
 # wake-ups in between.
 prepare() {
   [ -n "$standby" ] && [ -z "$sjob" ] || return 0
+  [ -z "$handoff" ] || [ -e "$hb" ] || [ -e "$hb.off" ] || [ -n "$hjob" ] || build_handoff
   sgen=$((gen+1)); sp="$p.next.$$"; sf="$p.go.$$.$sgen"; sd="$p.end.$$.$sgen"
   exec 5>&- 6>&-; rm -f "$p".go.$$.* "$sp" \${kept:+"$kept"}; kept=
   mkfifo "$sf" "$sd" 2>/dev/null || return 0
   exec 5<>"$sf"
-  export NH_STANDBY_FIFO="$sf" NH_STANDBY_AFTER="$end"; launch "$sp" "$standby" "$sgen" "$sd"; unset NH_STANDBY_FIFO NH_STANDBY_AFTER
+  export NH_STANDBY_FIFO="$sf" NH_STANDBY_AFTER="$end" NH_HANDOFF="\${handoff:+$hb}"
+  launch "$sp" "$standby" "$sgen" "$sd"; unset NH_STANDBY_FIFO NH_STANDBY_AFTER NH_HANDOFF
   sjob=$launched; spid=$mine
+}
+# The hand-off helper ($hb, shared by the container's channels), built once in the background, at nice, while the
+# first process serves: until it is there a restart stops the old process first. One that cannot be built (or
+# finds seccomp refused: it renames itself) leaves $hb.off, and is not tried again.
+build_handoff() {
+  n=; command -v nice >/dev/null 2>&1 && n=nice
+  ( d="$hb.d.$$"; mkdir -p "$d" && printf '%s\\n' "$handoff" > "$d/main.go" && cd "$d" &&
+    GOFLAGS= GOWORK=off GO111MODULE=on CGO_ENABLED=0 GOOS= GOARCH= GOTOOLCHAIN=local $n go build -o "$hb.$$" main.go &&
+    mv -f "$hb.$$" "$hb" || : > "$hb.off"; rm -rf "$d" "$hb.$$" ) </dev/null >/dev/null 2>&1 5>&- 6>&- &
+  hjob=$!
 }
 # The standby is alive, and not a zombie its job has yet to reap (kill -0 would still find that one).
 alive() {
@@ -126,18 +153,25 @@ alive() {
 }
 # Before the old group is stopped. Its leader's exit goes unreported (\`started … stopped\` says it): that
 # line's way to nh (the runtime, the kubelet, the API server) would take the CPU from the new process's start.
-# Then the byte for a standby that waits for the old process's end. Only for a process that still holds its end
-# fifo and has no child: a child may hold the port without the fifo (Python's subprocess closes it), and one that
-# closed the fifo would let the standby run at once; those wait for the group. A standby waits on the end fifo
-# that was the running process's when it was prepared: only a start (which uses or drops it) changes that.
+# Then the byte for a standby that waits for the old process's end. Only where every process that may hold the
+# port holds the end fifo: the leader and its children, none with a child of its own (the hand-off helper and its
+# command are such a pair). A child may hold the port without the fifo (Python's subprocess closes it), and one
+# that closed the fifo would let the standby run at once; those wait for the group. A standby waits on the end
+# fifo that was the running process's when it was prepared: only a start (which uses or drops it) changes that.
+# Hand-off: with the helper built, a line in that end fifo tells the standby to run the new process at once under
+# the helper (which stops the old group at its first bind); the byte stays for a standby that misses the line.
 arm() {
   echo "$g" > "$p.replaced.$$"
-  armed=; [ -n "$end" ] && alive || return 0
+  armed= handing=; [ -n "$end" ] && alive || return 0
   lead=; read -r lead 2>/dev/null < "$p"
-  [ -n "$lead" ] && [ "/proc/$lead/fd/4" -ef "$end" ] && [ -r "/proc/$lead/task/$lead/children" ] || return 0
+  holds "$lead" || return 0
   kids=; read -r kids < "/proc/$lead/task/$lead/children"
-  [ -z "$kids" ] && echo go >&5 && armed=1
+  for k in $kids; do gk=; holds "$k" && { read -r gk < "/proc/$k/task/$k/children"; [ -z "$gk" ]; } || return 0; done
+  echo go >&5 && armed=go
+  [ -n "$handoff" ] && [ -x "$hb" ] || return 0
+  { command exec 6<>"$end"; } 2>/dev/null && echo "handoff $lead" >&6 && armed="handoff $lead" handing=1; exec 6>&-
 }
+holds() { [ -n "$1" ] && [ "/proc/$1/fd/4" -ef "$end" ] && [ -r "/proc/$1/task/$1/children" ]; }
 # The replaced process's end fifo, kept open with a line in it: its standby goes on even if something that
 # process started (outside its group) still holds the fifo, or if it opens the fifo only now.
 keep() {
@@ -147,9 +181,12 @@ keep() {
 # Makes the standby the running process (armed, or written to now); false when it never started (its
 # generation is skipped). An armed one that is gone already started and ended, unless its byte is still in the
 # fifo (it died before reading it): a second line tells which comes first (Node's preload reads one byte only).
+# For a hand-off, the line in the old end fifo (kept open on fd 6) tells.
 release() {
   [ -n "$sjob" ] || return 1
-  if [ -n "$armed" ]; then
+  if [ -n "$handing" ]; then
+    alive || { echo x >&6; read -r b <&6; [ "$b" != "$armed" ]; }
+  elif [ -n "$armed" ]; then
     alive || { echo x >&5; read -r b <&5; [ "$b" != go ]; }
   else
     alive && echo go >&5
@@ -184,7 +221,7 @@ while read -r op id; do
     build) b=$id; { setsid sh -c 'echo $$ > "$1.b" || exit 126; eval "exec $2"' nh-build "$p" "$build" > "$p.build" 2>&1
              rc=$?; rm -f "$p.b"; if [ "$rc" = 0 ]; then say built "$b"; else say build-failed "$b" "$rc"; fi; } 2>/dev/null </dev/null 5>&- 6>&- &
            bjob=$!; pid_of "$p.b" "$bjob"; build_pid=$mine ;;
-    start) arm; halt "$p" "$job"; keep; release || begin; watch "$id" ;;
+    start) arm; halt "$p" "$job" "$handing"; keep; release || begin; watch "$id" ;;
     standby) prepare; say prepared "$id" ;;
     stop) halt "$p.b" "$bjob"; drop; halt "$p" "$job"; untime; say stopped "$id" "$was" ;;
   esac
@@ -255,9 +292,12 @@ export function standbyCommand(run: readonly string[], preload: string): readonl
 
 /**
  * A forked shell that waits for the old process's end, then for the start's byte on its fifo, then becomes the
- * command; ends quietly if the script goes first.
+ * command; ends quietly if the script goes first. Told to hand off (a line in the old end fifo, before the old
+ * process is stopped), it becomes the helper running the command at once instead.
  */
-const HELD_START = '[ -z "$NH_STANDBY_AFTER" ] || IFS= read -r _ < "$NH_STANDBY_AFTER"; IFS= read -r _ < "$NH_STANDBY_FIFO" || exit 0; unset NH_STANDBY_FIFO NH_STANDBY_AFTER; exec "$@"';
+const HELD_START = `[ -z "$NH_STANDBY_AFTER" ] || { read -r w o < "$NH_STANDBY_AFTER"
+  [ "$w" = handoff ] && [ -x "$NH_HANDOFF" ] && { a=$NH_STANDBY_AFTER h=$NH_HANDOFF; unset NH_STANDBY_FIFO NH_STANDBY_AFTER NH_HANDOFF; exec "$h" "$o" "$a" "$@"; }; }
+IFS= read -r _ < "$NH_STANDBY_FIFO" || exit 0; unset NH_STANDBY_FIFO NH_STANDBY_AFTER NH_HANDOFF; exec "$@"`;
 
 /** Words quoted for sh, each in single quotes: eval gives them back exactly, nothing in them is expanded. */
 export function quoteWords(words: readonly string[]): string {
@@ -275,12 +315,20 @@ export interface SupervisorCommand {
   readonly graceSeconds: number;
   /** The run command of a standby (standbyCommand), or undefined for none. */
   readonly standby: readonly string[] | undefined;
+  /** Restarts hand off (with a held-shell standby): the script gets the helper's source, built where `go` is. */
+  readonly handoff?: boolean;
 }
 
 export function supervisorCommandLine(command: SupervisorCommand): string[] {
   const grace = String(Math.max(1, Math.round(command.graceSeconds * 100)));
   const standby = command.standby ? [quoteWords(command.standby), STANDBY_PRELOAD] : ['', ''];
-  return ['sh', '-c', SUPERVISOR_SCRIPT, 'nh-supervisor', command.marker, command.pidFile, command.workDir, String(command.port), quoteWords(command.run), command.build ? quoteWords(command.build) : '', grace, ...standby];
+  const handoff = command.handoff && command.standby?.[2] === HELD_START ? [HANDOFF_HELPER_SOURCE, handoffHelperPath()] : [];
+  return ['sh', '-c', SUPERVISOR_SCRIPT, 'nh-supervisor', command.marker, command.pidFile, command.workDir, String(command.port), quoteWords(command.run), command.build ? quoteWords(command.build) : '', grace, ...standby, ...handoff];
+}
+
+/** Where the container keeps the hand-off helper: one per source, so a newer nh never runs an older helper. */
+export function handoffHelperPath(): string {
+  return `/tmp/.nh-handoff-${createHash('sha256').update(HANDOFF_HELPER_SOURCE).digest('hex').slice(0, 12)}`;
 }
 
 /** Where the script writes the standby's preload: beside the pid file. */

@@ -5,11 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidFileOf, ProcessSupervisor, type ProcessState, type SupervisorOptions } from '../../../src/devloop/process-supervisor.js';
-import { quoteWords, standbyCommand, supervisorCommandLine, SupervisorReader } from '../../../src/devloop/supervisor-script.js';
+import { handoffHelperPath, quoteWords, standbyCommand, supervisorCommandLine, SupervisorReader } from '../../../src/devloop/supervisor-script.js';
 import type { PodTracker } from '../../../src/kube/pod-tracker.js';
 import { localContainer } from './local-container.js';
 import type { ExecResult } from '../../../src/kube/exec.js';
@@ -372,10 +373,14 @@ function standbyFiles(pidFile: string): { pid: string[]; fifo: string[]; end: st
   return { pid: matching('.next.'), fifo: matching('.go.'), end: matching('.end.') };
 }
 
-/** The pid in the standby's pid file (one per script), once it has booted. */
+/** The pid in the standby's pid file (one per script), once it has booted (the script replaces that file at each start). */
 function standbyPid(pidFile: string): string | undefined {
   const [file] = standbyFiles(pidFile).pid;
-  return file ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+  try {
+    return (file && readFileSync(file, 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -546,4 +551,85 @@ test('standby: Node booted ahead for node itself; a held shell for anything else
     assert.deepEqual(held?.slice(3), ['nh-standby', ...run]);
   }
   assert.equal(standbyCommand([], '/p'), undefined);
+});
+
+/**
+ * A held-shell service (`sh -c 'exec node server.js'`, as a built binary would be) with the hand-off on, serving
+ * its first version, once the helper is built (the first build on a machine with a cold Go cache takes a while).
+ * Each process prints `init PID` before anything else, and `bye PID` when told to stop.
+ */
+async function servingWithHandoff(t: { after: (fn: () => Promise<void>) => void }) {
+  const port = await freePort();
+  let serving = 0;
+  const s = supervised(['sh', '-c', 'exec node server.js'], { port, standby: true, handoff: true, onServing: () => serving++ });
+  t.after(s.cleanUp);
+  const server = (body: string, also = '') => nodeServer(s.workDir, port, body, `${LIFE_LINES}\n${also}`);
+  server('one');
+  await s.supervisor.restart(signal);
+  await until('the first process serving and a standby booted', () => serving === 1 && standbyPid(s.pidFile) !== undefined);
+  await until('the hand-off helper built', () => existsSync(handoffHelperPath()) || existsSync(`${handoffHelperPath()}.off`), 12_000);
+  assert.ok(existsSync(handoffHelperPath()), 'the helper was built, and seccomp is not refused here');
+  return { s, port, server, serving: () => serving };
+}
+
+const LIFE_LINES = `console.log('init ' + process.pid + (Object.keys(process.env).some((k) => k.startsWith('NH_')) ? ' (with nh variables)' : ''));
+process.on('SIGTERM', () => { console.log('bye ' + process.pid); process.exit(0); });`;
+
+function pids(output: string, word: 'init' | 'bye'): string[] {
+  return [...output.matchAll(new RegExp(`^${word} (\\d+)`, 'gm'))].map((m) => m[1]!);
+}
+
+function body(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (data: string) => (text += data)).on('end', () => resolve(text));
+    });
+    request.on('error', reject);
+  });
+}
+
+test('hand-off: the new process starts while the old one serves, and the old one is stopped only at its bind; again from a helper-led group', async (t) => {
+  const { s, port, server, serving } = await servingWithHandoff(t);
+  const second = await freePort();
+  for (const [round, version] of ['two', 'three'].entries()) {
+    // A second port too: every bind that could collide goes on once the old process is gone.
+    server(version, `require('http').createServer((q, r) => r.end('${version} again')).listen(${second}, '127.0.0.1');`);
+    await s.supervisor.restart(signal);
+    const standby = standbyPid(s.pidFile);
+    await until(`${version} serving`, () => serving() === round + 2 && s.output().includes(`serving ${version}`));
+    // The next restart hands off only once the next standby is there.
+    await until('the next standby booted', () => ![undefined, standby].includes(standbyPid(s.pidFile)));
+    const [old, fresh] = pids(s.output(), 'init').slice(round, round + 2);
+    const text = s.output();
+    assert.ok(text.indexOf(`init ${fresh}`) < text.indexOf(`bye ${old}`), `the new process started before the old one was told to stop:\n${text}`);
+    assert.equal(await body(port), version);
+    assert.equal(await body(second), `${version} again`);
+  }
+  assert.doesNotMatch(s.output(), /with nh variables/);
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+  const running = readFileSync(s.pidFile, 'utf8').trim();
+  await s.supervisor.stop();
+  await until('the helper-led group gone', () => !groupAlive(running));
+});
+
+test('hand-off: a new process that ends before it binds still replaces the old one, and its exit is reported once', async (t) => {
+  const { s } = await servingWithHandoff(t);
+  writeFileSync(join(s.workDir, 'server.js'), `${LIFE_LINES}\nthrow new Error('the new code fails');\n`);
+  await s.supervisor.restart(signal);
+  await until('reported as a crash', () => s.states.some((x) => x.kind === 'crashed'));
+  const [old] = pids(s.output(), 'init');
+  await until('the old process stopped', () => pids(s.output(), 'bye').includes(old!));
+  assert.equal(s.output().split('Error: the new code fails').length - 1, 1, s.output());
+});
+
+test('hand-off: a new process that never binds has the old one stopped anyway (after 1 s)', async (t) => {
+  const { s } = await servingWithHandoff(t);
+  writeFileSync(join(s.workDir, 'server.js'), `${LIFE_LINES}\nsetInterval(() => undefined, 1000);\n`);
+  await s.supervisor.restart(signal);
+  const [old, fresh] = pids(s.output(), 'init');
+  await until('the old process stopped', () => pids(s.output(), 'bye').includes(old!), 1_000);
+  const text = s.output();
+  assert.ok(text.indexOf(`init ${fresh}`) < text.indexOf(`bye ${old}`), text);
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
 });
