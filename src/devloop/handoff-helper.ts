@@ -118,6 +118,12 @@ func main() {
 		stopOld()
 		os.Exit(126)
 	}
+	// The end fifo then ends with the command, not with this helper's own exit after it: the next hand-off's
+	// bind goes on that much sooner.
+	var fifo syscall.Stat_t
+	if syscall.Fstat(4, &fifo) == nil && fifo.Mode&syscall.S_IFMT == syscall.S_IFIFO {
+		syscall.Close(4)
+	}
 	go func() {
 		var status syscall.WaitStatus
 		for {

@@ -154,8 +154,9 @@ alive() {
 # Before the old group is stopped. Its leader's exit goes unreported (\`started … stopped\` says it): that
 # line's way to nh (the runtime, the kubelet, the API server) would take the CPU from the new process's start.
 # Then the byte for a standby that waits for the old process's end. Only where every process that may hold the
-# port holds the end fifo: the leader and its children, none with a child of its own (the hand-off helper and its
-# command are such a pair). A child may hold the port without the fifo (Python's subprocess closes it), and one
+# port holds the end fifo: the leader (or the hand-off helper, which closes its copy so that the fifo ends with
+# its command, not with its own exit after it) and its children, none with a child of its own. A child may hold
+# the port without the fifo (Python's subprocess closes it), and one
 # that closed the fifo would let the standby run at once; those wait for the group. A standby waits on the end
 # fifo that was the running process's when it was prepared: only a start (which uses or drops it) changes that.
 # Hand-off: with the helper built, a line in that end fifo tells the standby to run the new process at once under
@@ -164,7 +165,7 @@ arm() {
   echo "$g" > "$p.replaced.$$"
   armed= handing=; [ -n "$end" ] && alive || return 0
   lead=; read -r lead 2>/dev/null < "$p"
-  holds "$lead" || return 0
+  holds "$lead" || { [ -n "$hb" ] && [ "/proc/$lead/exe" -ef "$hb" ] && [ -r "/proc/$lead/task/$lead/children" ]; } || return 0
   kids=; read -r kids < "/proc/$lead/task/$lead/children"
   for k in $kids; do gk=; holds "$k" && { read -r gk < "/proc/$k/task/$k/children"; [ -z "$gk" ]; } || return 0; done
   echo go >&5 && armed=go

@@ -28,6 +28,12 @@ func main() {
 `;
 }
 
+/** The program the service's binary (nh's `go run` build) runs under: its parent's executable. */
+const RUNNING_UNDER = `for d in /proc/[0-9]*; do
+  [ "$(readlink "$d/exe")" = /tmp/.nh-bin-inventory ] || continue
+  while read -r k v; do [ "$k" = PPid: ] && readlink "/proc/$v/exe"; done < "$d/status"
+done`;
+
 test('go run: a failing build keeps the old code serving and names the local file; a burst of 20 saves ends with the last, in ≤ 2 restarts', async () => {
   kubectl(['-n', namespace(), 'apply', '-f', '-'], { input: idleDeployment('inventory') });
   const port = await freePort();
@@ -78,6 +84,11 @@ application:
     assert.ok(starts.length >= 1 && starts.length <= 2, `at most two restarts, saw ${starts.length}:\n${out.slice(mark)}`);
     assert.equal(starts.at(-1), 'listening burst-20');
     assert.equal(await body(port), 'burst-20');
+
+    // The last restart handed off: the binary runs under the helper built in the container after the first start.
+    const pod = kubectl(['-n', namespace(), 'get', 'pods', '-l', 'app=inventory,nh.dev/mode', '-o', 'jsonpath={.items[0].metadata.name}']).stdout;
+    const parent = kubectl(['-n', namespace(), 'exec', pod, '-c', 'app', '--', 'sh', '-c', RUNNING_UNDER]).stdout;
+    assert.match(parent, /^\/tmp\/\.nh-handoff-[0-9a-f]+$/m, `the binary's parent: ${parent}`);
   } finally {
     nh.kill('SIGINT');
     await new Promise((resolve) => nh.once('close', resolve));
