@@ -561,13 +561,15 @@ test('standby: Node booted ahead for node itself; a held shell for anything else
 async function servingWithHandoff(t: { after: (fn: () => Promise<void>) => void }) {
   const port = await freePort();
   let serving = 0;
-  const s = supervised(['sh', '-c', 'exec node server.js'], { port, standby: true, handoff: true, onServing: () => serving++ });
+  // The script builds the helper with the container's `go`: here this machine's (the cluster's build needs it too).
+  const withGo = { ...process.env, PATH: `${process.env['PATH']}:/usr/local/go/bin` };
+  const s = supervised(['sh', '-c', 'exec node server.js'], { port, standby: true, handoff: true, onServing: () => serving++ }, withGo);
   t.after(s.cleanUp);
   const server = (body: string, also = '') => nodeServer(s.workDir, port, body, `${LIFE_LINES}\n${also}`);
   server('one');
   await s.supervisor.restart(signal);
   await until('the first process serving and a standby booted', () => serving === 1 && standbyPid(s.pidFile) !== undefined);
-  await until('the hand-off helper built', () => existsSync(handoffHelperPath()) || existsSync(`${handoffHelperPath()}.off`), 12_000);
+  await until('the hand-off helper built', () => existsSync(handoffHelperPath()) || existsSync(`${handoffHelperPath()}.off`), 18_000);
   assert.ok(existsSync(handoffHelperPath()), 'the helper was built, and seccomp is not refused here');
   return { s, port, server, serving: () => serving };
 }
