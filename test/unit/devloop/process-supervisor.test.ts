@@ -4,7 +4,7 @@ import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -633,5 +633,42 @@ test('hand-off: a new process that never binds has the old one stopped anyway (a
   await until('the old process stopped', () => pids(s.output(), 'bye').includes(old!), 1_000);
   const text = s.output();
   assert.ok(text.indexOf(`init ${fresh}`) < text.indexOf(`bye ${old}`), text);
+  assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+});
+
+test('hand-off: where seccomp is refused the helper steps aside for good, and restarts stop the old process first', async (t) => {
+  await (await servingWithHandoff(t)).s.supervisor.stop();
+  const helper = handoffHelperPath();
+  // This "container" runs everything under a filter that already has a listener (a copy of the helper, wrapped
+  // around the exec's first setsid), so the helper's own filter is refused (EBUSY), as a profile without
+  // seccomp(2) refuses it.
+  const bin = mkdtempSync(join(tmpdir(), 'nh-seccomp-taken-'));
+  const real = spawnSync('sh', ['-c', 'command -v setsid'], { encoding: 'utf8' }).stdout.trim();
+  copyFileSync(helper, join(bin, 'filter'));
+  writeFileSync(join(bin, 'setsid'), `#!/bin/sh\n[ -n "$UNDER_FILTER" ] && exec ${real} "$@"\nexport UNDER_FILTER=1\nexec ${join(bin, 'filter')} 0 '' ${real} "$@"\n`, { mode: 0o755 });
+  t.after(() => {
+    rmSync(bin, { recursive: true, force: true });
+    // Put back for the next tests and runs: the helper renamed itself.
+    if (existsSync(`${helper}.off`)) renameSync(`${helper}.off`, helper);
+  });
+  const port = await freePort();
+  let serving = 0;
+  const s = supervised(['sh', '-c', 'exec node server.js'], { port, standby: true, handoff: true, onServing: () => serving++ }, { ...process.env, PATH: `${bin}:${process.env['PATH']}:/usr/local/go/bin` });
+  t.after(s.cleanUp);
+  nodeServer(s.workDir, port, 'one', LIFE_LINES);
+  await s.supervisor.restart(signal);
+  await until('serving one, a standby booted', () => serving === 1 && standbyPid(s.pidFile) !== undefined);
+  for (const [round, version] of ['two', 'three'].entries()) {
+    const standby = standbyPid(s.pidFile);
+    nodeServer(s.workDir, port, version, LIFE_LINES);
+    await s.supervisor.restart(signal);
+    await until(`${version} serving`, () => serving === round + 2 && s.output().includes(`serving ${version}`));
+    await until('the next standby booted', () => ![undefined, standby].includes(standbyPid(s.pidFile)));
+    const [old, fresh] = pids(s.output(), 'init').slice(round, round + 2);
+    const text = s.output();
+    assert.ok(text.indexOf(`bye ${old}`) < text.indexOf(`init ${fresh}`), `the old process was stopped first:\n${text}`);
+  }
+  assert.ok(existsSync(`${helper}.off`) && !existsSync(helper), 'the helper stepped aside');
+  assert.equal(s.output().split('nh-handoff: seccomp').length - 1, 1, s.output());
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
 });
