@@ -226,8 +226,10 @@ func mayCollide(n notification) bool {
 }
 
 // Until the old process is gone: its end fifo reaches its end, or the script writes a line there after the stop.
+// Opened without blocking: a fifo no one holds any more (the old process gone and the script done with it) is
+// at its end at once, where a blocking open would wait for a writer that never comes.
 func waitForEnd(after string) {
-	f, err := os.Open(after)
+	f, err := os.OpenFile(after, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return
 	}

@@ -636,6 +636,14 @@ test('hand-off: a new process that never binds has the old one stopped anyway (a
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
 });
 
+test('hand-off: a new process that binds only after the old one was stopped (after 1 s) still gets its port', async (t) => {
+  const { s, port, serving } = await servingWithHandoff(t);
+  writeFileSync(join(s.workDir, 'server.js'), `${LIFE_LINES}\nsetTimeout(() => require('http').createServer((q, r) => r.end('late')).listen(${port}, '127.0.0.1', () => console.log('serving late')), 1500);\n`);
+  await s.supervisor.restart(signal);
+  await until('the late one serving', () => serving() === 2 && s.output().includes('serving late'), 1_000);
+  assert.equal(await body(port), 'late');
+});
+
 test('hand-off: where seccomp is refused the helper steps aside for good, and restarts stop the old process first', async (t) => {
   await (await servingWithHandoff(t)).s.supervisor.stop();
   const helper = handoffHelperPath();
