@@ -226,15 +226,22 @@ func mayCollide(n notification) bool {
 }
 
 // Until the old process is gone: its end fifo reaches its end, or the script writes a line there after the stop.
-// Opened without blocking: a fifo no one holds any more (the old process gone and the script done with it) is
-// at its end at once, where a blocking open would wait for a writer that never comes.
+// Opened without blocking (a fifo no one holds any more, the old process gone and the script done with it, is at
+// its end at once, where a blocking open would wait for a writer that never comes), then read blocking, on this
+// thread: the bind goes on the moment the kernel wakes it.
 func waitForEnd(after string) {
-	f, err := os.OpenFile(after, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	fd, err := syscall.Open(after, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
-	defer f.Close()
-	f.Read(make([]byte, 1))
+	defer syscall.Close(fd)
+	if syscall.SetNonblock(fd, false) == nil {
+		for {
+			if _, err := syscall.Read(fd, make([]byte, 1)); err != syscall.EINTR {
+				return
+			}
+		}
+	}
 }
 
 func kernelAtLeast(major, minor int) bool {
