@@ -28,6 +28,9 @@ func main() {
 `;
 }
 
+/** Succeeds once the hand-off helper is built (its name has no suffix: `.off`, or a build's `.PID`). */
+const HELPER_BUILT = 'for f in /tmp/.nh-handoff-*; do case "${f#/tmp/.nh-handoff-}" in *.*) ;; *) [ -x "$f" ] && exit 0;; esac; done; exit 1';
+
 /** The program the service's binary (nh's `go run` build) runs under: its parent's executable. */
 const RUNNING_UNDER = `for d in /proc/[0-9]*; do
   [ "$(readlink "$d/exe")" = /tmp/.nh-bin-inventory ] || continue
@@ -72,6 +75,10 @@ application:
     for (let i = 0; i < 3; i++) assert.equal(await body(port), 'v0', `the old code serves:\n${out.slice(mark)}`);
     assert.doesNotMatch(out.slice(mark), /listening v1/);
 
+    // The hand-off helper, built in the container in the background after the first start.
+    const pod = kubectl(['-n', namespace(), 'get', 'pods', '-l', 'app=inventory,nh.dev/mode', '-o', 'jsonpath={.items[0].metadata.name}']).stdout;
+    await waitFor('the hand-off helper built in the pod', () => kubectl(['-n', namespace(), 'exec', pod, '-c', 'app', '--', 'sh', '-c', HELPER_BUILT], { allowFailure: true }).code === 0, 180_000, 1_000);
+
     // 20 saves within a second: the last one is served, after no more than two restarts.
     mark = out.length;
     for (let i = 1; i <= 20; i++) {
@@ -85,8 +92,7 @@ application:
     assert.equal(starts.at(-1), 'listening burst-20');
     assert.equal(await body(port), 'burst-20');
 
-    // The last restart handed off: the binary runs under the helper built in the container after the first start.
-    const pod = kubectl(['-n', namespace(), 'get', 'pods', '-l', 'app=inventory,nh.dev/mode', '-o', 'jsonpath={.items[0].metadata.name}']).stdout;
+    // The last restart handed off: the binary runs under the helper.
     const parent = kubectl(['-n', namespace(), 'exec', pod, '-c', 'app', '--', 'sh', '-c', RUNNING_UNDER]).stdout;
     assert.match(parent, /^\/tmp\/\.nh-handoff-[0-9a-f]+$/m, `the binary's parent: ${parent}`);
   } finally {
