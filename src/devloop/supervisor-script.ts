@@ -156,9 +156,9 @@ alive() {
 # Then the byte for a standby that waits for the old process's end. Only where every process that may hold the
 # port holds the end fifo: the leader (or the hand-off helper, which closes its copy so that the fifo ends with
 # its command, not with its own exit after it) and its children, none with a child of its own. A child may hold
-# the port without the fifo (Python's subprocess closes it), and one
-# that closed the fifo would let the standby run at once; those wait for the group. A standby waits on the end
-# fifo that was the running process's when it was prepared: only a start (which uses or drops it) changes that.
+# the port without the fifo (Python's subprocess closes it), and one that closed the fifo would let the standby
+# run at once; those wait for the group. A standby waits on the end fifo that was the running process's when it
+# was prepared: only a start (which uses or drops it) changes that.
 # Hand-off: with the helper built, a line in that end fifo tells the standby to run the new process at once under
 # the helper (which stops the old group at its first bind); the byte stays for a standby that misses the line.
 arm() {
