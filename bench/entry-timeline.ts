@@ -2,7 +2,7 @@
  * The floor benchmark's dev-mode timeline (NH_BENCH_TIMELINE=1): where one entry's time goes, on either side.
  * Before each timed entry the bench watches the namespace's Deployments, ReplicaSets and Pods (its own three
  * streams, open before the entry starts) and records when each step of the rollout reached it: the patch
- * (a new generation), the new ReplicaSet, the old one scaled down, the new pod created, scheduled, its
+ * (a new generation), the old ReplicaSet scaled down, the new one (often one kept from an earlier entry) scaled up, the new pod created, scheduled, its
  * container running, Ready, the Deployment rolled out as `kubectl rollout status` counts it, the old pod
  * terminating and gone. Times are the bench's receive times (the API server's own audit is not available),
  * in ms from the entry's start; the clients' own marks (first request, patch sent, exit) come from the clients:
@@ -20,13 +20,14 @@ export const epochNow = (): number => performance.timeOrigin + performance.now()
 
 /** The steps, in the order they are printed. */
 export const STEPS = [
-  'first request', 'patch sent', 'patched', 'new ReplicaSet', 'old ReplicaSet scaled down', 'pod created', 'pod scheduled',
+  'first request', 'patch sent', 'patched', 'old ReplicaSet scaled down', 'new ReplicaSet scaled up', 'pod created', 'pod scheduled',
   'container running', 'pod Ready', 'rolled out', 'old pod terminating', 'client exit', 'old pod gone',
 ] as const;
 export type Step = (typeof STEPS)[number];
 
 interface Tracked {
   generation: number;
+  /** The ReplicaSets that had pods when the watch opened: the one the entry scales down. */
   readonly oldReplicaSets: Set<string>;
   /** The pod the entry replaces (pods already terminating when the watch opened are left out). */
   readonly oldPods: Set<string>;
@@ -76,7 +77,7 @@ export class EntryTimeline {
       const pods = listed.get('pods')!.items.filter((p) => p.metadata.labels?.['app'] === name);
       timeline.tracked.set(name, {
         generation: deployment?.metadata.generation ?? 0,
-        oldReplicaSets: new Set(listed.get('replicasets')!.items.filter((rs) => ownedBy(rs, name)).map((rs) => rs.metadata.name)),
+        oldReplicaSets: new Set(listed.get('replicasets')!.items.filter((rs) => ownedBy(rs, name) && replicas(rs) > 0).map((rs) => rs.metadata.name)),
         oldPods: new Set(pods.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name)),
         listedPods: new Set(pods.map((p) => p.metadata.name)),
       });
@@ -147,8 +148,8 @@ export class EntryTimeline {
       }
       if (kind === 'replicasets' && object.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.name === name)) {
         if (!tracked.oldReplicaSets.has(object.metadata.name)) {
-          record('new ReplicaSet');
-        } else if ((object['spec'] as { replicas?: number }).replicas === 0) record('old ReplicaSet scaled down');
+          if (replicas(object) > 0) record('new ReplicaSet scaled up');
+        } else if (replicas(object) === 0) record('old ReplicaSet scaled down');
       }
       if (kind === 'pods' && object.metadata.labels?.['app'] === name) {
         const pod = object.metadata.name;
@@ -166,6 +167,10 @@ export class EntryTimeline {
       }
     }
   }
+}
+
+function replicas(replicaSet: KubeObject): number {
+  return (replicaSet['spec'] as { replicas?: number } | undefined)?.replicas ?? 0;
 }
 
 /** One line per step: the median of each side's runs (and their range). */
