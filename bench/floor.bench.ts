@@ -12,7 +12,7 @@
  * `node dist/bench/floor.bench.js reload|devmode` runs one part; `npm run bench -- floor` runs both. With
  * NH_BENCH_BEFORE=…/bin/nh.js, devmode also times another build's `nh up --detach` in each run; with
  * NH_BENCH_TIMELINE=1 it also says where each entry's time went (bench/entry-timeline.ts); NH_BENCH_ENTRY_RUNS
- * sets the entries per side (9).
+ * sets the entries per side (9), NH_BENCH_ENTRY_SERVICES the service counts (1,10).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
@@ -28,6 +28,8 @@ const NODE_EDITS = 21;
 const GO_EDITS = 15;
 const FLOOR_RUNS = 11;
 const ENTRY_RUNS = Number(process.env['NH_BENCH_ENTRY_RUNS'] || 9);
+/** How many services each devmode entry takes, in turn (NH_BENCH_ENTRY_SERVICES=1 for one only). */
+const ENTRY_SERVICES = (process.env['NH_BENCH_ENTRY_SERVICES'] || '1,10').split(',').map(Number);
 const NODE_PORT = 18481;
 const GO_PORT = 18482;
 const NODE_FRESH_PORT = 18483;
@@ -538,7 +540,7 @@ async function benchEntry(): Promise<void> {
     writeFileSync(join(project, '.nocalhost', 'config.yaml'), JSON.stringify({ configProperties: { version: 'v2' }, application: { name: 'floor', services } }));
     const patches = devTemplates(namespace, project);
     const originals = kubectl(['-n', namespace, 'get', 'deployments', '-o', 'json']).replace(/"resourceVersion": "\d+",?/g, '');
-    for (const count of [1, 10]) {
+    for (const count of ENTRY_SERVICES) {
       const names = SERVICES.slice(0, count);
       const nh = side('nh');
       const hand = side('kubectl');
