@@ -20,7 +20,7 @@ export const epochNow = (): number => performance.timeOrigin + performance.now()
 
 /** The steps, in the order they are printed. */
 export const STEPS = [
-  'first request', 'patch sent', 'patched', 'old ReplicaSet scaled down', 'new ReplicaSet scaled up', 'pod created', 'pod scheduled',
+  'V8 started', 'Node bootstrap complete', 'first request', 'patch sent', 'patched', 'old ReplicaSet scaled down', 'new ReplicaSet scaled up', 'pod created', 'pod scheduled',
   'container running', 'pod Ready', 'rolled out', 'old pod terminating', 'client exit', 'old pod gone',
 ] as const;
 export type Step = (typeof STEPS)[number];
@@ -193,12 +193,15 @@ export function timelineLine(label: string, steps: ReadonlyMap<Step, number>): s
   return `  ${label}: ${[...steps].sort((a, b) => a[1] - b[1]).map(([step, t]) => `${step} ${t.toFixed(0)}`).join(' | ')}`;
 }
 
-/** nh's request log (request-times.preload.ts): the first request's start and the last PATCH's start, epoch ms. */
-export function nhMarks(stderr: string): { firstRequest?: number; patchSent?: number } {
+/**
+ * nh's request log (request-times.preload.ts), epoch ms: Node's start-up milestones, the first request's start
+ * and the last PATCH's start.
+ */
+export function nhMarks(stderr: string): { v8Start?: number; bootstrapComplete?: number; firstRequest?: number; patchSent?: number } {
   const line = /\nnh-requests (.*)\n/.exec(stderr)?.[1];
   if (!line) return {};
-  const { requests } = JSON.parse(line) as { requests: { method: string; start: number }[] };
-  return { firstRequest: requests[0]?.start, patchSent: requests.filter((r) => r.method === 'PATCH').at(-1)?.start };
+  const { v8Start, bootstrapComplete, requests } = JSON.parse(line) as { v8Start: number; bootstrapComplete: number; requests: { method: string; start: number }[] };
+  return { v8Start, bootstrapComplete, firstRequest: requests[0]?.start, patchSent: requests.filter((r) => r.method === 'PATCH').at(-1)?.start };
 }
 
 /**

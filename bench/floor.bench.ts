@@ -494,6 +494,8 @@ async function nhUp(namespace: string, cwd: string, names: readonly string[], bi
     cwd, env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' },
   });
   const marks = nhMarks(ran.stderr);
+  watched?.mark('V8 started', marks.v8Start);
+  watched?.mark('Node bootstrap complete', marks.bootstrapComplete);
   watched?.mark('first request', marks.firstRequest);
   watched?.mark('patch sent', marks.patchSent);
   watched?.mark('client exit', ran.exited);
