@@ -42,7 +42,8 @@ for (const file of cli.outputFiles) {
     text = text.replace(IMPORT, 'nhImport("');
     if (/\bimport\s*\(/.test(text)) fail('the bundle has an import() of a computed specifier, which the launcher cannot serve');
     // The launcher reads the bundle as latin1 (no UTF-8 decoding at every start): esbuild escapes non-ASCII by default.
-    if (/[^\t\n\r\x20-\x7e]/.test(text)) fail('the bundle has non-ASCII characters, which the launcher would read wrongly (esbuild charset must stay ascii, and control characters escaped)');
+    // Any character beyond ASCII takes more than one byte in UTF-8.
+    if (Buffer.byteLength(text, 'utf8') !== text.length) fail('the bundle has non-ASCII characters, which the launcher would read wrongly (esbuild charset must stay ascii)');
   }
   mkdirSync(join(file.path, '..'), { recursive: true });
   writeFileSync(file.path, text);
