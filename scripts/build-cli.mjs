@@ -10,6 +10,7 @@
 // only for exec-plugin kubeconfigs and would triple the bundle.
 // The bundle sits at the same depth below the package root as dist/src/<dir>/, so the URLs the code builds
 // from import.meta.url (../../../package.json, ../../../nocalhost.schema.json, ../../ui/) resolve alike.
+import { Buffer } from 'node:buffer';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
