@@ -475,6 +475,7 @@ interface Side {
 }
 
 const side = (label: string): Side => ({ label, times: [], steps: [] });
+const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 /** Times `entry` (watched by a timeline when it is on): its wall time goes to the side, with its steps. */
 async function timed(into: Side, namespace: string, names: readonly string[], entry: (watched: EntryTimeline | undefined) => Promise<number>): Promise<void> {
@@ -568,6 +569,9 @@ async function benchEntry(): Promise<void> {
       const b = summary(hand.times);
       console.log(`dev-mode entry, ${count} service${count > 1 ? 's' : ''}: nh up --detach p50 ${ms(a.p50)} (min ${ms(a.min)}, max ${ms(a.max)}); kubectl patch + rollout status p50 ${ms(b.p50)} (min ${ms(b.min)}, max ${ms(b.max)}); ratio ${(a.p50 / b.p50).toFixed(2)}× (goal ≤ 1.1×, n=${a.n} each, interleaved)`);
       console.log(`  each run, nh / kubectl: ${nh.times.map((t, i) => `${t.toFixed(0)}/${hand.times[i]!.toFixed(0)}`).join(', ')} ms`);
+      // Each side's times fall in humps a relist (1 s) apart, so a median jumps between humps; the mean moves
+      // with a side's own delay (the pause before each entry makes the relist's phase uniform).
+      console.log(`  means: nh ${ms(mean(nh.times))}, kubectl ${ms(mean(hand.times))}; ratio ${(mean(nh.times) / mean(hand.times)).toFixed(2)}×${before.times.length ? `; NH_BENCH_BEFORE ${ms(mean(before.times))}, ratio ${(mean(before.times) / mean(hand.times)).toFixed(2)}×` : ''}`);
       if (before.times.length > 0) {
         const c = summary(before.times);
         console.log(`  NH_BENCH_BEFORE's nh up --detach, same runs: p50 ${ms(c.p50)} (min ${ms(c.min)}, max ${ms(c.max)}); ratio ${(c.p50 / b.p50).toFixed(2)}× [${before.times.map((t) => t.toFixed(0)).join(', ')}]`);
