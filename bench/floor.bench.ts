@@ -10,20 +10,26 @@
  *   pods are Ready, interleaved with the same change made by hand: one `kubectl patch` per Deployment, all at
  *   once (the dev pod template nh wrote, as a merge patch), then `kubectl rollout status` of each.
  * `node dist/bench/floor.bench.js reload|devmode` runs one part; `npm run bench -- floor` runs both. With
- * NH_BENCH_BEFORE=…/bin/nh.js, devmode also times another build's `nh up --detach` in each run.
+ * NH_BENCH_BEFORE=…/bin/nh.js, devmode also times another build's `nh up --detach` in each run; with
+ * NH_BENCH_TIMELINE=1 it also says where each entry's time went (bench/entry-timeline.ts); NH_BENCH_ENTRY_RUNS
+ * sets the entries per side (9), NH_BENCH_ENTRY_SERVICES the service counts (1,10).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeBin, get, kubeconfig, kubectl, kubectlBin, repo, timedNh, until } from './cluster.js';
+import { fileURLToPath } from 'node:url';
+import { beforeBin, get, kubeconfig, kubectl, kubectlBin, nhBin, repo, timedNh, until } from './cluster.js';
+import { EntryTimeline, epochNow, kubectlMarks, nhMarks, timelineLine, timelineTable, type Step } from './entry-timeline.js';
 import { ms, summary } from './support.js';
 
 const NODE_EDITS = 21;
 const GO_EDITS = 15;
 const FLOOR_RUNS = 11;
-const ENTRY_RUNS = 9;
+const ENTRY_RUNS = Number(process.env['NH_BENCH_ENTRY_RUNS'] || 9);
+/** How many services each devmode entry takes, in turn (NH_BENCH_ENTRY_SERVICES=1 for one only). */
+const ENTRY_SERVICES = (process.env['NH_BENCH_ENTRY_SERVICES'] || '1,10').split(',').map(Number);
 const NODE_PORT = 18481;
 const GO_PORT = 18482;
 const NODE_FRESH_PORT = 18483;
@@ -432,14 +438,85 @@ function devTemplates(namespace: string, cwd: string): Map<string, string> {
   return new Map(list.items.map((d) => [d.metadata.name, JSON.stringify({ spec: { template: d.spec.template, strategy: d.spec.strategy } })]));
 }
 
-async function byHand(namespace: string, names: readonly string[], patches: ReadonlyMap<string, string>, originals: string): Promise<number> {
-  const started = performance.now();
-  await Promise.all(names.map((name) => kubectlOutput(['-n', namespace, 'patch', 'deployment', name, '--type', 'merge', '-p', patches.get(name)!])));
-  for (const name of names) kubectl(['-n', namespace, 'rollout', 'status', `deployment/${name}`, '--timeout=240s']);
-  const elapsed = performance.now() - started;
-  kubectl(['-n', namespace, 'replace', '-f', '-'], originals);
-  settle(namespace);
-  return elapsed;
+/** A process run to its end, on the epoch clock (so its marks line up with the timeline's). */
+interface Ran {
+  readonly started: number;
+  readonly exited: number;
+  readonly stderr: string;
+}
+
+/** Runs a command without blocking the bench's event loop (its watches keep receiving); throws when it fails. */
+function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const started = epochNow();
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const exited = epochNow();
+      if (code === 0) resolve({ started, exited, stderr });
+      else reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}${stderr}`));
+    });
+  });
+}
+
+/** NH_BENCH_TIMELINE=1: each entry also reports where its time went (bench/entry-timeline.ts). */
+const timeline = process.env['NH_BENCH_TIMELINE'] === '1';
+const requestTimes = fileURLToPath(new URL('./request-times.preload.js', import.meta.url));
+
+/** One side's entries: each one's wall time, and its steps when the timeline is on. */
+interface Side {
+  readonly label: string;
+  readonly times: number[];
+  readonly steps: Map<Step, number>[];
+}
+
+const side = (label: string): Side => ({ label, times: [], steps: [] });
+const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+/** Times `entry` (watched by a timeline when it is on): its wall time goes to the side, with its steps. */
+async function timed(into: Side, namespace: string, names: readonly string[], entry: (watched: EntryTimeline | undefined) => Promise<number>): Promise<void> {
+  const watched = timeline ? await EntryTimeline.open(namespace, names) : undefined;
+  watched?.begin();
+  into.times.push(await entry(watched));
+  if (!watched) return;
+  const steps = await watched.close();
+  into.steps.push(steps);
+  console.log(timelineLine(`${into.label} run ${into.times.length}, ${names.length} service${names.length > 1 ? 's' : ''}`, steps));
+}
+
+/** `nh up --detach` of these services, as a fresh process (with the request log when the timeline is on). */
+async function nhUp(namespace: string, cwd: string, names: readonly string[], bin: string, watched: EntryTimeline | undefined): Promise<number> {
+  const preload = watched ? ['--import', requestTimes] : [];
+  const ran = await run(process.execPath, [...preload, bin, 'up', '--detach', ...names, '--kubeconfig', kubeconfig, '-n', namespace], {
+    cwd, env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' },
+  });
+  const marks = nhMarks(ran.stderr);
+  watched?.mark('V8 started', marks.v8Start);
+  watched?.mark('Node bootstrap complete', marks.bootstrapComplete);
+  watched?.mark('first request', marks.firstRequest);
+  watched?.mark('patch sent', marks.patchSent);
+  watched?.mark('client exit', ran.exited);
+  return ran.exited - ran.started;
+}
+
+/** The same change by hand: one `kubectl patch` per Deployment, all at once, then `kubectl rollout status` of each. */
+async function byHand(namespace: string, names: readonly string[], patches: ReadonlyMap<string, string>, watched: EntryTimeline | undefined): Promise<number> {
+  const verbose = watched ? ['-v=6'] : [];
+  const env = { ...process.env, TZ: 'UTC' };
+  const cluster = ['--kubeconfig', kubeconfig, '-n', namespace];
+  const started = epochNow();
+  const patched = await Promise.all(names.map((name) => run(kubectlBin, [...cluster, ...verbose, 'patch', 'deployment', name, '--type', 'merge', '-p', patches.get(name)!], { env })));
+  let exited = started;
+  for (const name of names) exited = (await run(kubectlBin, [...cluster, 'rollout', 'status', `deployment/${name}`, '--timeout=240s'])).exited;
+  const marks = patched.map((p) => kubectlMarks(p.stderr));
+  watched?.mark('first request', Math.min(...marks.map((m) => m.firstRequest ?? Infinity)));
+  watched?.mark('patch sent', Math.max(...marks.map((m) => m.patchSent ?? -Infinity)));
+  watched?.mark('client exit', exited);
+  return exited - started;
 }
 
 /**
@@ -466,32 +543,40 @@ async function benchEntry(): Promise<void> {
     writeFileSync(join(project, '.nocalhost', 'config.yaml'), JSON.stringify({ configProperties: { version: 'v2' }, application: { name: 'floor', services } }));
     const patches = devTemplates(namespace, project);
     const originals = kubectl(['-n', namespace, 'get', 'deployments', '-o', 'json']).replace(/"resourceVersion": "\d+",?/g, '');
-    for (const count of [1, 10]) {
+    for (const count of ENTRY_SERVICES) {
       const names = SERVICES.slice(0, count);
-      const nh: number[] = [];
-      const hand: number[] = [];
-      const before: number[] = [];
+      const nh = side('nh');
+      const hand = side('kubectl');
+      const before = side('before');
       for (let run = 0; run < ENTRY_RUNS; run++) {
         await offBeat();
-        nh.push(timedNh(namespace, project, ['up', '--detach', ...names]));
+        await timed(nh, namespace, names, (watched) => nhUp(namespace, project, names, nhBin, watched));
         timedNh(namespace, project, ['down', ...names]);
         settle(namespace);
         await offBeat();
-        hand.push(await byHand(namespace, names, patches, originals));
+        await timed(hand, namespace, names, (watched) => byHand(namespace, names, patches, watched));
+        kubectl(['-n', namespace, 'replace', '-f', '-'], originals);
+        settle(namespace);
         if (beforeBin) {
+          const bin = beforeBin;
           await offBeat();
-          before.push(timedNh(namespace, project, ['up', '--detach', ...names], beforeBin));
+          await timed(before, namespace, names, (watched) => nhUp(namespace, project, names, bin, watched));
           timedNh(namespace, project, ['down', ...names]);
           settle(namespace);
         }
       }
-      const a = summary(nh);
-      const b = summary(hand);
+      const a = summary(nh.times);
+      const b = summary(hand.times);
       console.log(`dev-mode entry, ${count} service${count > 1 ? 's' : ''}: nh up --detach p50 ${ms(a.p50)} (min ${ms(a.min)}, max ${ms(a.max)}); kubectl patch + rollout status p50 ${ms(b.p50)} (min ${ms(b.min)}, max ${ms(b.max)}); ratio ${(a.p50 / b.p50).toFixed(2)}× (goal ≤ 1.1×, n=${a.n} each, interleaved)`);
-      if (before.length > 0) {
-        const c = summary(before);
-        console.log(`  NH_BENCH_BEFORE's nh up --detach, same runs: p50 ${ms(c.p50)} (min ${ms(c.min)}, max ${ms(c.max)}); ratio ${(c.p50 / b.p50).toFixed(2)}×`);
+      console.log(`  each run, nh / kubectl: ${nh.times.map((t, i) => `${t.toFixed(0)}/${hand.times[i]!.toFixed(0)}`).join(', ')} ms`);
+      // Each side's times fall in humps a relist (1 s) apart, so a median jumps between humps; the mean moves
+      // with a side's own delay (the pause before each entry makes the relist's phase uniform).
+      console.log(`  means: nh ${ms(mean(nh.times))}, kubectl ${ms(mean(hand.times))}; ratio ${(mean(nh.times) / mean(hand.times)).toFixed(2)}×${before.times.length ? `; NH_BENCH_BEFORE ${ms(mean(before.times))}, ratio ${(mean(before.times) / mean(hand.times)).toFixed(2)}×` : ''}`);
+      if (before.times.length > 0) {
+        const c = summary(before.times);
+        console.log(`  NH_BENCH_BEFORE's nh up --detach, same runs: p50 ${ms(c.p50)} (min ${ms(c.min)}, max ${ms(c.max)}); ratio ${(c.p50 / b.p50).toFixed(2)}× [${before.times.map((t) => t.toFixed(0)).join(', ')}]`);
       }
+      if (timeline) console.log(timelineTable(new Map([nh, hand, ...(before.times.length ? [before] : [])].map((s) => [s.label, s.steps]))));
     }
   } finally {
     spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { stdio: 'ignore' });

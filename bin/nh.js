@@ -1,4 +1,10 @@
 #!/usr/bin/env node
-import { launch } from '../dist/nh/launch.js';
+// CommonJS (bin/package.json): Node starts a CommonJS entry without initialising its ES module loader, which
+// an ESM bin/nh.js and launcher cost every start (≈ 10–20 ms; BENCHMARKS.md, "nh's fixed cost per start").
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { launch } = require('../dist/nh/launch.cjs');
 
-process.exitCode = await launch(new URL('../dist/nh/cli/main.js', import.meta.url), process.argv.slice(2), process.env);
+launch(pathToFileURL(join(__dirname, '../dist/nh/cli/main.js')), process.argv.slice(2), process.env).then((code) => {
+  process.exitCode = code;
+});
