@@ -7,6 +7,7 @@
  * FIN and the pod's answer still comes back until the pod ends its side too.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ExecEndpoint } from '../kube/exec.js';
 import { SpdySession, type SpdyStream } from './spdy/session.js';
 import { upgradeToSpdy, type PodRef } from './spdy/upgrade.js';
@@ -24,11 +25,16 @@ export class PodSession {
   static async open(endpoint: ExecEndpoint, target: PodRef, onClose?: (error: Error | undefined) => void): Promise<PodSession> {
     const socket = await upgradeToSpdy(endpoint, target);
     try {
-      return new PodSession(target, await SpdySession.start(socket, { onClose }));
+      return await PodSession.over(socket, target, onClose);
     } catch (error) {
       socket.destroy();
       throw error;
     }
+  }
+
+  /** The session over a connection already upgraded to SPDY (any Duplex). */
+  static async over(transport: Duplex, target: PodRef, onClose?: (error: Error | undefined) => void): Promise<PodSession> {
+    return new PodSession(target, await SpdySession.start(transport, { onClose }));
   }
 
   /** False once the session ended or is going away: new connections need a new session. */
@@ -101,6 +107,9 @@ export class PodSession {
         socket.end();
       });
       socket.on('data', (chunk: Buffer) => {
+        // Once the pod has ended its side the kubelet reads no more of this stream, and a DATA frame no one reads
+        // stops the kubelet's frame worker for every stream that hashes to it (spdystream), for the whole session.
+        if (dataStream.remoteFin) return;
         if (!dataStream.write(chunk)) {
           socket.pause();
           dataStream.once('drain', () => socket.resume());

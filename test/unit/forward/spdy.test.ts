@@ -3,6 +3,8 @@
 // a peer that keeps windows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { createDeflate, constants } from 'node:zlib';
 import {
@@ -11,6 +13,7 @@ import {
 } from '../../../src/forward/spdy/frames.js';
 import { HeaderCompressor, HeaderDecompressor, parseHeaders, serializeHeaders, spdyDictionary } from '../../../src/forward/spdy/header-block.js';
 import { SpdySession, type SpdyStream } from '../../../src/forward/spdy/session.js';
+import { PodSession } from '../../../src/forward/pod-session.js';
 
 test('the SPDY/3 dictionary is the spec\'s: its zlib id (adler-32) is 0xe3c6a7c2, as Go\'s spdy package has it', async () => {
   assert.equal(spdyDictionary().length, 1423);
@@ -212,4 +215,33 @@ test('RST_STREAM ends one stream as reset; GOAWAY ends the streams the peer neve
   assert.equal(second.readableEnded, false, 'the stream the peer took goes on');
   peer.send(encodeData(second.id, Buffer.from('last words'), true));
   assert.equal((await secondEnd).toString(), 'last words');
+});
+
+test('port-forward: once the pod has ended its side, nothing more the local client sends goes on the stream (the kubelet reads no more of it)', async () => {
+  const peer = new FakePeer();
+  const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' });
+  const server = createServer({ allowHalfOpen: true }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  const [local] = (await once(server, 'connection')) as [Socket];
+  const piped = pod.pipe(8080, local);
+  await peer.until(() => peer.frames.filter((f) => f.kind === 'syn-stream').length === 2);
+  const [errorId, dataId] = peer.frames.flatMap((f) => (f.kind === 'syn-stream' ? [f.streamId] : []));
+  await peer.reply(errorId!);
+  await peer.reply(dataId!);
+  client.write('request');
+  await peer.until(() => peer.dataOn(dataId!).toString() === 'request');
+  // The pod answers and ends its side; the client, half-open, still sends, then ends.
+  let answer = '';
+  client.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  peer.send(encodeData(dataId!, Buffer.from('answer'), true));
+  await once(client, 'end');
+  client.end('more');
+  await peer.until(() => peer.frames.some((f) => f.kind === 'data' && f.streamId === dataId && f.fin));
+  assert.equal(answer, 'answer');
+  assert.equal(peer.dataOn(dataId!).toString(), 'request');
+  peer.send(encodeData(errorId!, Buffer.alloc(0), true));
+  await piped;
+  pod.close();
+  server.close();
 });
