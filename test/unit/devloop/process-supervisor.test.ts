@@ -574,7 +574,7 @@ async function servingWithHandoff(t: { after: (fn: () => Promise<void>) => void 
   return { s, port, server, serving: () => serving };
 }
 
-const LIFE_LINES = `console.log('init ' + process.pid + (Object.keys(process.env).some((k) => k.startsWith('NH_')) ? ' (with nh variables)' : ''));
+const LIFE_LINES = `console.log('init ' + process.pid + (['NH_STANDBY_FIFO', 'NH_STANDBY_AFTER', 'NH_HANDOFF'].some((k) => k in process.env) ? ' (with nh variables)' : ''));
 process.on('SIGTERM', () => { console.log('bye ' + process.pid); process.exit(0); });`;
 
 function pids(output: string, word: 'init' | 'bye'): string[] {
