@@ -19,7 +19,7 @@ import { NhError } from '../errors.js';
 import { ExecError, openExec, type ExecChannel, type ExecEndpoint, type ExecTarget } from '../kube/exec.js';
 import { runToEnd, type OpenExec } from '../kube/run-command.js';
 import type { PodTracker, TrackedPod } from '../kube/pod-tracker.js';
-import { standbyCommand, standbyPreloadOf, supervisorCommandLine, SupervisorReader, type SupervisorEvent } from './supervisor-script.js';
+import { handoffRequest, handsOff, standbyCommand, standbyPreloadOf, supervisorCommandLine, SupervisorReader, type SupervisorEvent } from './supervisor-script.js';
 
 export type ProcessState =
   | { readonly kind: 'waiting'; readonly reason: string }
@@ -329,6 +329,8 @@ export class ProcessSupervisor {
         ? 'the dev image has no `setsid` (util-linux or busybox), which nh needs to run the command as its own process group'
         : `cannot enter ${options.workDir} in the dev container`, { hint: 'check the dev image and workDir: `nh exec SERVICE`' });
     }
+    // The hand-off helper's source, once per channel, before any start: the script builds it at the first standby.
+    if (handsOff({ handoff: options.handoff, standby: this.standby })) await exec.write(new TextEncoder().encode(handoffRequest()));
     this.channel = channel;
     return channel;
   }

@@ -39,22 +39,24 @@ import { HANDOFF_HELPER_SOURCE } from './handoff-helper.js';
  * back to a fresh process). A standby's generation is reserved when it is started (its exit is reported under
  * it); a dropped one's is skipped. Its files carry the script's pid: a newer channel has its own.
  *
- * Hand-off ($10: the helper's Go source (handoff-helper.ts), $11: where it is built; "" = none; only with a
- * standby that is a held shell, and where the container has `go`): the first standby builds the helper in the
- * background. From then on an armed start tells the standby to run the new process at once under the helper,
- * while the old one still serves; the helper holds the new process's first bind that could collide with the old
- * one's, stops the old group (TERM) and lets the bind go on once the old process's end fifo ends. The restart
- * then costs the old process's exit and the rest of a bind, not the new process's start. The script sends the
- * TERM itself after 1 s if no such bind comes. The new process's own start-up overlaps the old one's last
- * moments (files, locks, migrations), and without CAP_SYS_ADMIN it runs with no_new_privs.
+ * Hand-off ($10: where the helper is built, "" = none; only with a standby that is a held shell, and where the
+ * container has `go`): nh sends the helper's Go source (handoff-helper.ts) as the request `handoff LINES` followed
+ * by its lines (on stdin: in the exec's URL it would add ≈ 12 KB, URL-encoded, and an API server proxy refused
+ * exactly that with 431 in the fault tests), and the first standby after it builds the helper in the background.
+ * From then on an armed start tells the standby to run the new process at once under the helper, while the old
+ * one still serves; the helper holds the new process's first bind that could collide with the old one's, stops
+ * the old group (TERM) and lets the bind go on once the old process's end fifo ends. The restart then costs the
+ * old process's exit and the rest of a bind, not the new process's start. The script sends the TERM itself after
+ * 1 s if no such bind comes. The new process's own start-up overlaps the old one's last moments (files, locks,
+ * migrations), and without CAP_SYS_ADMIN it runs with no_new_privs.
  */
 
-export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7 standby=$8 handoff=\${10} hb=\${11}
+export const SUPERVISOR_SCRIPT = `m=$1 p=$2 wd=$3 port=$4 run=$5 build=$6 grace=$7 standby=$8 hb=\${10} handoff=
 say() { printf '@@nh-%s %s\\n' "$m" "$*"; }
 cd "$wd" 2>/dev/null || { say fatal workdir; exit 126; }
 command -v setsid >/dev/null 2>&1 || { say fatal setsid; exit 127; }
 [ -n "$standby" ] && { printf '%s\\n' "$9" > "$p.standby.cjs" && command -v mkfifo >/dev/null 2>&1 || standby=; }
-[ -n "$handoff" ] && [ -n "$standby" ] && command -v go >/dev/null 2>&1 || handoff=
+[ -n "$hb" ] && [ -n "$standby" ] && command -v go >/dev/null 2>&1 || hb=
 sjob= timers= end= kept= armed= handing= hjob= g=
 hex=$(printf '%04X' "$port")
 gs=$((grace / 100)).$(printf '%02d' $((grace % 100)))
@@ -141,7 +143,7 @@ prepare() {
 # finds seccomp refused: it renames itself) leaves $hb.off, and is not tried again.
 build_handoff() {
   n=; command -v nice >/dev/null 2>&1 && n=nice
-  ( d="$hb.d.$$"; mkdir -p "$d" && printf '%s\\n' "$handoff" > "$d/main.go" && cd "$d" &&
+  ( d="$hb.d.$$"; mkdir -p "$d" && cp "$handoff" "$d/main.go" && cd "$d" &&
     GOFLAGS= GOWORK=off GO111MODULE=on CGO_ENABLED=0 GOOS= GOARCH= GOTOOLCHAIN=local $n go build -o "$hb.$$" main.go &&
     mv -f "$hb.$$" "$hb" || : > "$hb.off"; rm -rf "$d" "$hb.$$" ) </dev/null >/dev/null 2>&1 5>&- 6>&- &
   hjob=$!
@@ -224,11 +226,13 @@ while read -r op id; do
            bjob=$!; pid_of "$p.b" "$bjob"; build_pid=$mine ;;
     start) arm; halt "$p" "$job" "$handing"; keep; release || begin; watch "$id" ;;
     standby) prepare; say prepared "$id" ;;
+    handoff) h=/dev/null; [ -z "$hb" ] || h="$p.handoff.$$.go"
+             i=0; while [ "$i" -lt "$id" ] && IFS= read -r l; do printf '%s\\n' "$l"; i=$((i+1)); done > "$h"; [ -z "$hb" ] || handoff=$h ;;
     stop) halt "$p.b" "$bjob"; drop; halt "$p" "$job"; untime; say stopped "$id" "$was" ;;
   esac
 done
 # nh is gone: stop what this script started, never what a newer channel (nh reconnected) has started since.
-drop; exec 6>&-; rm -f "$p".end.$$.* "$p.replaced.$$"
+drop; exec 6>&-; rm -f "$p".end.$$.* "$p.replaced.$$" "$p.handoff.$$.go"
 [ -n "$build_pid" ] && [ "$(cat "$p.b" 2>/dev/null)" = "$build_pid" ] && halt "$p.b" "$bjob"
 [ -n "$run_pid" ] && [ "$(cat "$p" 2>/dev/null)" = "$run_pid" ] && halt "$p" "$job"
 untime
@@ -316,15 +320,29 @@ export interface SupervisorCommand {
   readonly graceSeconds: number;
   /** The run command of a standby (standbyCommand), or undefined for none. */
   readonly standby: readonly string[] | undefined;
-  /** Restarts hand off (with a held-shell standby): the script gets the helper's source, built where `go` is. */
+  /** Restarts hand off (with a held-shell standby; the helper's source follows as a request: handoffRequest). */
   readonly handoff?: boolean;
 }
 
 export function supervisorCommandLine(command: SupervisorCommand): string[] {
   const grace = String(Math.max(1, Math.round(command.graceSeconds * 100)));
   const standby = command.standby ? [quoteWords(command.standby), STANDBY_PRELOAD] : ['', ''];
-  const handoff = command.handoff && command.standby?.[2] === HELD_START ? [HANDOFF_HELPER_SOURCE, handoffHelperPath()] : [];
-  return ['sh', '-c', SUPERVISOR_SCRIPT, 'nh-supervisor', command.marker, command.pidFile, command.workDir, String(command.port), quoteWords(command.run), command.build ? quoteWords(command.build) : '', grace, ...standby, ...handoff];
+  const handoff = handsOff(command) ? [handoffHelperPath()] : [];
+  // The script travels in the exec's URL: without its comment lines, which would double its size there (a proxy
+  // in front of the API server refuses a long URL: 431 from Node's 16 KB default).
+  const script = SUPERVISOR_SCRIPT.replace(/^[ \t]*#.*\n/gm, '');
+  return ['sh', '-c', script, 'nh-supervisor', command.marker, command.pidFile, command.workDir, String(command.port), quoteWords(command.run), command.build ? quoteWords(command.build) : '', grace, ...standby, ...handoff];
+}
+
+/** Restarts hand off: asked for, and the standby is a held shell (not Node booted ahead). */
+export function handsOff(command: Pick<SupervisorCommand, 'handoff' | 'standby'>): boolean {
+  return Boolean(command.handoff) && command.standby?.[2] === HELD_START;
+}
+
+/** The request that gives the script the helper's source: its line count, then its lines. */
+export function handoffRequest(): string {
+  const lines = HANDOFF_HELPER_SOURCE.replace(/\n$/, '').split('\n');
+  return `handoff ${lines.length}\n${lines.join('\n')}\n`;
 }
 
 /** Where the container keeps the hand-off helper: one per source, so a newer nh never runs an older helper. */

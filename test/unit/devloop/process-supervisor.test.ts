@@ -13,7 +13,7 @@ import { pidFileOf, ProcessSupervisor, type ProcessState, type SupervisorOptions
 import { handoffHelperPath, quoteWords, standbyCommand, supervisorCommandLine, SupervisorReader } from '../../../src/devloop/supervisor-script.js';
 import type { PodTracker } from '../../../src/kube/pod-tracker.js';
 import { localContainer } from './local-container.js';
-import type { ExecResult } from '../../../src/kube/exec.js';
+import { execUrl, type ExecResult } from '../../../src/kube/exec.js';
 import type { OpenExec } from '../../../src/kube/run-command.js';
 
 const pod = { name: 'p1', uid: 'u1' };
@@ -679,4 +679,16 @@ test('hand-off: where seccomp is refused the helper steps aside for good, and re
   assert.ok(existsSync(`${helper}.off`) && !existsSync(helper), 'the helper stepped aside');
   assert.equal(s.output().split('nh-handoff: seccomp').length - 1, 1, s.output());
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
+});
+
+test('the supervisor\'s exec URL stays under 16 KB (Node\'s default header limit, which a proxy in front of the API server enforced with 431)', () => {
+  const bin = ['/tmp/.nh-bin-inventory'];
+  for (const run of [bin, ['node', 'server.js']]) {
+    const command = supervisorCommandLine({
+      marker: 'a1b2c3d4e5f6', pidFile: pidFileOf('booking-inventory'), workDir: '/src/app', port: 8080, run, build: ['go', 'build', '-o', bin[0]!, '.'],
+      graceSeconds: 1, standby: standbyCommand(run, '/tmp/p.cjs'), handoff: true,
+    });
+    const url = execUrl('https://127.0.0.1:6443', { namespace: 'e2e-faults-watches-b58cf7', pod: 'booking-inventory-76f495d56c-5xb5x', container: 'inventory' }, command, true);
+    assert.ok(url.length < 16 * 1024 - 1024, `${run.join(' ')}: ${url.length} bytes`);
+  }
 });
