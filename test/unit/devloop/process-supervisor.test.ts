@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -581,14 +580,8 @@ function pids(output: string, word: 'init' | 'bye'): string[] {
   return [...output.matchAll(new RegExp(`^${word} (\\d+)`, 'gm'))].map((m) => m[1]!);
 }
 
-function body(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = get({ host: '127.0.0.1', port, agent: false }, (response) => {
-      let text = '';
-      response.setEncoding('utf8').on('data', (data: string) => (text += data)).on('end', () => resolve(text));
-    });
-    request.on('error', reject);
-  });
+async function body(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/`)).text();
 }
 
 test('hand-off: the new process starts while the old one serves, and the old one is stopped only at its bind; again from a helper-led group', async (t) => {
