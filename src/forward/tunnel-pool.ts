@@ -12,6 +12,9 @@ import { PodSession } from './pod-session.js';
 import { UpgradeRefusedError } from './spdy/upgrade.js';
 import { pipeThroughTunnel, type OpenTunnelOptions, type TunnelTarget } from './tunnel.js';
 
+/** Sessions one connection may try before it fails. */
+const ATTEMPTS = 2;
+
 interface SessionEntry {
   readonly opening: Promise<PodSession>;
   open?: PodSession;
@@ -41,20 +44,28 @@ export class TunnelPool {
   /** Carries `socket` to the target until either side ends; never rejects (failures go to onFailure). */
   async pipe(target: TunnelTarget, socket: Socket, options: OpenTunnelOptions = {}): Promise<void> {
     socket.pause();
-    if (this.spdyRefused || this.closed) return pipeThroughTunnel(this.endpoint, target, socket, options);
-    let session: PodSession;
-    try {
-      session = await this.session(target);
-    } catch (error) {
-      if (error instanceof UpgradeRefusedError) {
-        // Refused for SPDY: if a WebSocket gets through, the path takes only WebSockets.
-        return pipeThroughTunnel(this.endpoint, target, socket, { ...options, onOpen: () => (this.spdyRefused = true) });
+    // A connection the kubelet did not take on one session (stuck or gone) moves to a new one, once.
+    for (let attempt = 1; ; attempt++) {
+      if (this.spdyRefused || this.closed) return pipeThroughTunnel(this.endpoint, target, socket, options);
+      let session: PodSession;
+      try {
+        session = await this.session(target);
+      } catch (error) {
+        if (error instanceof UpgradeRefusedError) {
+          // Refused for SPDY: if a WebSocket gets through, the path takes only WebSockets.
+          return pipeThroughTunnel(this.endpoint, target, socket, { ...options, onOpen: () => (this.spdyRefused = true) });
+        }
+        options.onFailure?.({ kind: 'tunnel', message: (error as Error).message });
+        socket.destroy();
+        return;
       }
-      options.onFailure?.({ kind: 'tunnel', message: (error as Error).message });
-      socket.destroy();
-      return;
+      if ((await session.pipe(target.port, socket, options)) === 'ended') return;
+      if (attempt === ATTEMPTS || options.signal?.aborted) {
+        options.onFailure?.({ kind: 'tunnel', message: `the kubelet did not take the connection on ${ATTEMPTS} port-forward sessions in a row` });
+        socket.destroy();
+        return;
+      }
     }
-    return session.pipe(target.port, socket, options);
   }
 
   /** Closes the sessions to every pod but `keep` (the pod connections go to now). */

@@ -45,6 +45,9 @@ export class SpdyStream extends Duplex {
   ending: StreamEnding | undefined;
   /** Resolved once its SYN_STREAM is on the wire (its other frames must follow it). */
   opened: Promise<void> = Promise.resolve();
+  /** True once the peer answered the SYN_STREAM (SYN_REPLY: it took the stream); false if the stream ended first. */
+  readonly taken: Promise<boolean>;
+  private settleTaken!: (taken: boolean) => void;
   sendWindow: number;
   receivedSinceUpdate = 0;
   localFin = false;
@@ -59,6 +62,12 @@ export class SpdyStream extends Duplex {
   ) {
     super({ allowHalfOpen: true, readableHighWaterMark: bufferBytes, writableHighWaterMark: MAX_DATA_FRAME });
     this.sendWindow = sendWindow;
+    this.taken = new Promise((resolve) => (this.settleTaken = resolve));
+  }
+
+  /** The peer's SYN_REPLY came. */
+  replied(): void {
+    this.settleTaken(true);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -75,6 +84,7 @@ export class SpdyStream extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.settleTaken(false);
     this.session.dropStream(this);
     callback(error);
   }
@@ -84,6 +94,7 @@ export class SpdyStream extends Duplex {
     if (this.remoteFin) return;
     this.remoteFin = true;
     this.ending ??= ending;
+    this.settleTaken(false);
     this.push(null);
   }
 }
@@ -102,6 +113,7 @@ export class SpdySession {
   /** The peer showed it keeps flow-control windows; until then sending is paced by the transport only. */
   private peerKeepsWindows = false;
   private goneAway = false;
+  private retiring = false;
   private closedWith: { error: Error | undefined } | undefined;
   private lastHeard = Date.now();
   private lastTick = Date.now();
@@ -134,9 +146,9 @@ export class SpdySession {
     return new SpdySession(transport, compressor, decompressor, options);
   }
 
-  /** False once the session ended or the peer said GOAWAY: new streams need a new session. */
+  /** False once the session ended, was retired or the peer said GOAWAY: new streams need a new session. */
   get usable(): boolean {
-    return !this.closedWith && !this.goneAway;
+    return !this.closedWith && !this.goneAway && !this.retiring;
   }
 
   get openStreams(): number {
@@ -156,6 +168,12 @@ export class SpdySession {
       (error: Error) => this.end(error),
     );
     return stream;
+  }
+
+  /** Takes no new streams, and closes once the open ones have ended. */
+  retire(): void {
+    this.retiring = true;
+    this.closeIfRetired();
   }
 
   /** Says GOAWAY and closes the connection; open streams end as lost. */
@@ -213,10 +231,17 @@ export class SpdySession {
       stream.ending = { kind: 'reset', status: RST.cancel };
       void stream.opened.then(() => !this.closedWith && this.write(encodeRstStream(stream.id, RST.cancel)));
     }
+    this.closeIfRetired();
   }
 
   private forgetIfDone(stream: SpdyStream): void {
-    if (stream.localFin && stream.remoteFin) this.streams.delete(stream.id);
+    if (!(stream.localFin && stream.remoteFin)) return;
+    this.streams.delete(stream.id);
+    this.closeIfRetired();
+  }
+
+  private closeIfRetired(): void {
+    if (this.retiring && this.streams.size === 0) void Promise.resolve().then(() => this.close());
   }
 
   private write(frame: Buffer): boolean {
@@ -248,8 +273,9 @@ export class SpdySession {
         return this.receivedData(frame.streamId, frame.data, frame.fin);
       case 'syn-reply':
       case 'headers':
-        // Nothing in a reply matters to port-forward, but every block must pass through the decompressor.
+        // Nothing in a reply's headers matters to port-forward, but every block must pass through the decompressor.
         this.decompress(frame.headerBlock);
+        if (frame.kind === 'syn-reply') this.streams.get(frame.streamId)?.replied();
         if (frame.fin) this.remoteFinished(frame.streamId);
         return;
       case 'syn-stream':
@@ -339,6 +365,7 @@ export class SpdySession {
     this.backedUp.delete(stream);
     stream.waitingForWindow = undefined;
     if (this.goneAway && this.streams.size === 0) this.end(new Error('the kubelet closed the port-forward session (GOAWAY)'));
+    this.closeIfRetired();
   }
 
   private windowsGrew(): void {

@@ -245,3 +245,79 @@ test('port-forward: once the pod has ended its side, nothing more the local clie
   pod.close();
   server.close();
 });
+
+/** A local connection accepted by a throwaway server: `client` is the user's end, `local` the one nh pipes; close() drops both. */
+async function localConnection(): Promise<{ client: Socket; local: Socket; close: () => void }> {
+  const server = createServer({ allowHalfOpen: true }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  const [local] = (await once(server, 'connection')) as [Socket];
+  local.pause();
+  return { client, local, close: () => (client.destroy(), local.destroy(), server.close()) };
+}
+
+function synStreamIds(peer: FakePeer): number[] {
+  return peer.frames.flatMap((f) => (f.kind === 'syn-stream' ? [f.streamId] : []));
+}
+
+test('port-forward: the local client\'s bytes go out only once the kubelet has taken both streams of the pair', async () => {
+  const peer = new FakePeer();
+  const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' });
+  const { client, local, close } = await localConnection();
+  const piped = pod.pipe(8080, local);
+  client.write('request');
+  await peer.until(() => synStreamIds(peer).length === 2);
+  const [errorId, dataId] = synStreamIds(peer);
+  await peer.reply(dataId!);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(peer.dataOn(dataId!).length, 0, 'nothing sent while the error stream is not taken');
+  await peer.reply(errorId!);
+  await peer.until(() => peer.dataOn(dataId!).toString() === 'request');
+  close();
+  assert.equal(await piped, 'ended');
+  pod.close();
+});
+
+test('port-forward: a pair the kubelet does not take in time moves, with nothing sent, to a new session; the stuck one takes no more', async () => {
+  const stuck = new FakePeer();
+  const first = await PodSession.over(stuck.transport, { namespace: 'ns', pod: 'p' }, { replyTimeoutMs: 50 });
+  const { client, local, close } = await localConnection();
+  client.write('request');
+  assert.equal(await first.pipe(8080, local), 'not-taken');
+  assert.equal(first.usable, false);
+  assert.equal(local.destroyed, false, 'the local connection stays open for the next session');
+  const [, stuckDataId] = synStreamIds(stuck);
+  assert.equal(stuck.dataOn(stuckDataId!).length, 0);
+
+  const healthy = new FakePeer((frame, p) => void (frame.kind === 'syn-stream' && p.reply(frame.streamId)));
+  const second = await PodSession.over(healthy.transport, { namespace: 'ns', pod: 'p' });
+  const piped = second.pipe(8080, local);
+  await healthy.until(() => synStreamIds(healthy).length === 2);
+  const [, dataId] = synStreamIds(healthy);
+  await healthy.until(() => healthy.dataOn(dataId!).toString() === 'request');
+  let answer = '';
+  client.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  healthy.send(encodeData(dataId!, Buffer.from('answer'), true));
+  await once(client, 'end');
+  assert.equal(answer, 'answer');
+  close();
+  assert.equal(await piped, 'ended');
+  second.close();
+});
+
+test('port-forward: bytes sent to a refused dial retire the session (no one reads them, and the kubelet\'s worker holding them is stuck)', async () => {
+  const peer = new FakePeer((frame, p) => void (frame.kind === 'syn-stream' && p.reply(frame.streamId)));
+  const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' });
+  const { client, local, close } = await localConnection();
+  const failures: string[] = [];
+  const piped = pod.pipe(8080, local, { onFailure: (failure) => failures.push(failure.kind) });
+  client.write('request');
+  await peer.until(() => synStreamIds(peer).length === 2 && peer.dataOn(synStreamIds(peer)[1]!).length > 0);
+  const [errorId, dataId] = synStreamIds(peer);
+  peer.send(encodeData(errorId!, Buffer.from('failed to connect to localhost:8080: connect: connection refused'), true));
+  peer.send(encodeData(dataId!, Buffer.alloc(0), true));
+  assert.equal(await piped, 'ended');
+  assert.deepEqual(failures, ['refused']);
+  assert.equal(pod.usable, false, 'new connections go to a new session');
+  close();
+});
