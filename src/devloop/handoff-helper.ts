@@ -75,6 +75,12 @@ const (
 	familyInet6     = 10
 )
 
+// main runs on the process's main thread only: the seccomp filter is that thread's and the command, forked from
+// it, inherits it; and the script finds the command in /proc/PID/task/PID/children, the main thread's children.
+func init() {
+	runtime.LockOSThread()
+}
+
 func main() {
 	if len(os.Args) < 4 {
 		fmt.Fprintln(os.Stderr, "nh-handoff: usage: handoff OLD AFTER COMMAND [ARG]...")
@@ -96,8 +102,6 @@ func main() {
 		stopOld()
 		os.Exit(127)
 	}
-	// The filter is this thread's: the command is forked from it and inherits it.
-	runtime.LockOSThread()
 	listener, err := notifyBinds()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nh-handoff: %v; restarts stop the old process first\n", err)

@@ -66,7 +66,7 @@ gen=0
 # the listeners, which come first, end (listeners stay in 03 on kernels before 4.4), and a process with no child
 # and no socket open beside its stdio (which may be a socket pair) is not read for at all (a few stats in /proc).
 listens() {
-  kids=; [ -r "/proc/$1/task/$1/children" ] && { read -r kids < "/proc/$1/task/$1/children"; [ -z "$kids" ]; } && {
+  children "$1" && [ -z "$kids" ] && {
     s=; for f in /proc/"$1"/fd/*; do case "\${f##*/}" in 0|1|2) ;; *) [ -S "$f" ] && s=1 && break;; esac; done
     [ -n "$s" ] || return 1
   }
@@ -78,6 +78,13 @@ listens() {
     done < "$f"
   done
   return 1
+}
+# The children of process $1 in kids, whichever of its threads forked them (a Go program, the hand-off helper
+# among them, forks from any of its threads, and each thread lists only its own); false where the kernel lists
+# no children (CONFIG_PROC_CHILDREN).
+children() {
+  kids=; [ -r "/proc/$1/task/$1/children" ] || return 1
+  for t in /proc/"$1"/task/*/children; do k=; read -r k < "$t"; kids="$kids\${k:+ $k}"; done 2>/dev/null
 }
 halt() {
   was=none pg=
@@ -167,9 +174,9 @@ arm() {
   echo "$g" > "$p.replaced.$$"
   armed= handing=; [ -n "$end" ] && alive || return 0
   lead=; read -r lead 2>/dev/null < "$p"
-  holds "$lead" || { [ -n "$hb" ] && [ "/proc/$lead/exe" -ef "$hb" ] && [ -r "/proc/$lead/task/$lead/children" ]; } || return 0
-  kids=; read -r kids < "/proc/$lead/task/$lead/children"
-  for k in $kids; do gk=; holds "$k" && { read -r gk < "/proc/$k/task/$k/children"; [ -z "$gk" ]; } || return 0; done
+  holds "$lead" || { [ -n "$hb" ] && [ "/proc/$lead/exe" -ef "$hb" ]; } || return 0
+  children "$lead" || return 0
+  for k in $kids; do holds "$k" && children "$k" && [ -z "$kids" ] || return 0; done
   echo go >&5 && armed=go
   [ -n "$handoff" ] && [ -x "$hb" ] || return 0
   { command exec 6<>"$end"; } 2>/dev/null && echo "handoff $lead" >&6 && armed="handoff $lead" handing=1; exec 6>&-

@@ -143,6 +143,22 @@ test('a process with no socket of its own does not count as serving on a port so
   await parent.supervisor.restart(signal);
   await until('the child listens', () => childServing === 1, 1_000);
 });
+test('a process whose server child was forked by another of its threads (as a Go program forks) counts as serving once the child listens', async (t) => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'nh-thread-fork-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'server.js'), `require('net').createServer().listen(${port}, '127.0.0.1')`);
+  // A worker thread forks the server and stays: /proc/PID/task/PID/children, the main thread's, does not list it.
+  const fork = `require('child_process').spawn(process.execPath, [${JSON.stringify(join(dir, 'server.js'))}], { stdio: 'inherit' }); setInterval(() => {}, 60000)`;
+  writeFileSync(join(dir, 'parent.js'), `new (require('worker_threads').Worker)(${JSON.stringify(fork)}, { eval: true })`);
+  let serving = 0;
+  const s = supervised(['node', join(dir, 'parent.js')], { port, onServing: () => serving++ });
+  t.after(s.cleanUp);
+  await s.supervisor.restart(signal);
+  // Before, the script looked only at the main thread's children and gave up looking after ≈ 30–60 s.
+  await until('serving', () => serving === 1, 500);
+});
+
 test('a process that listens at once (its start and listening in one chunk) counts as serving', async (t) => {
   // The script's two lines reach nh together when the new process listens within a few ms (a Go binary):
   // a channel that answers a start with both in one chunk.
