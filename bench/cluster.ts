@@ -1,5 +1,6 @@
 /** What the cluster benchmarks share: the local cluster's kubectl, a timed `nh` process, polling a forwarded port. */
 import { spawnSync } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +31,17 @@ export function timedNh(namespace: string, cwd: string, args: readonly string[],
   const elapsed = performance.now() - started;
   if (r.status !== 0) throw new Error(`nh ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
   return elapsed;
+}
+
+/** One request on a new connection (so through a new tunnel), from the request to the whole body. */
+export function freshRequestMs(port: number): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    httpGet({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(performance.now() - started));
+    }).on('error', reject);
+  });
 }
 
 /** The body served on 127.0.0.1:port, or undefined when nothing answered within 3 s. */

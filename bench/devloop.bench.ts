@@ -3,7 +3,8 @@
  * - save → the hot-reloaded Node service (booking-api) answers with the new body, 20 edits;
  * - the same for the Go service (booking-inventory, `go run .`), 20 edits;
  * - port-forward throughput, nh's tunnel against `kubectl port-forward` to the same pod, curl downloading
- *   256 MiB through each in turn (the client is a separate process, as a browser would be);
+ *   256 MiB through each in turn (the client is a separate process, as a browser would be), and a request on
+ *   a new connection through each, taking turns (`devloop.bench.js forward` runs these and the next alone);
  * - forward recovery: delete the pod behind a forward, time until a request through it is answered by
  *   the new pod, and from the new pod being Ready (seen by the benchmark's own `kubectl get pods --watch`,
  *   not by nh) until then.
@@ -16,12 +17,13 @@ import { join } from 'node:path';
 import { createExecEndpoint, createKubeClient } from '../src/kube/node-client.js';
 import { PodTracker } from '../src/kube/pod-tracker.js';
 import { startPortForward } from '../src/forward/port-forward.js';
-import { get, kubeconfig, kubectl, kubectlBin, repo, until } from './cluster.js';
+import { freshRequestMs, get, kubeconfig, kubectl, kubectlBin, repo, until } from './cluster.js';
 import { ms, summary } from './support.js';
 
 const EDITS = 21;
 const THROUGHPUT_RUNS = 5;
 const RECOVERY_RUNS = 5;
+const FRESH_RUNS = 51;
 const namespace = `nh-bench-devloop-${process.pid}`;
 
 /** Edits `file` (replacing the service name the body shows) EDITS times; each time, how long until the port serves it. */
@@ -109,7 +111,16 @@ async function forwardFigures(): Promise<void> {
     nh.push(await curlMiBps(18990));
     kc.push(await curlMiBps(18991));
   }
+  // A request on a new connection (each one a new stream pair on nh's session, and on kubectl's), taking turns.
+  const nhFresh: number[] = [];
+  const kcFresh: number[] = [];
+  for (let i = 0; i < FRESH_RUNS; i++) {
+    nhFresh.push(await freshRequestMs(18990));
+    kcFresh.push(await freshRequestMs(18991));
+  }
   theirs.kill();
+  const [nhF, kcF] = [summary(nhFresh), summary(kcFresh)];
+  console.log(`a request on a new connection, ${nhF.n} each (taking turns): nh p50 ${ms(nhF.p50)} (p95 ${ms(nhF.p95)}), kubectl port-forward p50 ${ms(kcF.p50)} (p95 ${ms(kcF.p95)}), ratio ${(nhF.p50 / kcF.p50).toFixed(2)}×`);
   const nhP50 = summary(nh).p50;
   const kcP50 = summary(kc).p50;
   console.log(`port-forward throughput, 256 MiB × ${nh.length}: nh p50 ${nhP50.toFixed(0)} MiB/s, kubectl p50 ${kcP50.toFixed(0)} MiB/s, ratio ${(nhP50 / kcP50).toFixed(2)}× (goal ≥ 0.8×)`);
@@ -187,4 +198,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `devloop.bench.js forward`: the forward's figures alone, on an echo pod of its own.
+if (process.argv[2] === 'forward') {
+  kubectl(['create', 'namespace', namespace]);
+  try {
+    await forwardFigures();
+  } finally {
+    spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { stdio: 'ignore' });
+  }
+} else await main();

@@ -15,12 +15,11 @@
  * sets the entries per side (9), NH_BENCH_ENTRY_SERVICES the service counts (1,10).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { get as httpGet } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeBin, get, kubeconfig, kubectl, kubectlBin, nhBin, repo, timedNh, until } from './cluster.js';
+import { beforeBin, freshRequestMs, get, kubeconfig, kubectl, kubectlBin, nhBin, repo, timedNh, until } from './cluster.js';
 import { EntryTimeline, epochNow, kubectlMarks, nhMarks, timelineLine, timelineTable, type Step } from './entry-timeline.js';
 import { ms, summary } from './support.js';
 
@@ -46,17 +45,6 @@ function kubectlOutput(args: readonly string[]): Promise<string> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** One request on a new connection (so through a new tunnel), from the request to the whole body. */
-function freshRequestMs(port: number): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    httpGet({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(performance.now() - started));
-    }).on('error', reject);
-  });
-}
 
 // ---------------------------------------------------------------- reload
 const NODE_SERVER = (body: string) => `const http = require('http');
