@@ -89,10 +89,10 @@ compile() {  # WHAT DIR PACKAGE... : one `go build` into DIR, version-stamped (i
   ( while sleep 60; do log "  ... still compiling ($(( $(date +%s) - t0 ))s elapsed)"; done ) & ticker=$!
   # download retries are inside go; a compile failure is not transient
   if ! retry 2 5 go build -p 2 -trimpath -ldflags "$ldf" -o "$dir/" "$@"; then
-    kill "$ticker" 2>/dev/null || true
+    nh_kill_tree "$ticker"
     die "compiling $what failed (see output above)"
   fi
-  kill "$ticker" 2>/dev/null || true
+  nh_kill_tree "$ticker"
 }
 
 check_version() {  # PATH : the binary reports v$KV

@@ -54,7 +54,7 @@ mkdir -p "$W" "$NH_TOOLS_BIN"
 cd "$W"
 rm -rf "$TMPBIN"
 ticker=""
-trap '[ -n "$ticker" ] && kill "$ticker" 2>/dev/null; rm -rf "$TMPBIN"' EXIT
+trap '[ -n "$ticker" ] && nh_kill_tree "$ticker"; rm -rf "$TMPBIN"' EXIT
 
 # ---- 1. the helm module: its commit (for `helm version`) and the client-go it builds with (kube-version defaults)
 log "[helm 1/3] resolving helm.sh/helm/v3@v$HV"
@@ -93,7 +93,7 @@ log "[helm 3/3] compiling helm v$HV (cold build cache: a few minutes on 2 cores;
 ticker=$!
 GOBIN="$TMPBIN" go install -p 2 -trimpath -ldflags "$ldf" "helm.sh/helm/v3/cmd/helm@v$HV" \
   || die "compiling helm v$HV failed (see the output above)"
-kill "$ticker" 2>/dev/null || true; ticker=""
+nh_kill_tree "$ticker"; ticker=""
 
 # ---- verify the stamping before publishing the binary
 v=$("$TMPBIN/helm" version --template '{{.Version}}' 2>&1 || true)

@@ -76,7 +76,10 @@ nh_unblock_apiserver   # a packet-drop fault left behind by an interrupted test 
 start_component containerd
 log "containerd ready ($(elapsed))"
 
-bash "$HERE/images.sh" --import
+# The images go into containerd while the control plane starts (a first start imports ≈ 700 MB, ≈ 20 s); no pod
+# can be scheduled before the node is Ready, and the script waits for the import before it says the cluster is up.
+bash "$HERE/images.sh" --import & import_job=$!
+trap 'nh_kill_tree "$import_job"' EXIT
 
 start_component etcd
 log "etcd ready ($(elapsed))"
@@ -106,6 +109,8 @@ node_ready() {  # Ready=True, and the node lease renewed by the kubelet we just 
 nh_wait_for kubelet 120 node_ready
 # pods can only be created once the ServiceAccount controller has made 'default' in the namespace
 nh_wait_for kube-controller-manager 60 nh_api GET /api/v1/namespaces/default/serviceaccounts/default
+wait "$import_job" || die "importing the images into containerd failed (see the output above)"
+trap - EXIT
 log "node $NH_NODE Ready; cluster up in $(elapsed)  (logs: $NH_LOGS)"
 # NH_CLUSTER_NODES=2 (or more): extra nodes on this machine, each with its own containerd and kubelet (node.sh).
 for n in $(seq 2 "${NH_CLUSTER_NODES:-1}"); do NH_LOCK_HELD=1 bash "$HERE/node.sh" up "$n"; done
