@@ -181,7 +181,7 @@ arm() {
   [ -n "$handoff" ] && [ -x "$hb" ] || return 0
   { command exec 6<>"$end"; } 2>/dev/null && echo "handoff $lead" >&6 && armed="handoff $lead" handing=1; exec 6>&-
 }
-holds() { [ -n "$1" ] && [ "/proc/$1/fd/4" -ef "$end" ] && [ -r "/proc/$1/task/$1/children" ]; }
+holds() { [ -n "$1" ] && [ "/proc/$1/fd/4" -ef "$end" ]; }
 # The replaced process's end fifo, kept open with a line in it: its standby goes on even if something that
 # process started (outside its group) still holds the fifo, or if it opens the fifo only now.
 keep() {
