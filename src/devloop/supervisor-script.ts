@@ -100,9 +100,20 @@ halt() {
     sleep "$gs" & s=$!; wait $s && kill -KILL -"$pg" ) 2>/dev/null 5>&- 6>&- & timers="$timers $!"
   [ -n "$3" ] || kill -TERM -"$pg" 2>/dev/null
   [ -n "$2" ] && wait "$2" 2>/dev/null
-  # The rest of the group, if any outlives its leader (rare), is still waited for.
-  i=0; while kill -0 -"$pg" 2>/dev/null && [ "$i" -lt $((grace + 200)) ]; do i=$((i+1)); sleep 0.01; done
+  # The rest of the group, if any outlives its leader (rare), is still waited for; not members left as zombies
+  # by a PID 1 that reaps late, which kill -0 still finds (looked for at once, then every 25 tries).
+  i=0; while kill -0 -"$pg" 2>/dev/null && [ "$i" -lt $((grace + 200)) ]; do
+    [ $((i % 25)) != 0 ] || lives "$pg" || break; i=$((i+1)); sleep 0.01; done
   was=stopped
+}
+# Some process of group $1 is not a zombie (its /proc/PID/stat: "pid (comm) state ppid pgrp …").
+lives() {
+  for f in /proc/[0-9]*/stat; do
+    l=; read -r l 2>/dev/null < "$f" || continue
+    set -- "$1" \${l##*) }
+    [ "$4" = "$1" ] && case "$2" in Z|X) false;; esac && return 0
+  done
+  return 1
 }
 untime() {
   [ -n "$timers" ] || return 0

@@ -41,12 +41,16 @@ function supervised(command: readonly string[], extra: Partial<SupervisorOptions
     onOutput: (_stream, data) => (output += data.toString('utf8')), onState: (s) => states.push(s), onNotice: (m) => notices.push(m),
     reconnect: { initialMs: 5, maxMs: 10 }, ...extra,
   });
+  // Files in the work dir where a test's commands list pids to kill (processes outside the supervised group)
+  const listedPids: string[] = [];
   const cleanUp = async () => {
+    for (const file of listedPids) killListed(workDir, file)();
     await supervisor.stop();
     container.cleanUp();
     rmSync(workDir, { recursive: true, force: true });
   };
-  return { supervisor, container, states, notices, output: () => output, pidFile: pidFileOf(service), workDir, cleanUp };
+  const killAtCleanUp = (file: string) => void listedPids.push(file);
+  return { supervisor, container, states, notices, output: () => output, pidFile: pidFileOf(service), workDir, cleanUp, killAtCleanUp };
 }
 
 function freePort(): Promise<number> {
@@ -494,7 +498,15 @@ function processAlive(pid: string): boolean {
  * after the old process is gone, and goes on only once the script has seen the whole old group end.
  */
 async function untilWaitingOnOldEnd(standby: string): Promise<void> {
-  const holdsOldEnd = () => readdirSync(`/proc/${standby}/fd`).some((fd) => fd !== '4' && readlinkSync(`/proc/${standby}/fd/${fd}`).includes('.end.'));
+  // An fd may close between the listing and its readlink (ENOENT): it holds nothing then.
+  const target = (fd: string) => {
+    try {
+      return readlinkSync(`/proc/${standby}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  };
+  const holdsOldEnd = () => readdirSync(`/proc/${standby}/fd`).some((fd) => fd !== '4' && target(fd).includes('.end.'));
   await until('the standby waiting on the old process\'s end fifo', holdsOldEnd);
 }
 
@@ -513,7 +525,7 @@ test('standby: the new process starts at the old process\'s own end, not once th
   const straggler = `(sh -c 'trap "" TERM; exec 4>&-; echo $$ >> stragglers; exec sleep 60' &); exec node server.js`;
   const { s, port, standby, serving } = await servingWithStandby(t, ['sh', '-c', straggler], undefined, { graceSeconds: 60 });
   const stragglers = killListed(s.workDir, 'stragglers');
-  t.after(stragglers);
+  s.killAtCleanUp('stragglers');
   await untilWaitingOnOldEnd(standby);
   nodeServer(s.workDir, port, 'two');
   const restarted = s.supervisor.restart(signal);
@@ -533,7 +545,7 @@ test('standby: Node booted ahead that crashes on the new code before the script 
   const leaveStraggler = `require('child_process').spawnSync('sh', ['-c', \`(sh -c 'trap "" TERM; exec 4>&-; echo $$ >> stragglers; exec sleep 60' &)\`], { stdio: 'ignore' });`;
   const { s, standby } = await servingWithStandby(t, undefined, undefined, { graceSeconds: 60 }, leaveStraggler);
   const stragglers = killListed(s.workDir, 'stragglers');
-  t.after(stragglers);
+  s.killAtCleanUp('stragglers');
   await untilWaitingOnOldEnd(standby);
   writeFileSync(join(s.workDir, 'server.js'), `throw new Error('the new code fails');\n`);
   const restarted = s.supervisor.restart(signal);
@@ -549,7 +561,7 @@ test('standby: something outside the old group that still holds the end fifo doe
   // A daemon the old process left in a session of its own keeps the fifo open: the script's line after the stop lets the standby go on.
   const daemon = `(setsid sh -c 'echo $$ >> daemons; exec sleep 60' &); exec node server.js`;
   const { s, port, standby, serving } = await servingWithStandby(t, ['sh', '-c', daemon]);
-  t.after(killListed(s.workDir, 'daemons'));
+  s.killAtCleanUp('daemons');
   nodeServer(s.workDir, port, 'two');
   await s.supervisor.restart(signal);
   await until('the second version serving', () => serving() === 2 && s.output().includes('serving two'));
