@@ -80,7 +80,7 @@ func main() {
 `;
 
 /** One hot-reloading service of the reload config, its source synced from ./DIR. */
-const reloadService = (name: string, image: string, workDir: string, run: string, dir: string, port: number, extra = '') => `    - name: ${name}
+const reloadService = (name: string, image: string, workDir: string, run: string, dir: string, port: number) => `    - name: ${name}
       serviceType: deployment
       containers:
         - name: app
@@ -90,7 +90,7 @@ const reloadService = (name: string, image: string, workDir: string, run: string
             workDir: ${workDir}
             command: {run: [${run}]}
             hotReload: true
-            sync: {type: send, localPath: ./${dir}}${extra}
+            sync: {type: send, localPath: ./${dir}}
             portForward: ["${port}:8080"]
 `;
 
@@ -103,7 +103,7 @@ application:
 ${[
   reloadService('floor-node', 'localhost/nh-dev-node:20', '/app', 'node, server.js', 'node', NODE_PORT),
   reloadService('floor-node-fresh', 'localhost/nh-dev-node:20', '/app', '/usr/bin/env, node, server.js', 'node-fresh', NODE_FRESH_PORT),
-  reloadService('floor-go', 'localhost/nh-dev-go:1.26', '/src', 'go, run, .', 'go', GO_PORT, '\n            env: [{name: GOCACHE, value: /tmp/go-cache}]'),
+  reloadService('floor-go', 'localhost/nh-dev-go:1.26', '/src', 'go, run, .', 'go', GO_PORT),
 ].join('')}`;
 
 function idleDeployments(names: readonly string[], image: (name: string) => string): string {

@@ -186,7 +186,12 @@ fill_go_dev() {
   cp -a "$GOROOT_HOST" "$r/usr/local/go"
   rm -rf "$r/usr/local/go/test" "$r/usr/local/go/api"
   [ -x "$DLV_CACHE/dlv" ] && cp "$DLV_CACHE/dlv" "$r/usr/local/bin/dlv"
-  return 0
+  # A build cache (Go's default place for HOME=/root) holding the standard library packages booking-inventory
+  # uses, as a team's dev image would carry one: a dev pod's first `go run .` then compiles the service alone,
+  # ≈ 2 s instead of ≈ 60 s at the example's 1 CPU. Built with the image's Env and nothing of the host's (GOENV),
+  # so the container's builds find these entries.
+  (cd "$BOOKING/inventory" && env -i PATH="$GOROOT_HOST/bin:/usr/bin:/bin" HOME=/root GOENV=off GOTOOLCHAIN=local \
+    GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOCACHE="$r/root/.cache/go-build" go build -o /dev/null .)
 }
 
 # ---------------------------------------------------------------- build
@@ -219,7 +224,7 @@ build_all() {
   image localhost/nh-dev-node:20 "\"Env\":[$ENV_PATH,\"HOME=/root\"],\"Cmd\":[\"/bin/sh\"],\"WorkingDir\":\"/\"" "$L_DEB" "$L_NODEDEV"
 
   build_dlv
-  layer go-dev "$(go version) $(cat "$GOROOT_HOST/VERSION" | head -1) dlv:$([ -x "$DLV_CACHE/dlv" ] && filehash "$DLV_CACHE/dlv")" fill_go_dev
+  layer go-dev "$(go version) $(cat "$GOROOT_HOST/VERSION" | head -1) dlv:$([ -x "$DLV_CACHE/dlv" ] && filehash "$DLV_CACHE/dlv") cache:$(dirhash "$BOOKING/inventory")" fill_go_dev
   local L_GODEV=$LAYER_FILE
   image localhost/nh-dev-go:1.26 "\"Env\":[\"PATH=/usr/local/go/bin:/root/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"HOME=/root\",\"GOTOOLCHAIN=local\",\"GOPROXY=off\",\"GOFLAGS=-mod=mod\",\"CGO_ENABLED=0\"],\"Cmd\":[\"/bin/sh\"],\"WorkingDir\":\"/\"" "$L_DEB" "$L_GODEV"
   log "images built in $(( $(date +%s) - t0 ))s"
