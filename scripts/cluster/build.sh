@@ -130,11 +130,10 @@ compile() {  # WHAT DIR PACKAGE... : one `go build` into DIR, version-stamped (i
   ticker "$w" & ticker=$!
   # download retries are inside go; a compile failure is not transient. -v's package names go to the progress
   # file only; everything else (the compiler's errors) still reaches stderr.
-  if ! retry 2 5 go build -v -p 2 -trimpath -ldflags "$ldf" -o "$dir/" "$@" 2> >(tee -a "$w/built" | grep -v -E '^[^ :]+$' >&2); then
-    nh_kill_tree "$ticker"; nh_kill_tree "$planner"; rm -rf "$w"
-    die "compiling $what failed (see output above)"
-  fi
+  local built=yes
+  retry 2 5 go build -v -p 2 -trimpath -ldflags "$ldf" -o "$dir/" "$@" 2> >(tee -a "$w/built" | grep -v -E '^[^ :]+$' >&2) || built=""
   nh_kill_tree "$ticker"; nh_kill_tree "$planner"; rm -rf "$w"
+  [ -n "$built" ] || die "compiling $what failed (see output above)"
 }
 
 check_version() {  # PATH : the binary reports v$KV

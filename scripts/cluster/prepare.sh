@@ -50,9 +50,9 @@ estimate() {
   parts=${parts%,}; case "$parts" in *,*) parts="${parts%,*} and${parts##*,}";; esac
   load=$(cut -d' ' -f1 /proc/loadavg)
   # two quiet 2-core VMs differed by 1.7x (the cost of fresh memory): the estimate is that range
-  read -r quiet slow loaded < <(awk -v q="$quiet" -v s="$NH_COLD_PREPARE_SLOW_S / $NH_COLD_PREPARE_S" -v l="$load" \
-    -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" 'BEGIN { split(s, r, " / "); c = n < 2 ? n : 2; q = q * 2 / c
-      printf "%d %d %d\n", (q + 59) / 60, (q * r[1] / r[2] + 59) / 60, (q * r[1] / r[2] * (1 + k * l / n) + 59) / 60 }')
+  read -r quiet slow loaded < <(awk -v q="$quiet" -v slow="$NH_COLD_PREPARE_SLOW_S" -v base="$NH_COLD_PREPARE_S" -v l="$load" \
+    -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" 'BEGIN { c = n < 2 ? n : 2; q = q * 2 / c; s = q * slow / base
+      printf "%d %d %d\n", (q + 59) / 60, (s + 59) / 60, (s * (1 + k * l / n) + 59) / 60 }')
   # the load average of the last minute is a poor forecast of the next ten: the loaded figure is a bound
   if [ "$loaded" -gt "$slow" ]; then loaded="; up to $loaded min at the load average of $load"; else loaded=""; fi
   log "first run on this machine: building$parts: about $quiet-$slow min on $(nproc) quiet cores$loaded;" \
