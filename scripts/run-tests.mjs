@@ -2,15 +2,16 @@
 // Runs one suite of compiled tests with Node's test runner: `unit` (no cluster) or `e2e` (the local cluster).
 // Node 20's --test takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 
 /**
  * e2e files that stop cluster components or restart the cluster: nothing may run beside them. The multi-node file
  * runs with the others: the node it adds is tainted, so no other file's pods land there.
  */
-const EXCLUSIVE = /faults\/(components|network)\.test\.js$|zz-cluster-restart\.test\.js$/;
+const EXCLUSIVE = /faults\/components\.test\.js$|zz-cluster-restart\.test\.js$/;
 
 const suite = process.argv[2];
 if (suite !== 'unit' && suite !== 'e2e') {
@@ -18,8 +19,13 @@ if (suite !== 'unit' && suite !== 'e2e') {
   process.exit(2);
 }
 const filter = process.argv[3];
-const root = join('dist', 'test', suite);
+const sources = join('test', suite);
+const fileTimes = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'test-file-times.mjs')).href;
 
+/**
+ * The compiled files of the suite's test sources. Listed from the sources, not from dist/: tsc leaves the output
+ * of a removed or renamed test behind, and an old fault test must not run beside the others.
+ */
 function listTests(dir) {
   let entries;
   try {
@@ -30,19 +36,26 @@ function listTests(dir) {
   return entries.flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return listTests(path);
-    return name.endsWith('.test.js') && (!filter || path.includes(filter)) ? [path] : [];
+    const compiled = join('dist', path.replace(/\.ts$/, '.js'));
+    return name.endsWith('.test.ts') && (!filter || compiled.includes(filter)) ? [compiled] : [];
   });
 }
 
-const files = listTests(root).sort();
+const files = listTests(sources).sort();
+const missing = files.filter((f) => !existsSync(f));
 if (files.length === 0) {
-  console.error(`no test files under ${root}; run \`npm run build\` first`);
+  console.error(`no test files under ${sources}${filter ? ` whose path contains "${filter}"` : ''}`);
+  process.exit(1);
+}
+if (missing.length > 0) {
+  console.error(`not compiled: ${missing.join(', ')}; run \`npm run build\` first`);
   process.exit(1);
 }
 
 function run(group, concurrency) {
   if (group.length === 0) return 0;
-  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...group], { stdio: 'inherit' });
+  const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', `--test-reporter=${fileTimes}`, '--test-reporter-destination=stdout'];
+  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...group], { stdio: 'inherit' });
   return result.status ?? 1;
 }
 

@@ -1,9 +1,12 @@
 // Cluster components stopped under a running `nh up` of the booking example, each with an edit made while it
-// is away: the API server for 10 s, etcd for 5 s, the kubelet for 10 s, containerd for 5 s. After each, nh
-// recovers by itself, said what it waited for, serves the edit, and `nh sync --check` finds no drift; at the
-// end nh's memory and open files are back near where they started. Behaviour is asserted, never time
-// (bench/faults.bench.ts measures the recovery). Stops shared cluster components, so it runs only with
-// NH_FAULTS=1, under `flock -x /tmp/nh-cluster.lock` (README: Fault tests).
+// is away: the API server for 10 s, etcd for 5 s, the kubelet for 10 s, containerd for 5 s; then the API
+// server out of reach, its packets dropped (not refused) for 30 s. After each, nh recovers by itself, said what
+// it waited for, serves the edit, and `nh sync --check` finds no drift; at the end nh's memory and open files
+// are back near where they started. One session for all five: each fault starts from the state the one before
+// it left, and a session's start is ≈ 15 s of the run. Behaviour is asserted, never time
+// (bench/faults.bench.ts measures the recovery). Stops and blocks shared cluster components, so it runs only
+// with NH_FAULTS=1, under `flock -x /tmp/nh-cluster.lock` (README: Fault tests). Watches ended by the API
+// server: watches.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { component, faultSuite, repeatedLines, restoreCluster, sleep } from './booking-session.js';
@@ -45,5 +48,28 @@ for (const fault of faults) {
     assert.equal(check.code, 0, check.stdout + check.stderr);
   });
 }
+
+test('the API server unreachable for 30 s (packets dropped): nh says so, recovers, serves the edit made meanwhile', { skip }, async () => {
+  const s = suite.session();
+  const mark = s.mark();
+  let marker = '';
+  try {
+    component('block');
+    await sleep(1_000);
+    marker = s.edit();
+    await sleep(29_000);
+  } finally {
+    component('unblock');
+  }
+  await s.served(marker);
+  await sleep(2_000);
+  const out = s.outputSince(mark);
+  console.log(`--- output during and after the drop:\n${out}`);
+  assert.match(out, /⧗ waiting for the API server \(no answer\) since \d\d:\d\d:\d\d/);
+  assert.doesNotMatch(out, /│ status: (crashed|exited)/, 'no app crashed or exited');
+  assert.deepEqual(repeatedLines(out, 3), [], 'no line printed over and over');
+  const check = await s.syncCheck();
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+});
 
 suite.testResourcesBack();
