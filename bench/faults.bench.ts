@@ -81,11 +81,11 @@ const faults: Fault[] = [
   {
     name: 'dev pod evicted', goalMs: 5_000, cluster: false,
     run: async (session, edit) => {
-      const pod = readyApiPod(session.namespace)!;
+      const pod = (await readyApiPod(session.namespace))!;
       evict(session.namespace, pod);
       edit();
       for (;;) {
-        const now = readyApiPod(session.namespace);
+        const now = await readyApiPod(session.namespace);
         if (now && now !== pod) return Date.now();
         await sleep(100);
       }

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubectl, useNamespace, waitFor } from '../support/cluster.js';
+import { kubectl, listPods, useNamespace, waitFor } from '../support/cluster.js';
 import { comparable, getObject, idleDeployment, projectWith, runNh } from '../support/nh.js';
 import { agentDaemonSet, CRONJOB, DEV_IMAGE, JOB, POD } from './kinds-support.js';
 
@@ -49,7 +49,7 @@ async function upThenRemove(namespace: string, project: string): Promise<void> {
 }
 
 async function assertRestored(namespace: string, before: unknown): Promise<void> {
-  await waitFor('the bare Pod and the DaemonSet\'s pod back', () => kubectl(['-n', namespace, 'get', 'pods', '-l', 'app in (scratch,agent)', '-o', 'jsonpath={.items[?(@.status.phase=="Running")].metadata.name}']).stdout.trim().split(' ').filter(Boolean).length >= 2, 120_000);
+  await waitFor('the bare Pod and the DaemonSet\'s pod back', async () => (await listPods(namespace, 'app in (scratch,agent)')).filter((p) => p.status?.phase === 'Running').length >= 2, 120_000);
   assert.deepEqual(snapshot(namespace), before, 'every source as it was');
   assert.equal(kubectl(['-n', namespace, 'get', 'deployments', '-l', 'nh.dev/copy', '-o', 'name']).stdout.trim(), '', 'no dev copy left');
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GateRequest } from '../support/api-gate.js';
-import { EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, waitFor } from '../support/cluster.js';
+import { EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, listPods, waitFor } from '../support/cluster.js';
 import { killAt } from '../support/kill-point.js';
 import { projectWith, runNh } from '../support/nh.js';
 
@@ -143,12 +143,12 @@ async function downRestores(c: KindCase, project: string, before: unknown): Prom
   assert.deepEqual(c.snapshot(), before, `${c.serviceType} ${c.name} restored exactly`);
   const copies = kubectl(['-n', ns, 'get', 'deployments', '-l', 'nh.dev/copy', '-o', 'name']).stdout.trim();
   assert.equal(copies, '', 'no dev copy is left');
-  await waitFor('no dev pod left', () => kubectl(['-n', ns, 'get', 'pods', '-l', 'nh.dev/mode=dev', '-o', 'name']).stdout.trim() === '', 60_000);
+  await waitFor('no dev pod left', async () => (await listPods(ns, 'nh.dev/mode=dev')).length === 0, 60_000);
 }
 
 async function devPod(ns: string): Promise<string> {
-  return waitFor('the ready dev pod', () => {
-    const names = kubectl(['-n', ns, 'get', 'pods', '-l', 'nh.dev/mode=dev', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name}{"\\n"}{end}']).stdout.trim().split('\n').filter(Boolean);
-    return names.length === 1 ? names[0] : undefined;
+  return waitFor('the ready dev pod', async () => {
+    const running = (await listPods(ns, 'nh.dev/mode=dev')).filter((p) => p.status?.phase === 'Running');
+    return running.length === 1 ? running[0]!.metadata?.name : undefined;
   }, 60_000);
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { repoRoot } from '../../support/paths.js';
 import { after, afterEach, before, test } from 'node:test';
-import { booking, kubectl, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
+import { booking, kubectl, listPods, podIsReady, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
 import { freePort, runNh, spawnNh } from '../support/nh.js';
 import type { RunResult } from '../support/cluster.js';
 
@@ -230,11 +230,8 @@ function readJson<T>(file: string): T | undefined {
 }
 
 /** The ready dev pod of booking-api that is not being deleted, or undefined. */
-export function readyApiPod(namespace: string): string | undefined {
-  const pods = JSON.parse(kubectl(['-n', namespace, 'get', 'pods', '-l', 'app=booking-api,nh.dev/mode=dev', '-o', 'json']).stdout) as {
-    items: { metadata: { name: string; deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } }[];
-  };
-  return pods.items.find((p) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))?.metadata.name;
+export async function readyApiPod(namespace: string): Promise<string | undefined> {
+  return (await listPods(namespace, 'app=booking-api,nh.dev/mode=dev')).find(podIsReady)?.metadata?.name;
 }
 
 /** Evicts a pod through the Eviction API, as the node or a drain does. */

@@ -13,8 +13,16 @@ import { evict, faultSuite, readyApiPod, repeatedLines, sleep, type BookingSessi
 const suite = faultSuite('faults-session', { stopsComponents: false, warmUpFiles: 120 });
 const namespace = () => suite.session().namespace;
 
-function apiPod(): string | undefined {
+function apiPod(): Promise<string | undefined> {
   return readyApiPod(namespace());
+}
+
+/** Waits for a ready booking-api pod other than `old`. */
+function newApiPod(old: string): Promise<string> {
+  return waitFor('a new booking-api pod', async () => {
+    const now = await apiPod();
+    return now !== old && now;
+  }, 120_000);
 }
 
 async function checkClean(s: BookingSession): Promise<void> {
@@ -46,12 +54,11 @@ test('nh frozen for 60 s (SIGSTOP, SIGCONT): it picks up where it was and serves
 test('the dev pod evicted: nh follows the new pod and serves the edit made meanwhile', async () => {
   const s = suite.session();
   const mark = s.mark();
-  const pod = apiPod()!;
+  const pod = (await apiPod())!;
   evict(namespace(), pod);
   const marker = s.edit();
   await s.served(marker);
-  const now = await waitFor('a new booking-api pod', () => apiPod() !== pod && apiPod(), 120_000);
-  assert.notEqual(now, pod);
+  await newApiPod(pod);
   const out = s.outputSince(mark);
   console.log(`--- output after the eviction:\n${out}`);
   assert.deepEqual(repeatedLines(out, 3), []);
@@ -66,11 +73,11 @@ test('the dev pod deleted with a grace period while a large batch is synced: no 
   // ≈ 24 MiB of .js files (api syncs only *.js and package.json): seconds of sync, so the deletion lands in it.
   for (let i = 0; i < 120; i++) writeFileSync(join(bulk, `chunk-${i}.js`), `// ${i}\n${'x'.repeat(200 * 1024)}\n`);
   await sleep(300);
-  const pod = apiPod()!;
+  const pod = (await apiPod())!;
   kubectl(['-n', namespace(), 'delete', 'pod', pod, '--grace-period=5', '--wait=false']);
   const marker = s.edit();
   await s.served(marker);
-  await waitFor('a new booking-api pod', () => apiPod() !== pod && apiPod(), 120_000);
+  await newApiPod(pod);
   const out = s.outputSince(mark);
   console.log(`--- output after the deletion:\n${out}`);
   await checkClean(s);
