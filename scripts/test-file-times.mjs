@@ -1,7 +1,9 @@
-// A reporter for Node's test runner beside TAP: when a run ends, it lists each test file's wall time (its hooks
-// included), longest first, with the start of each relative to the run's, so that a slow file and the order the
-// files ran in can be read from a CI log (scripts/run-tests.mjs).
+// A reporter for Node's test runner beside TAP: when a run ends, it lists the longest test files' wall times (their
+// hooks included), with the start of each relative to the run's, so that a slow file and the order the files ran
+// in can be read from a CI log (scripts/run-tests.mjs); a failed file is always named.
 import { relative } from 'node:path';
+
+const LISTED = 15;
 
 export default async function* fileTimes(source) {
   const started = new Map();
@@ -16,8 +18,12 @@ export default async function* fileTimes(source) {
   }
   if (finished.length === 0) return;
   const seconds = (ms) => (ms / 1000).toFixed(1).padStart(6);
+  const longest = finished.sort((a, b) => b.ms - a.ms);
   yield `# test files by wall time (s), with their start (s after the run's):\n`;
-  for (const { file, ms, failed } of finished.sort((a, b) => b.ms - a.ms)) {
+  for (const { file, ms, failed } of longest.slice(0, LISTED)) {
     yield `#   ${seconds(ms)}  from ${seconds(started.get(file) ?? 0)}  ${relative(process.cwd(), file)}${failed ? '  (failed)' : ''}\n`;
   }
+  const rest = longest.slice(LISTED);
+  if (rest.length > 0) yield `#   and ${rest.length} more of ${seconds(rest[0].ms).trim()} s or less\n`;
+  for (const { file } of rest.filter((f) => f.failed)) yield `#   failed: ${relative(process.cwd(), file)}\n`;
 }
