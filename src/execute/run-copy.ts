@@ -1,6 +1,7 @@
 /**
  * Carrying out the plan of a service whose dev pod runs in a dev copy (plan/copy-planner.ts). Entering:
- * hold the source, create or update the copy, wait for its dev pod, then delete a bare Pod it replaces.
+ * hold the source, create a duplicate's own claims, create or update the copy, wait for its dev pod, then delete
+ * a bare Pod it replaces.
  * Leaving: re-create a bare Pod, delete the copy and wait for its pods to go, then release the source.
  * Each step is one conditional write, and the order keeps a state on the cluster that names what is left.
  */
@@ -25,6 +26,13 @@ export async function enterCopy(namespace: string, plan: ServicePlan, deps: RunD
     progress(`holding ${copy.source.kind} ${copy.source.name}`);
     await patchStrictly(deps, namespace, copy.source, async () => (await fresh())?.source);
   }
+  // Before the copy whose pod mounts them: a pod created before its claim, or before the claim is bound, can be
+  // left unschedulable by the scheduler until its next full retry (up to 5 min; seen on the local cluster), while
+  // the claim is bound in milliseconds. A run stopped here leaves claims that `nh down` finds by the copy's label.
+  for (const claim of copy.claims ?? []) {
+    progress(`creating PersistentVolumeClaim ${claim.metadata.name}`);
+    await ensureClaim(deps.kube, namespace, claim);
+  }
   let workload: KubeObject | undefined;
   if (copy.create) {
     progress(`creating Deployment ${copy.name}`);
@@ -39,11 +47,6 @@ export async function enterCopy(namespace: string, plan: ServicePlan, deps: RunD
   workload ??= await deps.kube.get('Deployment', namespace, copy.name);
   if (!workload) throw new NhError('NH_WORKLOAD_NOT_FOUND', `Deployment \`${copy.name}\` disappeared`);
   if (plan.userPatches) workload = await sendUserPatches(deps, namespace, { kind: 'Deployment', name: copy.name }, plan.userPatches, workload, progress);
-  // After the copy whose state names them: a run stopped here leaves nothing `nh down` does not find.
-  for (const claim of copy.claims ?? []) {
-    progress(`creating PersistentVolumeClaim ${claim.metadata.name}`);
-    await ensureClaim(deps.kube, namespace, claim);
-  }
   progress('waiting for the dev pod to be ready');
   const pod = await waitForDevPod(deps.watch, { ...workload, kind: 'Deployment' }, { timeoutMs: deps.timeoutMs, signal: deps.signal, onProgress: progress });
   // Only once the dev pod runs: a dev pod that fails leaves the original Pod as it was.

@@ -66,7 +66,7 @@ export interface CopyPlan {
   readonly deletePod?: { readonly name: string; readonly uid: string };
   /** Leave, bare Pod: the original, re-created from the saved spec. */
   readonly createPod?: KubeObject;
-  /** Enter, a StatefulSet's duplicate: its own claims, created once the copy (whose state names them) exists. */
+  /** Enter, a StatefulSet's duplicate: its own claims, created before the copy whose pod mounts them. */
   readonly claims?: readonly KubeObject[];
   /** Leave: those claims, deleted first (they go once the copy's pod is gone). */
   readonly removeClaims?: readonly string[];
