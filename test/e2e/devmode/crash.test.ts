@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AutoscalingV2Api } from '@kubernetes/client-node';
 import type { GateRequest, GateRule } from '../support/api-gate.js';
 import { killAt as killNhAt, type KillPoint } from '../support/kill-point.js';
-import { appsApi, booking, coreApi, kubectl, makeKubeConfig, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
+import { appsApi, booking, kubectl, listPods, makeKubeConfig, podIsReady, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
 import { comparable, getObject, runNh } from '../support/nh.js';
 import { repoRoot } from '../../support/paths.js';
 
@@ -16,7 +16,6 @@ const ns = useNamespace('devmode-crash');
 const cwd = join(repoRoot, 'examples/booking');
 const kc = makeKubeConfig();
 const apps = appsApi(kc);
-const core = coreApi(kc);
 const autoscaling = kc.makeApiClient(AutoscalingV2Api);
 const originals = new Map<string, unknown>();
 
@@ -48,8 +47,7 @@ const isHpaPatch = (r: GateRequest) => r.method === 'PATCH' && r.path.includes('
 
 /** The dev pods that are Ready, as the test reads them itself (nh may not have seen them yet). */
 async function readyDevPods(): Promise<number> {
-  const pods = await core.listNamespacedPod({ namespace: ns(), labelSelector: 'nh.dev/mode=dev' });
-  return pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  return (await listPods(ns(), 'nh.dev/mode=dev')).filter(podIsReady).length;
 }
 
 const killAt = (args: readonly string[], point: KillPoint) => killNhAt(ns(), cwd, args, point);

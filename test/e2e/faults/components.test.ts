@@ -14,33 +14,54 @@ import { component, faultSuite, repeatedLines, restoreCluster, sleep } from './b
 const suite = faultSuite('faults-components', { stopsComponents: true });
 const skip = suite.skip;
 
-const faults = [
-  { name: 'kube-apiserver', seconds: 10, waitsFor: /⧗ waiting for the API server \(connection refused\) since \d\d:\d\d:\d\d/, apiServerUp: false },
+interface Fault {
+  readonly title: string;
+  /** Short, for the printed output. */
+  readonly name: string;
+  readonly seconds: number;
+  readonly start: () => void;
+  readonly end: () => void;
+  readonly waitsFor: RegExp | undefined;
+  /** The API server answered all along: a failure it passed on from behind it must not be blamed on it. */
+  readonly apiServerUp: boolean;
+}
+
+/** A component stopped, then started with whatever else exited while it was away. */
+const stopped = (name: string, seconds: number, waitsFor: RegExp | undefined, apiServerUp: boolean): Fault => ({
+  title: `${name} stopped for ${seconds} s: nh recovers, the edit made meanwhile is served, no drift`,
+  name, seconds, start: () => component('stop', name), end: restoreCluster, waitsFor, apiServerUp,
+});
+
+const faults: Fault[] = [
+  stopped('kube-apiserver', 10, /⧗ waiting for the API server \(connection refused\) since \d\d:\d\d:\d\d/, false),
   // The API server serves exec and the pod watch from its cache: nh has nothing to wait for.
-  { name: 'etcd', seconds: 5, waitsFor: undefined, apiServerUp: false },
-  { name: 'kubelet', seconds: 10, waitsFor: /⧗ waiting for the kubelet \(connection refused\) since \d\d:\d\d:\d\d/, apiServerUp: true },
-  { name: 'containerd', seconds: 5, waitsFor: /⧗ waiting for the container runtime \(unavailable\) since \d\d:\d\d:\d\d/, apiServerUp: true },
+  stopped('etcd', 5, undefined, false),
+  stopped('kubelet', 10, /⧗ waiting for the kubelet \(connection refused\) since \d\d:\d\d:\d\d/, true),
+  stopped('containerd', 5, /⧗ waiting for the container runtime \(unavailable\) since \d\d:\d\d:\d\d/, true),
+  {
+    title: 'the API server unreachable for 30 s (packets dropped): nh says so, recovers, serves the edit made meanwhile',
+    name: 'the drop', seconds: 30, start: () => component('block'), end: () => component('unblock'),
+    waitsFor: /⧗ waiting for the API server \(no answer\) since \d\d:\d\d:\d\d/, apiServerUp: false,
+  },
 ];
 for (const fault of faults) {
-  test(`${fault.name} stopped for ${fault.seconds} s: nh recovers, the edit made meanwhile is served, no drift`, { skip }, async () => {
+  test(fault.title, { skip }, async () => {
     const s = suite.session();
     const mark = s.mark();
     let marker = '';
     try {
-      component('stop', fault.name);
+      fault.start();
       await sleep(1_000);
       marker = s.edit();
       await sleep(fault.seconds * 1_000 - 1_000);
     } finally {
-      // Starts it, and whatever else exited while it was away.
-      restoreCluster();
+      fault.end();
     }
     await s.served(marker);
     await sleep(2_000);
     const out = s.outputSince(mark);
     console.log(`--- output during and after ${fault.name}:\n${out}`);
     if (fault.waitsFor) assert.match(out, fault.waitsFor);
-    // The API server answered all along: a failure it passed on from behind it must not be blamed on it.
     if (fault.apiServerUp) assert.doesNotMatch(out, /waiting for the API server/);
     assert.doesNotMatch(out, /│ status: (crashed|exited)/, 'no app crashed or exited');
     assert.deepEqual(repeatedLines(out, 3), [], 'no line printed over and over');
@@ -48,28 +69,5 @@ for (const fault of faults) {
     assert.equal(check.code, 0, check.stdout + check.stderr);
   });
 }
-
-test('the API server unreachable for 30 s (packets dropped): nh says so, recovers, serves the edit made meanwhile', { skip }, async () => {
-  const s = suite.session();
-  const mark = s.mark();
-  let marker = '';
-  try {
-    component('block');
-    await sleep(1_000);
-    marker = s.edit();
-    await sleep(29_000);
-  } finally {
-    component('unblock');
-  }
-  await s.served(marker);
-  await sleep(2_000);
-  const out = s.outputSince(mark);
-  console.log(`--- output during and after the drop:\n${out}`);
-  assert.match(out, /⧗ waiting for the API server \(no answer\) since \d\d:\d\d:\d\d/);
-  assert.doesNotMatch(out, /│ status: (crashed|exited)/, 'no app crashed or exited');
-  assert.deepEqual(repeatedLines(out, 3), [], 'no line printed over and over');
-  const check = await s.syncCheck();
-  assert.equal(check.code, 0, check.stdout + check.stderr);
-});
 
 suite.testResourcesBack();

@@ -7,7 +7,7 @@ import type { ExecEndpoint } from '../../../src/kube/exec.js';
 import { DEV_MODE_LABEL, DEV_MODE_VALUE } from '../../../src/model/dev-mode.js';
 import { ContainerAgent } from '../../../src/sync/agent.js';
 import { COMPARED_MODE_BITS } from '../../../src/sync/tree.js';
-import { appsApi, coreApi, makeKubeConfig, waitFor, waitForDeployment } from '../support/cluster.js';
+import { appsApi, coreApi, makeKubeConfig, podIsReady, waitFor, waitForDeployment } from '../support/cluster.js';
 
 export const WORKDIR = '/home/nocalhost-dev';
 const kc = makeKubeConfig();
@@ -49,7 +49,7 @@ export async function createDevDeployment(namespace: string, name: string, image
 export async function readyPod(namespace: string, app: string): Promise<string | undefined> {
   const pods = await coreApi(kc).listNamespacedPod({ namespace, labelSelector: `app=${app}` });
   return pods.items
-    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .filter(podIsReady)
     .sort((a, b) => String(b.metadata?.creationTimestamp).localeCompare(String(a.metadata?.creationTimestamp)))[0]?.metadata?.name;
 }
 
