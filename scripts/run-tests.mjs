@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Runs one suite of compiled tests with Node's test runner: `unit` (no cluster) or `e2e` (the local cluster).
-// Node 20's --test takes no globs, so the files are listed here.
-import { spawnSync } from 'node:child_process';
+// Runs compiled tests with Node's test runner: `unit` (no cluster), `e2e` (the local cluster), or `all`: both, and
+// lint, as `npm test` runs them (see the end of this file). Node 20's --test takes no globs, so the files are
+// listed here.
+import { Buffer } from 'node:buffer';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
 
 /**
  * e2e files that stop cluster components or restart the cluster: nothing may run beside them. The multi-node file
@@ -14,12 +17,11 @@ import { availableParallelism } from 'node:os';
 const EXCLUSIVE = /faults\/components\.test\.js$|zz-cluster-restart\.test\.js$/;
 
 const suite = process.argv[2];
-if (suite !== 'unit' && suite !== 'e2e') {
-  console.error('usage: run-tests.mjs unit|e2e [name-filter]');
+const filter = process.argv[3];
+if (!['unit', 'e2e', 'all'].includes(suite) || (suite === 'all' && filter)) {
+  console.error('usage: run-tests.mjs unit|e2e [name-filter], or run-tests.mjs all');
   process.exit(2);
 }
-const filter = process.argv[3];
-const sources = join('test', suite);
 const fileTimes = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'test-file-times.mjs')).href;
 
 /**
@@ -41,35 +43,80 @@ function listTests(dir) {
   });
 }
 
-// Node's runner starts the files in name order whatever order they are given in.
-const files = listTests(sources).sort();
-const missing = files.filter((f) => !existsSync(f));
-if (files.length === 0) {
-  console.error(`no test files under ${sources}${filter ? ` whose path contains "${filter}"` : ''}`);
-  process.exit(1);
-}
-if (missing.length > 0) {
-  console.error(`not compiled: ${missing.join(', ')}; run \`npm run build\` first`);
-  process.exit(1);
+/** The suite's compiled test files, in name order (Node's runner starts them in that order whatever it is given). */
+function suiteFiles(name) {
+  const sources = join('test', name);
+  const files = listTests(sources).sort();
+  const missing = files.filter((f) => !existsSync(f));
+  if (files.length === 0) {
+    console.error(`no test files under ${sources}${filter ? ` whose path contains "${filter}"` : ''}`);
+    process.exit(1);
+  }
+  if (missing.length > 0) {
+    console.error(`not compiled: ${missing.join(', ')}; run \`npm run build\` first`);
+    process.exit(1);
+  }
+  return files;
 }
 
-function run(group, concurrency) {
-  if (group.length === 0) return 0;
+/**
+ * Runs `args` with this Node; resolves with its exit status. Its output goes to ours, or with `buffered` is kept
+ * and returned, for a run beside another whose output must not be interleaved with it.
+ */
+function node(args, buffered = false) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: buffered ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    const chunks = [];
+    child.stdout?.on('data', (chunk) => chunks.push(chunk));
+    child.stderr?.on('data', (chunk) => chunks.push(chunk));
+    child.on('error', (error) => chunks.push(Buffer.from(`${error.message}\n`)));
+    child.on('close', (code) => resolve({ status: code ?? 1, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+async function run(group, concurrency, buffered = false) {
+  if (group.length === 0) return { status: 0, output: '' };
   const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', `--test-reporter=${fileTimes}`, '--test-reporter-destination=stdout'];
-  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...group], { stdio: 'inherit' });
-  return result.status ?? 1;
+  return node(['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...group], buffered);
 }
 
-// Unit files as many at once as there are cores: the longest (35 s of the suite's 51 s at 2, 78 s at 1) mostly
-// waits on the processes it supervises.
-if (suite === 'unit') process.exit(run(files, availableParallelism()));
-// e2e files share one cluster. Those that stop its components or restart it run alone, after the others; the
-// others run NH_E2E_CONCURRENCY at a time (default 2). Three at a time is ≈ 7 % faster on 2 cores (620 s against
-// 667 s on 2026-12-03), but at a load of 12-13 the kubelet answered a forward's new streams later than the 2 s
-// after which nh takes a port-forward session as stuck (forward/spdy's one-session test failed in CI).
-const alone = files.filter((f) => EXCLUSIVE.test(f));
-const together = files.filter((f) => !EXCLUSIVE.test(f));
-const concurrency = Math.max(1, Number(process.env.NH_E2E_CONCURRENCY ?? 2));
-const failedTogether = run(together, concurrency);
-const failedAlone = run(alone, 1);
-process.exit(failedTogether || failedAlone);
+/** Unit files as many at once as there are cores: the longest (35 s of the suite's 51 s at 2, 78 s at 1) mostly waits on the processes it supervises. */
+const runUnit = (buffered) => run(suiteFiles('unit'), availableParallelism(), buffered);
+
+/** eslint, as `npm run lint` runs it. */
+const runLint = () => node([join(dirname(createRequire(import.meta.url).resolve('eslint/package.json')), 'bin', 'eslint.js'), '.'], true);
+
+/**
+ * e2e files share one cluster. Those that stop its components or restart it run alone, after the others; the others
+ * run NH_E2E_CONCURRENCY at a time (default 2). Three at a time is ≈ 7 % faster on 2 cores (620 s against 667 s on
+ * 2026-12-03), but at a load of 12-13 the kubelet answered a forward's new streams later than the 2 s after which nh
+ * takes a port-forward session as stuck (forward/spdy's one-session test failed in CI). `beside` runs beside the
+ * alone group, which mostly waits for components to come back (the machine ≈ 64 % idle through it).
+ */
+async function runE2e(beside = async () => 0) {
+  const files = suiteFiles('e2e');
+  const concurrency = Math.max(1, Number(process.env.NH_E2E_CONCURRENCY ?? 2));
+  const together = await run(files.filter((f) => !EXCLUSIVE.test(f)), concurrency);
+  const [alone, besideStatus] = await Promise.all([run(files.filter((f) => EXCLUSIVE.test(f)), 1), beside()]);
+  return together.status || alone.status || besideStatus;
+}
+
+/**
+ * `npm test`: the e2e files, then lint and the unit tests beside the e2e files that run alone. Those spend most of
+ * their time waiting for a stopped component or the restarted cluster, and lint and the unit tests need no cluster:
+ * ≈ 75 s of the run's wall time on 2 cores. Their output is printed after the e2e files', each under its name.
+ */
+async function runAll() {
+  const besideAlone = async () => {
+    const lint = await runLint();
+    const unit = await runUnit(true);
+    process.stdout.write(`# lint (eslint .)${lint.status ? ': failed' : ': clean'}\n${lint.output}`);
+    process.stdout.write(`# unit tests (run beside the e2e files that run alone)\n${unit.output}`);
+    return lint.status || unit.status;
+  };
+  return runE2e(besideAlone);
+}
+
+if (suite === 'unit') process.exit((await runUnit(false)).status);
+if (suite === 'e2e') process.exit(await runE2e());
+process.exit(await runAll());
