@@ -13,12 +13,16 @@ import { SpdySession, type SpdyStream } from './spdy/session.js';
 import { upgradeToSpdy, type PodRef } from './spdy/upgrade.js';
 import { classifyErrorText, towardsLocal, type OpenTunnelOptions, type TunnelFailure } from './tunnel.js';
 
-/** How long the kubelet may take to answer a new stream pair before the session is taken as stuck. */
+/**
+ * How long a new stream may wait with no answer from the kubelet's worker that handles it before the session is
+ * taken as stuck. A worker still answering the streams queued before it (a loaded node, many connections at once)
+ * is waited for.
+ */
 const REPLY_TIMEOUT_MS = 2_000;
 
 export interface PodSessionOptions {
   readonly onClose?: (error: Error | undefined) => void;
-  /** How long the kubelet may take to answer a new stream pair (default 2 s). */
+  /** How long a new stream may wait with no answer from the kubelet's worker that handles it (default 2 s). */
   readonly replyTimeoutMs?: number;
 }
 
@@ -105,7 +109,14 @@ export class PodSession {
     try {
       return await Promise.race([
         Promise.all([errorStream.taken, dataStream.taken]).then(([a, b]) => (a && b ? 'taken' : 'reset')),
-        new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.replyTimeoutMs))),
+        new Promise<'late'>((resolve) => {
+          const check = () => {
+            const waited = Math.max(this.spdy.unansweredFor(errorStream), this.spdy.unansweredFor(dataStream));
+            if (waited >= this.replyTimeoutMs) resolve('late');
+            else timer = setTimeout(check, this.replyTimeoutMs - waited);
+          };
+          timer = setTimeout(check, this.replyTimeoutMs);
+        }),
         new Promise<'local-gone'>((resolve) => socket.once('close', (onClose = () => resolve('local-gone')))),
       ]);
     } finally {

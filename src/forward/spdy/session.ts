@@ -31,6 +31,11 @@ export interface SpdySessionOptions {
 }
 
 const DEFAULT_PING_MS = 2_000;
+/**
+ * The kubelet's spdystream hands each stream's frames to one of five workers (stream id modulo 5), each taking its
+ * queue in order: a reply from a stream's worker shows that worker is getting through the streams before it.
+ */
+const PEER_FRAME_WORKERS = 5;
 const DEFAULT_STREAM_BUFFER = 1024 * 1024;
 /** A DATA frame carries at most this much (the transport's chunks are up to 64 KiB anyway). */
 const MAX_DATA_FRAME = 64 * 1024;
@@ -48,6 +53,9 @@ export class SpdyStream extends Duplex {
   /** True once the peer answered the SYN_STREAM (SYN_REPLY: it took the stream); false if the stream ended first. */
   readonly taken: Promise<boolean>;
   private settleTaken!: (taken: boolean) => void;
+  /** When its SYN_STREAM was queued, and whether the SYN_REPLY came. */
+  readonly openedAt = Date.now();
+  answered = false;
   sendWindow: number;
   receivedSinceUpdate = 0;
   localFin = false;
@@ -67,6 +75,7 @@ export class SpdyStream extends Duplex {
 
   /** The peer's SYN_REPLY came. */
   replied(): void {
+    this.answered = true;
     this.settleTaken(true);
   }
 
@@ -116,6 +125,7 @@ export class SpdySession {
   private retiring = false;
   private closedWith: { error: Error | undefined } | undefined;
   private lastHeard = Date.now();
+  private readonly lastReplyByWorker = new Map<number, number>();
   private lastTick = Date.now();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly pingMs: number;
@@ -153,6 +163,15 @@ export class SpdySession {
 
   get openStreams(): number {
     return this.streams.size;
+  }
+
+  /**
+   * How long the stream has waited for its SYN_REPLY with no reply at all from the peer's worker that handles it;
+   * 0 once answered. Under load a worker answers the streams queued before it slowly; a stuck one answers nothing.
+   */
+  unansweredFor(stream: SpdyStream): number {
+    if (stream.answered) return 0;
+    return Date.now() - Math.max(stream.openedAt, this.lastReplyByWorker.get(stream.id % PEER_FRAME_WORKERS) ?? 0);
   }
 
   /** Opens a stream; its frames may be written at once (they follow the SYN_STREAM on the wire). */
@@ -275,7 +294,10 @@ export class SpdySession {
       case 'headers':
         // Nothing in a reply's headers matters to port-forward, but every block must pass through the decompressor.
         this.decompress(frame.headerBlock);
-        if (frame.kind === 'syn-reply') this.streams.get(frame.streamId)?.replied();
+        if (frame.kind === 'syn-reply') {
+          this.lastReplyByWorker.set(frame.streamId % PEER_FRAME_WORKERS, Date.now());
+          this.streams.get(frame.streamId)?.replied();
+        }
         if (frame.fin) this.remoteFinished(frame.streamId);
         return;
       case 'syn-stream':

@@ -305,6 +305,47 @@ test('port-forward: a pair the kubelet does not take in time moves, with nothing
   second.close();
 });
 
+/** A peer like the kubelet's spdystream: five frame workers (stream id modulo 5), each answering one stream per `ms`, in order. */
+function slowWorkersPeer(ms: number, stuckWorker?: number): FakePeer {
+  const queued = new Map<number, number>();
+  return new FakePeer((frame, p) => {
+    if (frame.kind !== 'syn-stream') return;
+    const worker = frame.streamId % 5;
+    if (worker === stuckWorker) return;
+    const place = (queued.get(worker) ?? 0) + 1;
+    queued.set(worker, place);
+    setTimeout(() => void p.reply(frame.streamId), ms * place);
+  });
+}
+
+test('port-forward: pairs behind a slow but steady kubelet worker are waited for, past the reply timeout; a stuck worker still retires the session', async () => {
+  // 10 connections at once: 4 streams per worker, the last answered 4 × 60 ms after it was opened, the timeout 100 ms.
+  const peer = slowWorkersPeer(60);
+  const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' }, { replyTimeoutMs: 100 });
+  const connections = await Promise.all(Array.from({ length: 10 }, () => localConnection()));
+  const piped = connections.map(({ client, local }) => (client.write('request'), pod.pipe(8080, local)));
+  const allSent = peer.until(() => {
+    const dataIds = synStreamIds(peer).filter((_, i) => i % 2 === 1);
+    return dataIds.length === 10 && dataIds.every((id) => peer.dataOn(id).toString() === 'request');
+  }).then(() => 'all sent');
+  const firstLate = Promise.race(piped.map((p) => p.then((outcome) => (outcome === 'not-taken' ? 'a pair taken as late' : new Promise<never>(() => undefined)))));
+  assert.equal(await Promise.race([allSent, firstLate]), 'all sent');
+  assert.equal(pod.usable, true, 'no pair was taken as stuck');
+  for (const { close } of connections) close();
+  assert.deepEqual(await Promise.all(piped), Array(10).fill('ended'));
+  pod.close();
+
+  // Worker 3 answers nothing while the others answer at once: the pair with stream 3 is late all the same.
+  const stuck = slowWorkersPeer(0, 3);
+  const second = await PodSession.over(stuck.transport, { namespace: 'ns', pod: 'p' }, { replyTimeoutMs: 100 });
+  const { client, local, close } = await localConnection();
+  client.write('request');
+  assert.equal(await second.pipe(8080, local), 'not-taken');
+  assert.deepEqual(synStreamIds(stuck), [1, 3]);
+  assert.equal(second.usable, false);
+  close();
+});
+
 test('port-forward: bytes sent to a refused dial retire the session (no one reads them, and the kubelet\'s worker holding them is stuck)', async () => {
   const peer = new FakePeer((frame, p) => void (frame.kind === 'syn-stream' && p.reply(frame.streamId)));
   const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' });
