@@ -88,13 +88,13 @@ const runLint = () => node([join(dirname(createRequire(import.meta.url).resolve(
 
 /**
  * e2e files share one cluster. Those that stop its components or restart it run alone, after the others; the others
- * run NH_E2E_CONCURRENCY at a time (default 3: ≈ 7 % faster than two on 2 cores, 620 s against 667 s on 2026-12-03;
- * the machine ≈ 92 % busy). `beside` runs beside the alone group, which mostly waits for components to come back
- * (the machine ≈ 64 % idle through it).
+ * run NH_E2E_CONCURRENCY at a time (default 2). Three at a time gains nothing on 2 cores once they are saturated:
+ * 620 s against 667 s on 2026-12-02, 791 s against 750 s the day after. `beside` runs beside the alone group, which
+ * mostly waits for components to come back (the machine ≈ 64 % idle through it).
  */
 async function runE2e(beside = async () => 0) {
   const files = suiteFiles('e2e');
-  const concurrency = Math.max(1, Number(process.env.NH_E2E_CONCURRENCY ?? 3));
+  const concurrency = Math.max(1, Number(process.env.NH_E2E_CONCURRENCY ?? 2));
   const together = await run(files.filter((f) => !EXCLUSIVE.test(f)), concurrency);
   const [alone, besideStatus] = await Promise.all([run(files.filter((f) => EXCLUSIVE.test(f)), 1), beside()]);
   return together.status || alone.status || besideStatus;
