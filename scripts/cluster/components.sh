@@ -16,6 +16,10 @@ launch_etcd() {
 }
 await_etcd() { nh_wait_for etcd 30 curl -fsS "http://127.0.0.1:$NH_ETCD_PORT/health"; }
 
+# --shutdown-send-retry-after: on SIGTERM the API server answers new requests 429 (Retry-After: 1) until the
+# requests in flight are done, then gives open connections 2 s. Without it, it gives them its request timeout
+# (60 s): open watches kept it from exiting for the 20 s after which `nh_stop` kills it (every `cluster:down`,
+# every restart, and the API server's fault in the tests: 22.9 s → 2.3 s).
 launch_kube-apiserver() {
   local P=$NH_PKI extra
   read -r -a extra <<< "${NH_APISERVER_EXTRA_ARGS:-}"
@@ -30,7 +34,7 @@ launch_kube-apiserver() {
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction --allow-privileged=true \
     --kubelet-client-certificate="$P/apiserver-kubelet-client.crt" --kubelet-client-key="$P/apiserver-kubelet-client.key" \
     --kubelet-preferred-address-types=Hostname,InternalIP \
-    --profiling=false --v=1 "${extra[@]}"
+    --shutdown-send-retry-after=true --profiling=false --v=1 "${extra[@]}"
 }
 await_kube-apiserver() { nh_wait_for kube-apiserver 60 nh_api GET /readyz; }
 
