@@ -405,7 +405,8 @@ export class ProcessSupervisor {
           return true;
         }
         this.reconnectedFrom = pod;
-        this.options.onState({ kind: 'starting' });
+        // No "starting" here: restartOn says what it does once the container answers, and an outage of the API
+        // server would otherwise flip every service's status between two lines on each attempt.
         // A loss again keeps lostOn (the loop goes on); a start or any other outcome ends it.
         await this.restartOn(pod, signal);
         return this.lostOn !== pod;

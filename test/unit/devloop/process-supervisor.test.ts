@@ -328,7 +328,10 @@ test('a lost connection is no crash: nh reconnects, stops what still runs and st
   s.container.refuseNext(2);
   s.container.execs[0]!.cut(false);
   await until('running again', () => s.container.execs.length === 2 && s.states.at(-1)?.kind === 'running');
-  assert.ok(s.states.some((x) => x.kind === 'reconnecting'));
+  // Through the refused attempts the state stays "reconnecting" (no flip to "starting" and back on each attempt).
+  const sinceLoss = s.states.slice(s.states.findIndex((x) => x.kind === 'reconnecting')).map((x) => x.kind);
+  const changes = sinceLoss.filter((kind, i) => kind !== sinceLoss[i - 1]);
+  assert.equal(changes.filter((kind) => kind === 'reconnecting').length, 1, changes.join(' → '));
   assert.ok(!s.states.some((x) => x.kind === 'crashed' || x.kind === 'exited'), JSON.stringify(s.states));
   assert.deepEqual(s.notices, ['the connection to the container is back; the process still ran, without nh following its output: restarted it']);
   await until('the first group gone', () => !groupAlive(first));
