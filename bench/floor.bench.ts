@@ -24,7 +24,8 @@ import { EntryTimeline, epochNow, kubectlMarks, nhMarks, timelineLine, timelineT
 import { ms, summary } from './support.js';
 import { handoffHelperPath } from '../src/devloop/supervisor-script.js';
 
-const NODE_EDITS = 21;
+/** 41, not 21: a p95 of 21 edits is their second slowest, so one busy moment of the machine decided the goal. */
+const NODE_EDITS = 41;
 const GO_EDITS = 15;
 const FLOOR_RUNS = 11;
 const ENTRY_RUNS = Number(process.env['NH_BENCH_ENTRY_RUNS'] || 9);
