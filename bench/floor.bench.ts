@@ -363,10 +363,9 @@ async function benchReload(): Promise<void> {
     // The Go container builds its hand-off helper once, in the background, after its first start (a compile of a
     // few CPU-seconds): the Node edits below would share the 2 cores with it, and their first ones read slow.
     const helper = handoffHelperPath();
+    const helperCheck = ['-n', namespace, 'exec', devPod(namespace, 'floor-go'), '-c', 'app', '--', 'sh', '-c', `test -e ${helper} || test -e ${helper}.off && echo done || true`];
     const helperStarted = performance.now();
-    await until('floor-go\'s hand-off helper built', async () =>
-      (await kubectlOutput(['-n', namespace, 'exec', devPod(namespace, 'floor-go'), '-c', 'app', '--', 'sh', '-c', `test -e ${helper} || test -e ${helper}.off && echo done || true`])).includes('done') || undefined,
-    120_000, 200).catch(withLog);
+    await until('floor-go\'s hand-off helper built', async () => (await kubectlOutput(helperCheck)).includes('done') || undefined, 120_000, 200).catch(withLog);
     console.log(`floor-go's hand-off helper: built ${ms(performance.now() - helperStarted)} after the services answered`);
 
     const [node = [], nodeWithoutStandby = []] = await edits([
