@@ -13,8 +13,11 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-# -dwarf=false: no debug info is compiled, since the link strips it anyway (-s -w); that is CPU a cold build saves
-export GOTOOLCHAIN=local GOFLAGS="-mod=mod -gcflags=all=-dwarf=false" CGO_ENABLED=0
+# -dwarf=false: no debug info is compiled, since the link strips it anyway (-s -w); that is CPU a cold build saves.
+# GOGC=100 is Go's default, but set at all it turns off the compiler's 128 MB start heap (cmd/compile/internal/gc:
+# no collection before then), so each compile touches less fresh memory, which is what costs on these VMs: 23 %
+# fewer page faults and ≈ 4 % less wall time (scripts/cluster/README.md, "First run"). images.sh and tools.sh too.
+export GOTOOLCHAIN=local GOFLAGS="-mod=mod -gcflags=all=-dwarf=false" CGO_ENABLED=0 GOGC=100
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 

@@ -22,7 +22,7 @@ ROOTFS_CACHE="$NH_VAR_CACHE/rootfs"
 : "${NH_DEBIAN_MIRROR:=http://deb.debian.org/debian}"
 : "${NH_DLV_VERSION:=v1.27.2}"
 BOOKING="$REPO/examples/booking"
-export GOTOOLCHAIN=local
+export GOTOOLCHAIN=local GOGC=100   # GOGC: the compiler's smaller start heap, as build.sh
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 
 IMAGES="localhost/pause:3.10 localhost/booking-web:1.0 localhost/booking-api:1.0 localhost/booking-inventory:1.0 localhost/nh-dev-min:1 localhost/nh-dev-node:20 localhost/nh-dev-go:1.26"
@@ -190,7 +190,7 @@ fill_go_dev() {
   # uses, as a team's dev image would carry one: a dev pod's first `go run .` then compiles the service alone,
   # ≈ 2 s instead of ≈ 60 s at the example's 1 CPU. Built with the image's Env and nothing of the host's (GOENV),
   # so the container's builds find these entries.
-  (cd "$BOOKING/inventory" && env -i PATH="$GOROOT_HOST/bin:/usr/bin:/bin" HOME=/root GOENV=off GOTOOLCHAIN=local \
+  (cd "$BOOKING/inventory" && env -i PATH="$GOROOT_HOST/bin:/usr/bin:/bin" HOME=/root GOENV=off GOTOOLCHAIN=local GOGC=100 \
     GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOCACHE="$r/root/.cache/go-build" go build -o /dev/null .)
 }
 
