@@ -7,11 +7,11 @@
  *   (kubectl's server-side dry-run diff) as the baseline.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ms, summary } from './support.js';
+import { tempDir } from '../test/support/temp-dir.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
@@ -81,7 +81,7 @@ function benchBookingInstall(): void {
 
 /** 50 resources: 10 Deployments (0 replicas: the plan's cost is the API, not pods), 10 Services, 20 ConfigMaps, 10 Secrets. */
 function fiftyResources(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-bench-app50-'));
+  const dir = tempDir('nh-bench-app50-');
   mkdirSync(join(dir, '.nocalhost'));
   mkdirSync(join(dir, 'k8s'));
   writeFileSync(join(dir, '.nocalhost/config.yaml'), 'application:\n  name: fifty\n  manifestType: rawManifestLocal\n  resourcePath: [k8s]\n  services: []\n');

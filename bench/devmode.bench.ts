@@ -5,8 +5,7 @@
  * - `nh up --detach` of examples/booking until all dev pods are Ready, and its `nh down`.
  * Wall-clock times of the real CLI process (so they include starting Node and loading the client).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DesiredState } from '../src/desired/build.js';
 import type { KubeObject } from '../src/model/kube-object.js';
@@ -14,6 +13,7 @@ import type { ObservedState } from '../src/model/observed.js';
 import { planChanges, type PlanOptions } from '../src/plan/planner.js';
 import { kubectl, repo, timedNh } from './cluster.js';
 import { ms, summary } from './support.js';
+import { tempDir } from '../test/support/temp-dir.js';
 
 const RUNS = 3;
 /** The 10 / 1 ratio swings with where each run falls against the kubelet's 1 s relist: more runs for it. */
@@ -118,7 +118,7 @@ function tenServicesProject(namespace: string): string {
   }));
   kubectl(['-n', namespace, 'apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
   settle(namespace, names);
-  const dir = mkdtempSync(join(tmpdir(), 'nh-bench-'));
+  const dir = tempDir('nh-bench-');
   mkdirSync(join(dir, '.nocalhost'));
   const services = names.map((name) => ({ name, containers: [{ dev: { image: 'localhost/nh-dev-min:1', imagePullPolicy: 'Never', workDir: '/work' } }] }));
   writeFileSync(join(dir, '.nocalhost', 'config.yaml'), JSON.stringify({ configProperties: { version: 'v2' }, application: { services } }));

@@ -4,16 +4,16 @@
 // uninstall that leaves nothing nh labelled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubectl, useNamespace } from '../support/cluster.js';
 import { runNh } from '../support/nh.js';
 import { repoRoot } from '../../support/paths.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const ns = useNamespace('app-notes');
 // A copy, so the upgrade below can change the source without touching the repo.
-const cwd = mkdtempSync(join(tmpdir(), 'nh-notes-'));
+const cwd = tempDir('nh-notes-');
 cpSync(join(repoRoot, 'examples/notes'), cwd, { recursive: true });
 
 interface AppPlanJson {

@@ -3,16 +3,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { clusterToolsPath, kubectl, withNamespace } from '../support/cluster.js';
 import { idleDeployment, limitedKubeconfig, runNh } from '../support/nh.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Writes files (relative path → text) into a fresh directory. */
 function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-app-'));
+  const dir = tempDir('nh-app-');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);

@@ -5,8 +5,7 @@
 // The cluster is shared: whoever stops a component holds `flock -x /tmp/nh-cluster.lock` (see README there).
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { repoRoot } from '../../support/paths.js';
@@ -14,6 +13,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { booking, kubectl, listPods, podIsReady, useNamespace, waitFor, waitForDeployment } from '../support/cluster.js';
 import { freePort, runNh, spawnNh } from '../support/nh.js';
 import type { RunResult } from '../support/cluster.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const componentScript = join(repoRoot, 'scripts/cluster/component.sh');
 
@@ -111,13 +111,13 @@ export class BookingSession {
   static async start(namespace: string, options: SessionOptions = {}): Promise<BookingSession> {
     kubectl(['-n', namespace, 'apply', '-f', booking.manifests]);
     for (const name of booking.services) await waitForDeployment(namespace, name, 180_000);
-    const project = mkdtempSync(join(tmpdir(), 'nh-faults-'));
+    const project = tempDir('nh-faults-');
     cpSync(join(repoRoot, 'examples/booking'), project, { recursive: true });
     options.prepare?.(project);
     const ports = { web: await freePort(), api: await freePort(), inventory: await freePort() };
     const configPath = join(project, '.nocalhost', 'config.yaml');
     writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('"18080:8080"', `"${ports.web}:8080"`).replace('"18081:8080"', `"${ports.api}:8080"`).replace('"18082:8080"', `"${ports.inventory}:8080"`));
-    const probeFile = options.memoryProbe ? join(mkdtempSync(join(tmpdir(), 'nh-memory-')), 'usage.json') : undefined;
+    const probeFile = options.memoryProbe ? join(tempDir('nh-memory-'), 'usage.json') : undefined;
     const env = probeFile ? withMemoryProbe(options.env, probeFile) : options.env;
     const nh = spawnNh(namespace, ['up', '--no-install', '--timeout', '4m'], { cwd: project, env, kubeconfig: options.kubeconfig });
     const session = new BookingSession(namespace, project, ports, nh, options.keepOutput ?? Number.MAX_SAFE_INTEGER, probeFile);

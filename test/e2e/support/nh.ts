@@ -2,11 +2,11 @@
 // fields the API server and controllers manage.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../support/paths.js';
 import { clusterToolsPath, EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, type RunResult } from './cluster.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const nhBin = join(repoRoot, 'bin', 'nh.js');
 
@@ -69,7 +69,7 @@ spec:
 
 /** Writes a config into a fresh temporary project (`<dir>/.nocalhost/config.yaml`) and returns the directory. */
 export function projectWith(configYaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-e2e-'));
+  const dir = tempDir('nh-e2e-');
   mkdirSync(join(dir, '.nocalhost'));
   writeFileSync(join(dir, '.nocalhost', 'config.yaml'), configYaml);
   return dir;

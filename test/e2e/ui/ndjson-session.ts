@@ -1,13 +1,13 @@
 // `nh up -o json` on a copy of examples/booking as the page's e2e tests drive it: the copy (with free local
 // ports), the NDJSON events nh writes, and a check of every line against nh-events.schema.json.
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../support/cluster.js';
 import { freePort, spawnNh } from '../support/nh.js';
 import { repoRoot } from '../../support/paths.js';
 import { eventValidator } from '../../support/event-schema.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 export interface JsonEvent { readonly type: string; readonly [key: string]: unknown }
 
@@ -18,7 +18,7 @@ export interface BookingCopy {
 
 /** examples/booking in a temporary directory, its forwards (and booking-api's debug port) on free local ports. */
 export async function bookingCopy(): Promise<BookingCopy> {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-ui-'));
+  const dir = tempDir('nh-ui-');
   cpSync(join(repoRoot, 'examples/booking'), dir, { recursive: true });
   const ports = { web: await freePort(), api: await freePort(), inventory: await freePort(), apiDebug: await freePort() };
   const config = join(dir, '.nocalhost', 'config.yaml');

@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { connect } from '../../../src/kube/kubeconfig.js';
 import type { NhError } from '../../../src/errors.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const env = {};
@@ -42,7 +42,7 @@ function requestPart(options: RequestOptions): object {
 }
 
 test('static credentials: the same request options as client-node, from data or from files relative to the kubeconfig', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const dir = tempDir('nh-kubeconfig-');
   mkdirSync(join(dir, 'pki'));
   for (const f of ['ca.crt', 'me.crt', 'me.key']) writeFileSync(join(dir, 'pki', f), `PEM ${f}`);
   const cases: [string, object, object, object?][] = [
@@ -69,7 +69,7 @@ test('static credentials: the same request options as client-node, from data or 
 });
 
 test('a token file is read relative to the kubeconfig, on every request; impersonated groups become headers', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const dir = tempDir('nh-kubeconfig-');
   writeFileSync(join(dir, 'token'), 'first\n');
   const path = kubeconfigFile(dir, single({}, { 'token-file': 'token', as: 'bob', 'as-groups': ['devs', 'ops'] }));
   const connection = await connect({ kubeconfig: path, context: undefined, env });
@@ -84,7 +84,7 @@ test('a token file is read relative to the kubeconfig, on every request; imperso
 });
 
 test('several files: the first to name a cluster, user or context wins, and the first current-context', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const dir = tempDir('nh-kubeconfig-');
   const first = kubeconfigFile(dir, {
     clusters: [{ name: 'c', cluster: { server: 'https://first:6443' } }],
     users: [{ name: 'u', user: { token: 'one' } }],
@@ -103,7 +103,7 @@ test('several files: the first to name a cluster, user or context wins, and the 
 });
 
 test('an exec plugin is run through client-node', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const dir = tempDir('nh-kubeconfig-');
   const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-plugin' } });
   const path = kubeconfigFile(dir, single({}, {
     exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(credential)})`], interactiveMode: 'Never' },
@@ -116,7 +116,7 @@ test('an exec plugin is run through client-node', async () => {
 });
 
 test('bad kubeconfigs: what is wrong and what to do', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const dir = tempDir('nh-kubeconfig-');
   const refuse = async (options: Parameters<typeof connect>[0], message: RegExp, hint: RegExp) => {
     await assert.rejects(connect(options), (e: NhError) => e.code === 'NH_KUBECONFIG' && message.test(e.message) && hint.test(e.hint ?? ''));
   };
@@ -131,7 +131,7 @@ test('bad kubeconfigs: what is wrong and what to do', async () => {
 });
 
 test('one TLS context serves every connection of a run; material that does not parse is left to each connection', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nh-kubeconfig-'));
+  const dir = tempDir('nh-kubeconfig-');
   const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=me', '-days', '1', '-keyout', join(dir, 'me.key'), '-out', join(dir, 'me.crt')]);
   assert.equal(made.status, 0, made.stderr?.toString());
   const good = await connect({ kubeconfig: kubeconfigFile(dir, single({ 'certificate-authority': 'me.crt' }, { 'client-certificate': 'me.crt', 'client-key': 'me.key' })), context: undefined, env });
