@@ -90,9 +90,6 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
       resolve();
     };
-    options.signal?.addEventListener('abort', finish, { once: true });
-    if (options.signal?.aborted) return finish();
-
     onTunnelEvents(ws, target, {
       data: towardsLocal(socket, ws, options.onAnswer),
       end(failure) {
@@ -100,6 +97,10 @@ export async function pipeThroughTunnel(endpoint: ExecEndpoint, target: TunnelTa
         finish();
       },
     });
+    // Only now, with the socket's error listener on: terminating one that is still connecting emits an error,
+    // and the session's end (Ctrl-C) can come while the tunnel was being opened.
+    options.signal?.addEventListener('abort', finish, { once: true });
+    if (options.signal?.aborted) return finish();
     // The legacy protocol has no half-close: the local end ending ends the tunnel.
     socket.on('end', finish);
     socket.on('close', finish);

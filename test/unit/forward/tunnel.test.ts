@@ -111,3 +111,24 @@ test('a local client resetting the connection does not crash nh', async () => {
   local.close();
   server.close();
 });
+
+test('the session ending while a tunnel is still being opened (Ctrl-C) closes it without crashing nh', async () => {
+  // An API server that takes the connection and never answers the upgrade: the tunnel stays connecting.
+  const held: Socket[] = [];
+  const silent = createServer((s) => held.push(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const endpoint = { server: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, applyToHTTPSOptions: async () => undefined };
+  const ended = new AbortController();
+  ended.abort();
+  const failures: TunnelFailure[] = [];
+  const local = createServer((socket) => void pipeThroughTunnel(endpoint, { namespace: 'ns', pod: 'p', port: 8080 }, socket, { signal: ended.signal, onFailure: (f) => failures.push(f) }));
+  await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+  const result = await talk((local.address() as { port: number }).port, 'x');
+  // An error nobody listened for would have ended this process before here.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(result.closed, true);
+  assert.deepEqual(failures, []);
+  for (const s of held) s.destroy();
+  local.close();
+  silent.close();
+});
