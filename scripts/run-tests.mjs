@@ -93,17 +93,20 @@ const runLint = () => node([join(dirname(createRequire(import.meta.url).resolve(
 
 /**
  * e2e files share one cluster. Those that stop its components or restart it run alone, after the others; the others
- * run NH_E2E_CONCURRENCY at a time (default 2), with the WAITING ones in a lane beside them. Three at a time gains nothing on 2 cores once they are saturated:
- * 620 s against 667 s on 2026-12-02, 791 s against 750 s the day after. `beside` runs beside the alone group, which
- * mostly waits for components to come back (the machine ≈ 64 % idle through it).
+ * run NH_E2E_CONCURRENCY at a time (default 2), with the WAITING ones in a lane beside them. Three at a time gains
+ * nothing on 2 cores once they are saturated: 620 s against 667 s on 2026-12-02, 791 s against 750 s the day after.
+ * `beside` runs beside the alone group, which mostly waits for components to come back (the machine ≈ 64 % idle
+ * through it).
  */
 async function runE2e(beside = async () => 0) {
   const files = suiteFiles('e2e');
   const concurrency = Math.max(1, Number(process.env.NH_E2E_CONCURRENCY ?? 2));
   const shared = files.filter((f) => !EXCLUSIVE.test(f));
   const others = shared.filter((f) => !WAITING.test(f));
-  const [together, waiting] = await Promise.all([run(others, concurrency), run(shared.filter((f) => WAITING.test(f)), 1, others.length > 0)]);
-  if (others.length > 0 && waiting.output) process.stdout.write(`# e2e files that mostly wait (run beside the others)\n${waiting.output}`);
+  // Buffered only beside other files: their TAP output must not interleave; alone (a filtered run) it streams.
+  const besideOthers = others.length > 0;
+  const [together, waiting] = await Promise.all([run(others, concurrency), run(shared.filter((f) => WAITING.test(f)), 1, besideOthers)]);
+  if (besideOthers && waiting.output) process.stdout.write(`# e2e files that mostly wait (run beside the others)\n${waiting.output}`);
   const [alone, besideStatus] = await Promise.all([run(files.filter((f) => EXCLUSIVE.test(f)), 1), beside()]);
   return together.status || waiting.status || alone.status || besideStatus;
 }

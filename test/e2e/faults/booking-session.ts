@@ -206,7 +206,6 @@ export class BookingSession {
 
   /** Ctrl-C, and waits for nh to exit. */
   async stop(): Promise<void> {
-    if (this.probeFile) rmSync(join(this.probeFile, '..'), { recursive: true, force: true });
     if (this.nh.exitCode !== null) return;
     const exited = new Promise((resolve) => this.nh.once('exit', resolve));
     this.nh.kill('SIGINT');
