@@ -52,32 +52,42 @@ export const watchTree: WatchTree = async (options) => {
     if (event === 'rename') void followDirectory(path);
   };
 
-  const watchDirectory = (dir: string) => {
-    if (watchers.has(dir) || closed) return;
+  /** Watches dir; true when it was not watched before. */
+  const watchDirectory = (dir: string): boolean => {
+    if (watchers.has(dir) || closed) return false;
     try {
       const watcher = watch(join(options.root, dir), { persistent: true }, (event, name) => onEvent(dir, event, name));
       // A watched directory that is removed errors on some platforms; its parent reports the removal.
       watcher.on('error', () => unwatchBelow(dir));
       watchers.set(dir, watcher);
+      return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC') options.onError(new Error(`cannot watch ${dir || 'the sync root'}: the system's inotify watch limit is reached (fs.inotify.max_user_watches)`));
       else if (code !== 'ENOENT' && code !== 'ENOTDIR') options.onError(error as Error);
+      return false;
     }
   };
 
-  /** Watches dir and every directory below it that is not ignored. */
-  const watchTreeFrom = async (start: string) => {
+  /**
+   * Watches dir and every directory below it that is not ignored. With reportEntries, what is found in a newly
+   * watched directory is reported: it was made before its watch existed, so it raised no event (a directory
+   * appearing while running: its files may be written in the moment before the watch is set up).
+   */
+  const watchTreeFrom = async (start: string, reportEntries: boolean) => {
     let level = [start];
     while (level.length > 0 && !closed) {
-      for (const dir of level) watchDirectory(dir);
+      const added = new Set(level.filter((dir) => watchDirectory(dir)));
       const next: string[] = [];
       await Promise.all(
         level.map(async (dir) => {
           const entries = await readdir(join(options.root, dir), { withFileTypes: true }).catch(() => []);
           for (const entry of entries) {
             const path = dir ? `${dir}/${entry.name}` : entry.name;
-            if (entry.isDirectory() && !pathProblem(path) && !options.isIgnored(path, true)) next.push(path);
+            const isDir = entry.isDirectory();
+            if (pathProblem(path) || options.isIgnored(path, isDir)) continue;
+            if (reportEntries && added.has(dir) && !closed) options.onChange(path);
+            if (isDir) next.push(path);
           }
         }),
       );
@@ -89,14 +99,15 @@ export const watchTree: WatchTree = async (options) => {
     const stats = await lstat(join(options.root, path)).catch(() => undefined);
     // A directory removed and made again under the same name is a new one: its old watches are stale.
     unwatchBelow(path);
-    if (stats?.isDirectory() && !options.isIgnored(path, true)) await watchTreeFrom(path);
+    if (stats?.isDirectory() && !options.isIgnored(path, true)) await watchTreeFrom(path, true);
   };
 
-  await watchTreeFrom('');
+  await watchTreeFrom('', false);
   return {
     rescan: async () => {
       for (const dir of watchers.keys()) if (dir && options.isIgnored(dir, true)) unwatchBelow(dir);
-      await watchTreeFrom('');
+      // A directory no longer ignored was read by the full sync before this; what changed since is reported.
+      await watchTreeFrom('', true);
     },
     close: async () => {
       closed = true;

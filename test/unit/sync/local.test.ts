@@ -146,20 +146,21 @@ test('the watcher: writes, chmod, renames, deletes, new directories; ignored dir
     await until('a chmod', () => seen.has('src/b.txt'));
     renameSync(join(root, 'src/b.txt'), join(root, 'src/c.txt'));
     await until('both names of a rename', () => seen.has('src/b.txt') && seen.has('src/c.txt'));
+    // Written in the same tick as the directories are made, so before their watches exist: the files are
+    // found when the new directories are first read.
     mkdirSync(join(root, 'new/deeper'), { recursive: true });
-    await until('a new directory', () => seen.has('new'));
-    await new Promise((resolve) => setTimeout(resolve, 50)); // its watch is set up as the event arrives
     writeFileSync(join(root, 'new/deeper/d.txt'), 'd');
-    await until('a file in a new directory', () => seen.has('new/deeper/d.txt'));
+    await until('a file in a new directory', () => seen.has('new') && seen.has('new/deeper') && seen.has('new/deeper/d.txt'));
+    writeFileSync(join(root, 'new/deeper/e.txt'), 'e');
+    await until('a file written once the new directory is watched', () => seen.has('new/deeper/e.txt'));
     rmSync(join(root, 'a.txt'));
     await until('a delete', () => seen.has('a.txt'));
     rmSync(join(root, 'new'), { recursive: true });
     mkdirSync(join(root, 'new'));
-    await until('the directory made again', () => seen.has('new'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    seen.clear();
     writeFileSync(join(root, 'new/again.txt'), 'a');
     await until('a file in the directory made again', () => seen.has('new/again.txt'));
+    writeFileSync(join(root, 'new/later.txt'), 'l');
+    await until('a file written once the directory made again is watched', () => seen.has('new/later.txt'));
     seen.clear();
     writeFileSync(join(root, 'node_modules/m.js'), 'not watched');
     writeFileSync(join(root, 'src/last.txt'), 'l');
