@@ -7,13 +7,22 @@ import { fileURLToPath } from 'node:url';
 export const repo = fileURLToPath(new URL('../../', import.meta.url));
 export const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
 export const kubectlBin = '/var/lib/nh-cluster/bin/kubectl';
-/** This checkout's nh. */
-export const nhBin = join(repo, 'bin/nh.js');
+/** This checkout's nh, started as a user starts it: bin/nh, the command npm installs. */
+export const nhBin = join(repo, 'bin/nh');
 /**
  * Another build's bin/nh.js (NH_BENCH_BEFORE=/path/to/bin/nh.js), timed beside this one in the same loop where
  * a benchmark supports it: a before/after under the same load.
  */
 export const beforeBin = process.env['NH_BENCH_BEFORE'] || undefined;
+
+/**
+ * How a build's nh is started: a bin/nh.js by Node, anything else (bin/nh) as itself. Node options (a measuring
+ * preload) go in NODE_OPTIONS either way, so both kinds start alike.
+ */
+export function nhCommand(bin: string, nodeOptions: readonly string[], args: readonly string[], env: NodeJS.ProcessEnv): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const withOptions = nodeOptions.length ? { ...env, NODE_OPTIONS: [env['NODE_OPTIONS'], ...nodeOptions].filter(Boolean).join(' ') } : env;
+  return bin.endsWith('.js') ? { command: process.execPath, args: [bin, ...args], env: withOptions } : { command: bin, args: [...args], env: withOptions };
+}
 
 /** Runs kubectl against the local cluster; its stdout, or an error with its stderr. */
 export function kubectl(args: readonly string[], input?: string): string {
@@ -24,10 +33,9 @@ export function kubectl(args: readonly string[], input?: string): string {
 
 /** Runs `nh …` (this checkout's, or `bin`) and returns its wall time; throws when it fails. */
 export function timedNh(namespace: string, cwd: string, args: readonly string[], bin = nhBin): number {
+  const nh = nhCommand(bin, [], [...args, '--kubeconfig', kubeconfig, '-n', namespace], { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' });
   const started = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args, '--kubeconfig', kubeconfig, '-n', namespace], {
-    cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, timeout: 600_000,
-  });
+  const r = spawnSync(nh.command, nh.args, { cwd, encoding: 'utf8', env: nh.env, timeout: 600_000 });
   const elapsed = performance.now() - started;
   if (r.status !== 0) throw new Error(`nh ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
   return elapsed;

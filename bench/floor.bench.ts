@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeBin, freshRequestMs, get, kubeconfig, kubectl, kubectlBin, nhBin, repo, timedNh, until } from './cluster.js';
+import { beforeBin, freshRequestMs, get, kubeconfig, kubectl, kubectlBin, nhBin, nhCommand, repo, timedNh, until } from './cluster.js';
 import { EntryTimeline, epochNow, kubectlMarks, nhMarks, timelineLine, timelineTable, type Step } from './entry-timeline.js';
 import { ms, summary } from './support.js';
 import { handoffHelperPath } from '../src/devloop/supervisor-script.js';
@@ -487,10 +487,8 @@ async function timed(into: Side, namespace: string, names: readonly string[], en
 
 /** `nh up --detach` of these services, as a fresh process (with the request log when the timeline is on). */
 async function nhUp(namespace: string, cwd: string, names: readonly string[], bin: string, watched: EntryTimeline | undefined): Promise<number> {
-  const preload = watched ? ['--import', requestTimes] : [];
-  const ran = await run(process.execPath, [...preload, bin, 'up', '--detach', ...names, '--kubeconfig', kubeconfig, '-n', namespace], {
-    cwd, env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' },
-  });
+  const nh = nhCommand(bin, watched ? [`--import=${requestTimes}`] : [], ['up', '--detach', ...names, '--kubeconfig', kubeconfig, '-n', namespace], { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' });
+  const ran = await run(nh.command, nh.args, { cwd, env: nh.env });
   const marks = nhMarks(ran.stderr);
   watched?.mark('V8 started', marks.v8Start);
   watched?.mark('Node bootstrap complete', marks.bootstrapComplete);

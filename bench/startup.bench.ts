@@ -4,15 +4,16 @@
  * `nh --version` (Node's start and nh's bundle) and `nh validate` (plus reading and checking the config).
  * Baselines in the same run and loop: `kubectl get deployments` of the same namespace (a fresh process, one
  * list) and Node's own start (`node -e ''`; also without NODE_EXTRA_CA_CERTS when it is set, since Node parses
- * that file at every start and kubectl does no such thing). With NH_BENCH_BEFORE=…/bin/nh.js another build's
- * commands run in the same loop. Node processes also report the CPU time they used (cpu-at-exit.preload.ts),
+ * that file at every start and kubectl does no such thing). nh starts as a user's does, through bin/nh (which
+ * keeps that variable from Node's start). With NH_BENCH_BEFORE=…/bin/nh.js another build's commands run in the
+ * same loop. Node processes also report the CPU time they used (cpu-at-exit.preload.ts),
  * which the shared machine's load hardly moves. Runs are interleaved so all see the same load; medians of an
  * odd count.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeBin, kubeconfig, kubectlBin, nhBin, repo } from './cluster.js';
+import { beforeBin, kubeconfig, kubectlBin, nhBin, nhCommand, repo } from './cluster.js';
 import { ms, summary } from './support.js';
 
 const RUNS = 11;
@@ -40,12 +41,18 @@ const extraCaCerts = process.env['NODE_EXTRA_CA_CERTS'];
 const node = (args: readonly string[], env: NodeJS.ProcessEnv = process.env) => () => timed(process.execPath, ['--import', preload, ...args], env);
 const cluster = ['--kubeconfig', kubeconfig, '-n', namespace];
 /** The nh steps, each of a build (this checkout's, or NH_BENCH_BEFORE's), labelled with `suffix`. */
-const nhSteps = (bin: string, suffix: string) => ({
-  [`nh --version${suffix}`]: node([bin, '--version'], nhEnv),
-  [`nh validate${suffix}`]: node([bin, 'validate'], nhEnv),
-  [`nh status${suffix}`]: node([bin, 'status', ...cluster], nhEnv),
-  [`nh plan${suffix}`]: node([bin, 'plan', ...cluster], nhEnv),
-});
+const nhSteps = (bin: string, suffix: string) => {
+  const nh = (args: readonly string[]) => () => {
+    const started = nhCommand(bin, [`--import=${preload}`], args, nhEnv);
+    return timed(started.command, started.args, started.env);
+  };
+  return {
+    [`nh --version${suffix}`]: nh(['--version']),
+    [`nh validate${suffix}`]: nh(['validate']),
+    [`nh status${suffix}`]: nh(['status', ...cluster]),
+    [`nh plan${suffix}`]: nh(['plan', ...cluster]),
+  };
+};
 
 function main(): void {
   timed(kubectlBin, ['--kubeconfig', kubeconfig, 'create', 'namespace', namespace]);

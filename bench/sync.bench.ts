@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { createExecEndpoint } from '../src/kube/node-client.js';
 import { ContainerAgent } from '../src/sync/agent.js';
 import { SyncSession, type SyncEvent, type SyncSessionOptions } from '../src/sync/session.js';
-import { beforeBin, nhBin } from './cluster.js';
+import { beforeBin, nhBin, nhCommand } from './cluster.js';
 import { median, ms, summary } from './support.js';
 
 const kubeconfig = process.env['NH_KUBECONFIG'] ?? '/var/lib/nh-cluster/kubeconfig';
@@ -110,9 +110,8 @@ function treeProject(scratch: string): { config: string; devPod: string } {
 
 /** A fresh `nh` process (this checkout's, or `bin`) against the bench namespace; its stderr (where nh sync reports). */
 function nh(args: readonly string[], bin = nhBin): string {
-  const r = spawnSync(process.execPath, [bin, ...args, '--kubeconfig', kubeconfig, '-n', namespace], {
-    encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' }, timeout: 600_000,
-  });
+  const started = nhCommand(bin, [], [...args, '--kubeconfig', kubeconfig, '-n', namespace], { ...process.env, NO_COLOR: '1', NH_IDENTITY: 'bench@nh' });
+  const r = spawnSync(started.command, started.args, { encoding: 'utf8', env: started.env, timeout: 600_000 });
   if (r.status !== 0) throw new Error(`nh ${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
   return r.stderr;
 }

@@ -5,6 +5,10 @@ const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { launch } = require('../dist/nh/launch.cjs');
 
+// Started by bin/nh, which kept NODE_EXTRA_CA_CERTS from Node's start: the processes nh starts get it back.
+const moved = process.env.NH_NODE_EXTRA_CA_CERTS;
+if (moved && !process.env.NODE_EXTRA_CA_CERTS) process.env.NODE_EXTRA_CA_CERTS = moved;
+
 launch(pathToFileURL(join(__dirname, '../dist/nh/cli/main.js')), process.argv.slice(2), process.env).then((code) => {
   process.exitCode = code;
 });

@@ -37,7 +37,7 @@ say "namespace $NS (nh up installs examples/booking into it)"
 nh_api GET "/api/v1/namespaces/$NS" >/dev/null 2>&1 \
   || nh_api POST /api/v1/namespaces "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$NS\"}}" >/dev/null
 
-NH=(node bin/nh.js)
+NH=(bin/nh)
 CONFIG=examples/booking/.nocalhost/config.yaml
 if [ "${NH_DEMO_CHECK:-}" = 1 ]; then
   say "nh up (check mode: wait until the three services answer on localhost, then stop)"
@@ -59,7 +59,7 @@ cat >&2 <<MSG
       curl localhost:18081/
       sed -i 's/booking-api/booking-api (edited)/' examples/booking/api/server.js
       curl localhost:18081/          # the new body, about a second later
-  Ctrl-C stops nh; \`node bin/nh.js down -f $CONFIG -n $NS\` restores the workloads.
+  Ctrl-C stops nh; \`bin/nh down -f $CONFIG -n $NS\` restores the workloads.
 
 MSG
 exec "${NH[@]}" up -f "$CONFIG" -n "$NS"

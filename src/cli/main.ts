@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NhError } from '../errors.js';
-import { flag, parseCommandLine, renderHelp } from './args.js';
+import { clusterOptions, flag, parseCommandLine, renderHelp } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { createContext } from './context.js';
 import { mapStackTrace } from './stack-trace.js';
@@ -35,6 +35,10 @@ export async function main(argv: readonly string[], terminal?: Terminal): Promis
       return EXIT.ok;
     }
     const command = COMMANDS.find((c) => c.name === parsed.command?.name)!;
+    if (command.uses.cluster && process.env['NH_NODE_EXTRA_CA_CERTS']) {
+      const code = await (await import('./relaunch.js')).relaunchWithExtraCAs(argv, clusterOptions(parsed.options), process.env);
+      if (code !== undefined) return code;
+    }
     const run = await command.load();
     return await run(createContext(term, version), parsed);
   } catch (error) {

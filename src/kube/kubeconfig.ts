@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { NhError } from '../errors.js';
@@ -41,7 +41,16 @@ interface Merged {
   readonly currentContext: string | undefined;
 }
 
-export async function connect(options: KubeconfigOptions): Promise<Connection> {
+/** The kubeconfig's entries for the context in use. */
+interface Selected {
+  readonly files: readonly string[];
+  readonly contextName: string;
+  readonly cluster: Entry & { readonly server: string };
+  readonly user: Entry;
+  readonly namespace: string | undefined;
+}
+
+function select(options: KubeconfigOptions): Selected {
   const files = kubeconfigFiles(options);
   const merged = mergeFiles(files);
   const contextName = options.context ?? merged.currentContext;
@@ -59,19 +68,62 @@ export async function connect(options: KubeconfigOptions): Promise<Connection> {
   }
   const user = merged.users.get(text(context['user'])) ?? {};
   const namespace = typeof context['namespace'] === 'string' && context['namespace'] ? context['namespace'] : undefined;
-  if ('exec' in user || 'auth-provider' in user || 'proxy-url' in cluster) return viaClientNode(files, options, namespace);
+  return { files, contextName, cluster: cluster as Selected['cluster'], user, namespace };
+}
+
+export async function connect(options: KubeconfigOptions): Promise<Connection> {
+  const { files, contextName, cluster, user, namespace } = select(options);
+  const extraCAs = movedExtraCAs(options.env);
+  if ('exec' in user || 'auth-provider' in user || 'proxy-url' in cluster) return viaClientNode(files, options, namespace, extraCAs);
   // One TLS context for every connection of this run: building one parses the CA, certificate and key
   // (≈ 10–30 ms of CPU each), and a run opens dozens of connections (requests, execs, tunnels).
   let tls: SecureContext | undefined;
   return {
-    server: cluster['server'], contextName, namespace, certificateAuthorityData: fileOrData(cluster['certificate-authority'], cluster['certificate-authority-data'])?.toString('base64'),
+    server: cluster.server, contextName, namespace, certificateAuthorityData: fileOrData(cluster['certificate-authority'], cluster['certificate-authority-data'])?.toString('base64'),
     applyToHTTPSOptions: async (request) => {
       applyStatic(cluster, user, request);
+      request.ca ??= extraCAs();
       tls ??= tlsContextOf(request);
       // tls.connect uses it instead of building a context from ca/cert/key (RequestOptions does not declare it).
       if (tls) (request as RequestOptions & { secureContext?: SecureContext }).secureContext = tls;
     },
   };
+}
+
+/**
+ * The CAs a cluster without one of its own in the kubeconfig is checked against when bin/nh started Node without
+ * NODE_EXTRA_CA_CERTS (moved to NH_NODE_EXTRA_CA_CERTS, so that Node does not parse it at every start): Node's
+ * own and the file's, as Node would have trusted; read on first use. Undefined when nothing was moved aside
+ * (Node's defaults apply) or the file cannot be read (Node itself only warns then).
+ */
+function movedExtraCAs(env: KubeconfigOptions['env']): () => string[] | undefined {
+  const file = env['NH_NODE_EXTRA_CA_CERTS'];
+  let cas: string[] | undefined;
+  return () => {
+    if (!file) return undefined;
+    try {
+      cas ??= [...rootCertificates, readFileSync(file, 'latin1')];
+    } catch {
+      return undefined;
+    }
+    return cas;
+  };
+}
+
+/**
+ * Whether this kubeconfig makes nh open TLS connections it does not configure itself, which trust Node's
+ * default CAs only: an auth-provider's token refresh (OIDC, inside client-node) or an https proxy-url. With
+ * NODE_EXTRA_CA_CERTS moved aside by bin/nh those would miss its CAs, so nh runs again with them (cli/main.ts).
+ * False for a kubeconfig that cannot be read: connect() reports that.
+ */
+export function needsNodeExtraCAs(options: KubeconfigOptions): boolean {
+  if (!options.env['NH_NODE_EXTRA_CA_CERTS']) return false;
+  try {
+    const { cluster, user } = select(options);
+    return 'auth-provider' in user || /^https:/i.test(text(cluster['proxy-url']));
+  } catch {
+    return false;
+  }
 }
 
 /** --kubeconfig, else $KUBECONFIG's files, else ~/.kube/config: those that exist, in that order. */
@@ -161,7 +213,7 @@ function fileOrData(file: unknown, data: unknown): Buffer | undefined {
 }
 
 /** Exec plugins, auth-providers and proxies: client-node's KubeConfig, loaded only then. */
-async function viaClientNode(files: readonly string[], options: KubeconfigOptions, namespace: string | undefined): Promise<Connection> {
+async function viaClientNode(files: readonly string[], options: KubeconfigOptions, namespace: string | undefined, extraCAs: () => string[] | undefined): Promise<Connection> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
@@ -179,7 +231,14 @@ async function viaClientNode(files: readonly string[], options: KubeconfigOption
   if (options.context) kc.setCurrentContext(options.context);
   const cluster = kc.getCurrentCluster();
   const ca = cluster?.caData ?? (cluster?.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
-  return { server: cluster?.server ?? '', contextName: kc.getCurrentContext(), namespace, certificateAuthorityData: ca, applyToHTTPSOptions: (request) => kc.applyToHTTPSOptions(request) };
+  return {
+    server: cluster?.server ?? '', contextName: kc.getCurrentContext(), namespace, certificateAuthorityData: ca,
+    applyToHTTPSOptions: async (request) => {
+      // Before client-node's own: it builds its agent (a proxy's too) from the request's ca.
+      if (!ca) request.ca ??= extraCAs();
+      await kc.applyToHTTPSOptions(request);
+    },
+  };
 }
 
 /** A string field, or '' when it is absent or not a string. */

@@ -4,11 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import type { RequestOptions } from 'node:https';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request, type RequestOptions } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { connect } from '../../../src/kube/kubeconfig.js';
+import { connect, needsNodeExtraCAs } from '../../../src/kube/kubeconfig.js';
 import type { NhError } from '../../../src/errors.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -145,4 +146,43 @@ test('one TLS context serves every connection of a run; material that does not p
   await bad.applyToHTTPSOptions(options);
   assert.equal(options.secureContext, undefined);
   assert.equal(pem(options.key), 'not a key');
+});
+
+/** GET / through the connection's options: the body, or the TLS or connection error's code. */
+async function get(connection: Awaited<ReturnType<typeof connect>>): Promise<string> {
+  const url = new URL(connection.server);
+  const options: RequestOptions = { host: url.hostname, port: url.port, path: '/', agent: false };
+  await connection.applyToHTTPSOptions(options);
+  return new Promise((resolve) => {
+    request(options, (response) => response.setEncoding('utf8').on('data', resolve)).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message)).end();
+  });
+}
+
+test('a cluster without a CA in the kubeconfig: checked against the CAs bin/nh moved aside from NODE_EXTRA_CA_CERTS too', async () => {
+  const dir = tempDir('nh-kubeconfig-');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.crt')]);
+  assert.equal(made.status, 0, made.stderr?.toString());
+  const server = createServer({ cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')) }, (_, response) => response.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const at = { server: `https://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    const moved = { NH_NODE_EXTRA_CA_CERTS: join(dir, 'server.crt') };
+    const token = kubeconfigFile(dir, single(at, { token: 't' }), 'token.yaml');
+    const plugin = kubeconfigFile(dir, single(at, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', 'console.log(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: "t" } }))'], interactiveMode: 'Never' } }), 'plugin.yaml');
+    assert.equal(await get(await connect({ kubeconfig: token, context: undefined, env: moved })), 'ok');
+    assert.equal(await get(await connect({ kubeconfig: plugin, context: undefined, env: moved })), 'ok');
+    assert.equal(await get(await connect({ kubeconfig: token, context: undefined, env })), 'DEPTH_ZERO_SELF_SIGNED_CERT');
+    // The kubeconfig's own CA is the only one trusted, as always.
+    const other = kubeconfigFile(dir, single({ ...at, 'certificate-authority-data': b64(readFileSync(join(dir, "server.crt"), "utf8")) }, { token: 't' }), 'own-ca.yaml');
+    assert.equal(await get(await connect({ kubeconfig: other, context: undefined, env: { NH_NODE_EXTRA_CA_CERTS: join(dir, 'nowhere.pem') } })), 'ok');
+    // Only these make connections nh does not configure itself, which need Node to have read the file.
+    const needs = (name: string, user: object, cluster: object = {}) => needsNodeExtraCAs({ kubeconfig: kubeconfigFile(dir, single(cluster, user), name), context: undefined, env: moved });
+    assert.equal(needs('oidc.yaml', { 'auth-provider': { name: 'oidc', config: {} } }), true);
+    assert.equal(needs('https-proxy.yaml', { token: 't' }, { 'proxy-url': 'https://proxy:3128' }), true);
+    assert.equal(needs('http-proxy.yaml', { token: 't' }, { 'proxy-url': 'http://proxy:3128' }), false);
+    assert.equal(needsNodeExtraCAs({ kubeconfig: token, context: undefined, env: moved }), false);
+    assert.equal(needsNodeExtraCAs({ kubeconfig: join(dir, 'oidc.yaml'), context: undefined, env }), false, 'nothing was moved aside');
+  } finally {
+    server.close();
+  }
 });
