@@ -57,8 +57,13 @@ export class NdjsonSession {
     return waitFor('the session-start event', () => this.events.find((e) => e.type === 'session-start') ?? (this.child.exitCode !== null ? Promise.reject(new Error(`nh exited: ${this.stderr}`)) : undefined), 120_000, 100);
   }
 
+  /** For a failure: nh's stderr, its last events, and its last events other than log lines (a burst hides those). */
   lastOutput(): string {
-    return `stderr:\n${this.stderr.slice(-3000)}\nlast events:\n${this.events.slice(-15).map((e) => JSON.stringify(e).slice(0, 300)).join('\n')}`;
+    const line = (e: JsonEvent) => JSON.stringify(e).slice(0, 300);
+    const logs = this.events.filter((e) => e.type === 'log');
+    const others = this.events.filter((e) => e.type !== 'log').slice(-12).map(line).join('\n');
+    const span = logs.length ? `${logs.length} log lines, ${String(logs[0]!['time'])} to ${String(logs.at(-1)!['time'])}` : 'no log lines';
+    return `stderr:\n${this.stderr.slice(-3000)}\nlast events:\n${this.events.slice(-15).map(line).join('\n')}\nlast events other than log lines (${span}):\n${others}\nnh ${this.child.exitCode === null && this.child.signalCode === null ? 'still runs' : `exited (${this.child.exitCode ?? this.child.signalCode})`}, at ${new Date().toISOString()}`;
   }
 
   /** Sends the signal and waits for nh to exit (SIGKILL after 20 s); resolves with its exit code. */
