@@ -79,14 +79,21 @@ function node(args, buffered = false) {
   });
 }
 
-async function run(group, concurrency, buffered = false) {
+/**
+ * A test file that runs longer than this is taken as hung and fails (Node applies --test-timeout to each file's
+ * process), so that a promise that never settles, or a server a failed test left open, which keeps its file's
+ * process alive, cannot hold the run until CI's limit. The longest files take ≈ 35 s (unit) and ≈ 5 min (e2e).
+ */
+const TEST_TIMEOUT_MS = { unit: 3 * 60_000, e2e: 20 * 60_000 };
+
+async function run(group, concurrency, timeoutMs, buffered = false) {
   if (group.length === 0) return { status: 0, output: '' };
   const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', `--test-reporter=${fileTimes}`, '--test-reporter-destination=stdout'];
-  return node(['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...group], buffered);
+  return node(['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...reporters, ...group], buffered);
 }
 
 /** Unit files as many at once as there are cores: the longest (35 s of the suite's 51 s at 2, 78 s at 1) mostly waits on the processes it supervises. */
-const runUnit = (files, buffered) => run(files, availableParallelism(), buffered);
+const runUnit = (files, buffered) => run(files, availableParallelism(), TEST_TIMEOUT_MS.unit, buffered);
 
 /** eslint, as `npm run lint` runs it. */
 const runLint = () => node([join(dirname(createRequire(import.meta.url).resolve('eslint/package.json')), 'bin', 'eslint.js'), '.'], true);
@@ -105,9 +112,9 @@ async function runE2e(beside = async () => 0) {
   const others = shared.filter((f) => !WAITING.test(f));
   // Buffered only beside other files: their TAP output must not interleave; alone (a filtered run) it streams.
   const besideOthers = others.length > 0;
-  const [together, waiting] = await Promise.all([run(others, concurrency), run(shared.filter((f) => WAITING.test(f)), 1, besideOthers)]);
+  const [together, waiting] = await Promise.all([run(others, concurrency, TEST_TIMEOUT_MS.e2e), run(shared.filter((f) => WAITING.test(f)), 1, TEST_TIMEOUT_MS.e2e, besideOthers)]);
   if (besideOthers && waiting.output) process.stdout.write(`# e2e files that mostly wait (run beside the others)\n${waiting.output}`);
-  const [alone, besideStatus] = await Promise.all([run(files.filter((f) => EXCLUSIVE.test(f)), 1), beside()]);
+  const [alone, besideStatus] = await Promise.all([run(files.filter((f) => EXCLUSIVE.test(f)), 1, TEST_TIMEOUT_MS.e2e), beside()]);
   return together.status || waiting.status || alone.status || besideStatus;
 }
 

@@ -1,7 +1,7 @@
 // SPDY/3.1 framing, header compression and the session's flow control against a fake peer on an in-memory
 // duplex pair: the peer decodes what nh sends and answers as the kubelet's spdystream does (no windows) or as
 // a peer that keeps windows.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
@@ -220,10 +220,7 @@ test('RST_STREAM ends one stream as reset; GOAWAY ends the streams the peer neve
 test('port-forward: once the pod has ended its side, nothing more the local client sends goes on the stream (the kubelet reads no more of it)', async () => {
   const peer = new FakePeer();
   const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' });
-  const server = createServer({ allowHalfOpen: true }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const client = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-  const [local] = (await once(server, 'connection')) as [Socket];
+  const { client, local, close } = await localConnection();
   const piped = pod.pipe(8080, local);
   await peer.until(() => peer.frames.filter((f) => f.kind === 'syn-stream').length === 2);
   const [errorId, dataId] = peer.frames.flatMap((f) => (f.kind === 'syn-stream' ? [f.streamId] : []));
@@ -243,7 +240,13 @@ test('port-forward: once the pod has ended its side, nothing more the local clie
   peer.send(encodeData(errorId!, Buffer.alloc(0), true));
   await piped;
   pod.close();
-  server.close();
+  close();
+});
+
+/** Closes what a test left open when it failed half-way: an open server keeps the test file's process running. */
+const leftOpen = new Set<() => void>();
+after(() => {
+  for (const close of leftOpen) close();
 });
 
 /** A local connection accepted by a throwaway server: `client` is the user's end, `local` the one nh pipes; close() drops both. */
@@ -253,7 +256,14 @@ async function localConnection(): Promise<{ client: Socket; local: Socket; close
   const client = connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
   const [local] = (await once(server, 'connection')) as [Socket];
   local.pause();
-  return { client, local, close: () => (client.destroy(), local.destroy(), server.close()) };
+  const close = () => {
+    leftOpen.delete(close);
+    client.destroy();
+    local.destroy();
+    server.close();
+  };
+  leftOpen.add(close);
+  return { client, local, close };
 }
 
 function synStreamIds(peer: FakePeer): number[] {
@@ -319,9 +329,10 @@ function slowWorkersPeer(ms: number, stuckWorker?: number): FakePeer {
 }
 
 test('port-forward: pairs behind a slow but steady kubelet worker are waited for, past the reply timeout; a stuck worker still retires the session', async () => {
-  // 10 connections at once: 4 streams per worker, the last answered 4 × 60 ms after it was opened, the timeout 100 ms.
-  const peer = slowWorkersPeer(60);
-  const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' }, { replyTimeoutMs: 100 });
+  // 10 connections at once: 4 streams per worker, the last answered 4 × 300 ms after it was opened, the timeout
+  // 1 s: each worker answers every 300 ms, so the test holds unless this process stalls for 0.7 s (a loaded CI).
+  const peer = slowWorkersPeer(300);
+  const pod = await PodSession.over(peer.transport, { namespace: 'ns', pod: 'p' }, { replyTimeoutMs: 1_000 });
   const connections = await Promise.all(Array.from({ length: 10 }, () => localConnection()));
   const piped = connections.map(({ client, local }) => (client.write('request'), pod.pipe(8080, local)));
   const allSent = peer.until(() => {
