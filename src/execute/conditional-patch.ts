@@ -1,4 +1,5 @@
 /** Conditional patches with their 409 handling: nh's planned change retried only while it is still wanted. */
+import { setTimeout as delay } from 'node:timers/promises';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
@@ -6,7 +7,13 @@ import type { KubeObject } from '../model/kube-object.js';
 import { deepEqual } from '../plan/patch.js';
 import type { PlannedPatch } from '../plan/types.js';
 
-const MAX_RETRIES = 3;
+/**
+ * A workload in the middle of a rollout has its status written by its controller every few milliseconds, and
+ * each write moves its resourceVersion on: on a loaded machine four tries in a row met one (a restore failed so
+ * in CI). So the tries are spread out, 25 ms doubling to 400 ms between them, ≈ 2 s in all.
+ */
+const MAX_RETRIES = 8;
+const retryPauseMs = (attempt: number) => Math.min(25 * 2 ** attempt, 400);
 
 /**
  * The planned patch; on a 409 only if a fresh plan still wants exactly the same change (status updates bump
@@ -40,6 +47,7 @@ async function patchWithRetry(
       return await deps.kube.patch(current.kind, namespace, current.name, current.ops);
     } catch (error) {
       if (!isKubeError(error, 409) || attempt >= MAX_RETRIES) throw error;
+      await delay(retryPauseMs(attempt));
       const fresh = await refresh();
       if (!fresh) return undefined;
       accept(fresh);

@@ -32,8 +32,21 @@ export class FakeKube implements KubeClient {
     return { items: selected, resourceVersion: '1' };
   }
 
+  /**
+   * For each coming write, how many tries of it find the object's resourceVersion moved on just before, as a
+   * controller's status updates do during a rollout.
+   */
+  statusChurn: number[] = [];
+
   async patch(kind: ResourceKind, _ns: string, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
     const key = `${kind}/${name}`;
+    if (this.statusChurn[0]) {
+      this.statusChurn[0]--;
+      const moved = this.objects.get(key)!;
+      this.objects.set(key, { ...moved, metadata: { ...moved.metadata, resourceVersion: String(Number(moved.metadata.resourceVersion) + 1) } });
+    } else {
+      this.statusChurn.shift();
+    }
     const current = this.objects.get(key)!;
     const precondition = ops.find((op) => op.path === '/metadata/resourceVersion');
     if (precondition && 'value' in precondition && precondition.value !== current.metadata.resourceVersion) {

@@ -59,6 +59,18 @@ test('a resourceVersion bump without a change (a status update) is retried', asy
   assert.equal(outcomes[0]!.status, 'done');
 });
 
+test('a rollout\'s status updates racing every write: entering and restoring go on through them', async () => {
+  const { kube, deps, plan } = setup(['api']);
+  kube.stuck.set('api', 'ImagePullBackOff');
+  const planned = await plan();
+  // The enter's write and the restore's each meet five status updates first (the CI failure: four for a restore).
+  kube.statusChurn = [5, 5];
+  const outcomes = await executePlan(planned, deps);
+  assert.equal(outcomes[0]!.status, 'restored', outcomes[0]!.summary);
+  assert.deepEqual(kube.statusChurn, []);
+  assert.deepEqual(withoutVersion(kube.objects.get('Deployment/api')!), withoutVersion(aDeployment('api')));
+});
+
 test('a dev pod that cannot start: that service is restored to its original, the other is in dev mode', async () => {
   const { kube, deps, plan } = setup(['api', 'web']);
   kube.stuck.set('api', 'ImagePullBackOff');
