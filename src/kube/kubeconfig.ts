@@ -113,7 +113,7 @@ function movedExtraCAs(env: KubeconfigOptions['env']): () => string[] | undefine
 /**
  * Whether this kubeconfig makes nh open TLS connections it does not configure itself, which trust Node's
  * default CAs only: an auth-provider's token refresh (OIDC, inside client-node) or an https proxy-url. With
- * NODE_EXTRA_CA_CERTS moved aside by bin/nh those would miss its CAs, so nh runs again with them (cli/main.ts).
+ * NODE_EXTRA_CA_CERTS moved aside by bin/nh those would miss its CAs, so nh runs again with them (cli/relaunch.ts).
  * False for a kubeconfig that cannot be read: connect() reports that.
  */
 export function needsNodeExtraCAs(options: KubeconfigOptions): boolean {
