@@ -10,10 +10,15 @@ import type { PlannedPatch } from '../plan/types.js';
 /**
  * A workload in the middle of a rollout has its status written by its controller every few milliseconds, and
  * each write moves its resourceVersion on: on a loaded machine four tries in a row met one (a restore failed so
- * in CI). So the tries are spread out, 25 ms doubling to 400 ms between them, ≈ 2 s in all.
+ * in CI). So the tries are spread out, 25 ms doubling to 400 ms between them, ≈ 2 s in all; the config's
+ * patches (user-patches.ts) are retried the same way.
  */
-const MAX_RETRIES = 8;
-const retryPauseMs = (attempt: number) => Math.min(25 * 2 ** attempt, 400);
+export const CONFLICT_RETRIES = 8;
+
+/** The pause before the next try after a conflict: 25 ms doubling to 400 ms. */
+export function pauseAfterConflict(attempt: number): Promise<void> {
+  return delay(Math.min(25 * 2 ** attempt, 400));
+}
 
 /**
  * The planned patch; on a 409 only if a fresh plan still wants exactly the same change (status updates bump
@@ -46,8 +51,8 @@ async function patchWithRetry(
     try {
       return await deps.kube.patch(current.kind, namespace, current.name, current.ops);
     } catch (error) {
-      if (!isKubeError(error, 409) || attempt >= MAX_RETRIES) throw error;
-      await delay(retryPauseMs(attempt));
+      if (!isKubeError(error, 409) || attempt >= CONFLICT_RETRIES) throw error;
+      await pauseAfterConflict(attempt);
       const fresh = await refresh();
       if (!fresh) return undefined;
       accept(fresh);

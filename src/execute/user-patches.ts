@@ -8,6 +8,7 @@ import type { DevPatch } from '../config/model.js';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
+import { CONFLICT_RETRIES, pauseAfterConflict } from './conditional-patch.js';
 import { DEV_STATE_ANNOTATION } from '../model/dev-mode.js';
 import type { KubeObject, ResourceKind } from '../model/kube-object.js';
 import { precondition } from '../plan/entries.js';
@@ -30,7 +31,9 @@ export async function sendUserPatches(
       try {
         return await write(current.metadata.resourceVersion ?? '');
       } catch (error) {
-        const fresh = isKubeError(error, 409) && attempt < MAX_RETRIES ? await deps.kube.get(target.kind, namespace, target.name) : undefined;
+        const conflict = isKubeError(error, 409) && attempt < CONFLICT_RETRIES;
+        if (conflict) await pauseAfterConflict(attempt);
+        const fresh = conflict ? await deps.kube.get(target.kind, namespace, target.name) : undefined;
         if (!fresh || !sameBesidesStatus(fresh, current)) throw rejected(error, patch, index, target);
         current = fresh;
       }
@@ -43,8 +46,6 @@ export async function sendUserPatches(
   const mark = (rv: string) => [precondition(rv), { op: 'add' as const, path: pointer(['metadata', 'annotations', DEV_STATE_ANNOTATION]), value: userPatches.patchedState }];
   return send((rv) => deps.kube.patch(target.kind, namespace, target.name, mark(rv)), undefined, 0);
 }
-
-const MAX_RETRIES = 5;
 
 /** Written by the Deployment controller itself after each template change. */
 const CONTROLLER_ANNOTATION = 'deployment.kubernetes.io/revision';
