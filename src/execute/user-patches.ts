@@ -8,12 +8,12 @@ import type { DevPatch } from '../config/model.js';
 import { NhError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
-import { CONFLICT_RETRIES, pauseAfterConflict } from './conditional-patch.js';
 import { DEV_STATE_ANNOTATION } from '../model/dev-mode.js';
 import type { KubeObject, ResourceKind } from '../model/kube-object.js';
 import { precondition } from '../plan/entries.js';
 import { deepEqual, pointer } from '../plan/patch.js';
 import type { ServicePlan } from '../plan/types.js';
+import { CONFLICT_RETRIES, pauseAfterConflict } from './conditional-patch.js';
 
 /** Returns the workload as the last write left it. */
 export async function sendUserPatches(
@@ -31,9 +31,9 @@ export async function sendUserPatches(
       try {
         return await write(current.metadata.resourceVersion ?? '');
       } catch (error) {
-        const conflict = isKubeError(error, 409) && attempt < CONFLICT_RETRIES;
-        if (conflict) await pauseAfterConflict(attempt);
-        const fresh = conflict ? await deps.kube.get(target.kind, namespace, target.name) : undefined;
+        if (!isKubeError(error, 409) || attempt >= CONFLICT_RETRIES) throw rejected(error, patch, index, target);
+        await pauseAfterConflict(attempt);
+        const fresh = await deps.kube.get(target.kind, namespace, target.name);
         if (!fresh || !sameBesidesStatus(fresh, current)) throw rejected(error, patch, index, target);
         current = fresh;
       }

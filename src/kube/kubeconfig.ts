@@ -93,18 +93,20 @@ export async function connect(options: KubeconfigOptions): Promise<Connection> {
 /**
  * The CAs a cluster without one of its own in the kubeconfig is checked against when bin/nh started Node without
  * NODE_EXTRA_CA_CERTS (moved to NH_NODE_EXTRA_CA_CERTS, so that Node does not parse it at every start): Node's
- * own and the file's, as Node would have trusted; read on first use. Undefined when nothing was moved aside
- * (Node's defaults apply) or the file cannot be read (Node itself only warns then).
+ * own and the file's, as Node would have trusted; read once, on first use. Undefined when nothing was moved
+ * aside (Node's defaults apply) or the file cannot be read (Node itself only warns then).
  */
 function movedExtraCAs(env: KubeconfigOptions['env']): () => string[] | undefined {
   const file = env['NH_NODE_EXTRA_CA_CERTS'];
+  let read = !file;
   let cas: string[] | undefined;
   return () => {
-    if (!file) return undefined;
+    if (read) return cas;
+    read = true;
     try {
-      cas ??= [...rootCertificates, readFileSync(file, 'latin1')];
+      cas = [...rootCertificates, readFileSync(file!, 'latin1')];
     } catch {
-      return undefined;
+      // unreadable: Node's own CAs only, as Node would have done after its warning
     }
     return cas;
   };
