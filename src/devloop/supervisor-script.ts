@@ -23,7 +23,7 @@ import { HANDOFF_HELPER_SOURCE } from './handoff-helper.js';
  * started, unless a newer channel (nh reconnected) has since replaced it, and exits, so no process outlives
  * the nh that started it. Needs sh, setsid, cat, sleep (fractions), kill.
  * Stopping waits on the process's job (woken the moment it exits), not on a poll; the port is looked for in
- * the socket table every 4 ms while the new process starts.
+ * the socket table every 4 ms for the new process's first ≈ 0.45 s, then less and less often (watch).
  *
  * Standby ($8: the standby's command (standbyCommand), "" = none; $9: the Node preload's source): on `standby ID`
  * the script starts the next process ahead of time, held at a fifo: Node boots and its preload waits before any
@@ -120,9 +120,11 @@ untime() {
   kill $timers 2>/dev/null; wait $timers 2>/dev/null; timers=
 }
 # Waits until job $2's process has written its pid to $1 (or ended), and sets mine to it: on a loaded node
-# a start can take seconds, and without the pid nothing can follow or stop the process.
+# a start can take seconds, and without the pid nothing can follow or stop the process. Looked for every 2 ms,
+# after 0.1 s every 20 ms (as in watch), for ≈ 30 s.
 pid_of() {
-  i=0; while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null && [ "$i" -lt 15000 ]; do i=$((i+1)); sleep 0.002; done
+  i=0 w=0.002; while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null; do
+    case $i in 50) w=0.02;; 1550) break;; esac; i=$((i+1)); sleep $w; done
   mine=; read -r mine 2>/dev/null < "$1"
 }
 # Starts command $2 as its own session and group, its pid in file $1, its exit reported as generation $3; sets
@@ -221,16 +223,19 @@ drop() {
 }
 # Answers the start, then says when the new process listens. One that listens within a few ms (a Go binary) gets
 # both lines in one write once it listens, so the answer's way to nh (the kubelet, the API server, nh's own work)
-# does not take the CPU from its start; a slower one gets its answer after ≈ 20 ms.
+# does not take the CPU from its start; a slower one gets its answer after ≈ 20 ms. The socket table is read
+# every 4 ms 60 times (≈ 0.45 s; a Node restart listens after ≈ 0.15 s), then every 20 ms until ≈ 2 s, then every
+# 0.1 s (a JVM, a loaded node); after ≈ 30 s the process counts as listening anyway, so the forwards never hold
+# for good. Each round forks a \`sleep\` (≈ 3.5 ms of CPU on a quiet 2-core node): every 4 ms throughout, a
+# slow start lost half a core to the wait for it.
 watch() {
   pg=; read -r pg 2>/dev/null < "$p"
   a="started $1 $gen $was"
   [ "$port" = 0 ] && { served "$1"; return; }
-  { i=0; until listens "$pg"; do
-      i=$((i+1)); [ "$i" -ge 7500 ] && break
-      [ "$i" = 5 ] && { say $a; a=; }
+  { i=0 w=0.004; until listens "$pg"; do
+      case $i in 4) say $a; a=;; 60) w=0.02;; 135) w=0.1;; 415) break;; esac
       kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; exit 0; }
-      sleep 0.004
+      i=$((i+1)); sleep $w
     done; served "$1"; } </dev/null 5>&- 6>&- &
 }
 # The start's answer (unless the wait already sent it) and \`listening\`, in one write.

@@ -219,6 +219,26 @@ test('a process slow to start (a loaded node) is still followed: it counts as se
   assert.equal(groupAlive(first), false, 'the first process was stopped');
 });
 
+test('a process slow to listen is looked for less and less often: ≈ 160 looks in 5 s, not one every 4 ms', async (t) => {
+  // Each look forks a `sleep`: a `sleep` first on the PATH counts them. Every 4 ms throughout, 5 s took 534.
+  const bin = mkdtempSync(join(tmpdir(), 'nh-count-sleep-'));
+  const real = spawnSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim();
+  const calls = join(bin, 'calls');
+  writeFileSync(join(bin, 'sleep'), `#!/bin/sh\necho "$1" >> ${calls}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  const port = await freePort();
+  let serving = 0;
+  const s = supervised(['node', '-e', `setTimeout(() => require('net').createServer().listen(${port}, '127.0.0.1'), 5000)`], {
+    port, onServing: () => serving++,
+  }, { ...process.env, PATH: `${bin}:${process.env['PATH']}` });
+  t.after(s.cleanUp);
+  await s.supervisor.restart(signal);
+  await until('serving once it listens', () => serving === 1, 1_000);
+  const looks = readFileSync(calls, 'utf8').split('\n').filter((arg) => arg && Number(arg) < 0.2).length;
+  // The schedule allows 60 + 75 + 33 in 5 s (4 ms, 20 ms, then 0.1 s), plus the few of the pid's wait.
+  assert.ok(looks <= 200, `${looks} looks at the socket table while the process started`);
+});
+
 test('a failing build leaves the old process running and hands over its output; a good one swaps', async (t) => {
   let failure: { code: number; output: string } | undefined;
   const s = supervised(STAY, {
