@@ -1,7 +1,7 @@
 // `nh up -o json` on a copy of examples/booking as the page's e2e tests drive it: the copy (with free local
 // ports), the NDJSON events nh writes, and a check of every line against nh-events.schema.json.
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../support/cluster.js';
 import { freePort, spawnNh } from '../support/nh.js';
@@ -34,8 +34,13 @@ export class NdjsonSession {
   stderr = '';
   readonly child: ChildProcess;
 
+  /** Where Node writes nh's diagnostic report on SIGUSR2 (report()). */
+  private readonly reports = tempDir('nh-report-');
+  private readonly startedAt = Date.now();
+
   constructor(namespace: string, args: readonly string[], cwd: string) {
-    this.child = spawnNh(namespace, ['up', '-o', 'json', ...args], { cwd });
+    const nodeOptions = [process.env['NODE_OPTIONS'], '--report-on-signal', `--report-directory=${this.reports}`].filter(Boolean).join(' ');
+    this.child = spawnNh(namespace, ['up', '-o', 'json', ...args], { cwd, env: { NODE_OPTIONS: nodeOptions } });
     let pending = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       pending += chunk;
@@ -64,6 +69,33 @@ export class NdjsonSession {
     const others = this.events.filter((e) => e.type !== 'log').slice(-12).map(line).join('\n');
     const span = logs.length ? `${logs.length} log lines, ${String(logs[0]!['time'])} to ${String(logs.at(-1)!['time'])}` : 'no log lines';
     return `stderr:\n${this.stderr.slice(-3000)}\nlast events:\n${this.events.slice(-15).map(line).join('\n')}\nlast events other than log lines (${span}):\n${others}\nnh ${this.child.exitCode === null && this.child.signalCode === null ? 'still runs' : `exited (${this.child.exitCode ?? this.child.signalCode})`}, at ${new Date().toISOString()}`;
+  }
+
+  /**
+   * For a failure where nh seems to have stopped: Node's diagnostic report, asked for with SIGUSR2. Node writes it
+   * from the event loop, so how long it takes says whether nh's JavaScript was stuck; its handles say what nh
+   * still had open (sockets, timers).
+   */
+  async report(): Promise<string> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return 'no report: nh has exited';
+    const asked = Date.now();
+    this.child.kill('SIGUSR2');
+    let file: string | undefined;
+    while (!(file = readdirSync(this.reports).find((f) => f.endsWith('.json'))) && Date.now() - asked < 30_000) await new Promise((r) => setTimeout(r, 100));
+    if (!file) return 'no report within 30 s of SIGUSR2: nh\'s event loop did not run';
+    const waited = ((Date.now() - asked) / 1000).toFixed(1);
+    const report = JSON.parse(readFileSync(join(this.reports, file), 'utf8')) as {
+      libuv?: { type: string; is_active?: boolean; remoteEndpoint?: { port?: number }; localEndpoint?: { port?: number }; loopIdleTimeSeconds?: number }[];
+    };
+    const handles = new Map<string, number>();
+    for (const h of report.libuv ?? []) if (h.is_active) handles.set(h.type, (handles.get(h.type) ?? 0) + 1);
+    const sockets = (report.libuv ?? []).filter((h) => h.type === 'tcp' && h.is_active).map((h) => `${h.localEndpoint?.port ?? '?'}→${h.remoteEndpoint?.port ?? '?'}`);
+    return [
+      `nh's diagnostic report came ${waited} s after SIGUSR2 (${file})`,
+      `active handles: ${[...handles].map(([type, n]) => `${type} ${n}`).join(', ')}`,
+      `tcp: ${sockets.join(' ')}`,
+      `the event loop idle ${(report.libuv ?? []).find((h) => h.type === 'loop')?.loopIdleTimeSeconds?.toFixed(1) ?? '?'} s of nh's ${((Date.now() - this.startedAt) / 1000).toFixed(0)} s`,
+    ].join('\n');
   }
 
   /** Sends the signal and waits for nh to exit (SIGKILL after 20 s); resolves with its exit code. */

@@ -69,8 +69,8 @@ function card(service: string): string {
 }
 
 async function served(marker: string): Promise<void> {
-  await waitFor(`"${marker}" served`, async () => (await body(apiPort))?.includes(marker), 180_000, 50).catch((error: Error) => {
-    throw new Error(`${error.message}\n${lastOutput()}`);
+  await waitFor(`"${marker}" served`, async () => (await body(apiPort))?.includes(marker), 180_000, 50).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${lastOutput()}\n${await nh!.report()}`);
   });
 }
 
