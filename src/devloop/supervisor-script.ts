@@ -123,8 +123,8 @@ untime() {
 # a start can take seconds, and without the pid nothing can follow or stop the process. Looked for every 2 ms,
 # after 0.1 s every 20 ms (as in watch), for ≈ 30 s.
 pid_of() {
-  i=0 w=0.002; while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null; do
-    case $i in 50) w=0.02;; 1550) break;; esac; i=$((i+1)); sleep $w; done
+  i=0 nap=0.002; while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null; do
+    case $i in 50) nap=0.02;; 1550) break;; esac; i=$((i+1)); sleep $nap; done
   mine=; read -r mine 2>/dev/null < "$1"
 }
 # Starts command $2 as its own session and group, its pid in file $1, its exit reported as generation $3; sets
@@ -232,10 +232,10 @@ watch() {
   pg=; read -r pg 2>/dev/null < "$p"
   a="started $1 $gen $was"
   [ "$port" = 0 ] && { served "$1"; return; }
-  { i=0 w=0.004; until listens "$pg"; do
-      case $i in 4) say $a; a=;; 60) w=0.02;; 135) w=0.1;; 415) break;; esac
+  { i=0 nap=0.004; until listens "$pg"; do
+      case $i in 4) say $a; a=;; 60) nap=0.02;; 135) nap=0.1;; 415) break;; esac
       kill -0 -"$pg" 2>/dev/null || { [ -z "$a" ] || say $a; exit 0; }
-      i=$((i+1)); sleep $w
+      i=$((i+1)); sleep $nap
     done; served "$1"; } </dev/null 5>&- 6>&- &
 }
 # The start's answer (unless the wait already sent it) and \`listening\`, in one write.
