@@ -87,14 +87,15 @@ export class NdjsonSession {
     const report = JSON.parse(readFileSync(join(this.reports, file), 'utf8')) as {
       libuv?: { type: string; is_active?: boolean; remoteEndpoint?: { port?: number }; localEndpoint?: { port?: number }; loopIdleTimeSeconds?: number }[];
     };
+    const libuv = report.libuv ?? [];
     const handles = new Map<string, number>();
-    for (const h of report.libuv ?? []) if (h.is_active) handles.set(h.type, (handles.get(h.type) ?? 0) + 1);
-    const sockets = (report.libuv ?? []).filter((h) => h.type === 'tcp' && h.is_active).map((h) => `${h.localEndpoint?.port ?? '?'}→${h.remoteEndpoint?.port ?? '?'}`);
+    for (const h of libuv) if (h.is_active) handles.set(h.type, (handles.get(h.type) ?? 0) + 1);
+    const sockets = libuv.filter((h) => h.type === 'tcp' && h.is_active).map((h) => `${h.localEndpoint?.port ?? '?'}→${h.remoteEndpoint?.port ?? '?'}`);
     return [
       `nh's diagnostic report came ${waited} s after SIGUSR2 (${file})`,
       `active handles: ${[...handles].map(([type, n]) => `${type} ${n}`).join(', ')}`,
       `tcp: ${sockets.join(' ')}`,
-      `the event loop idle ${(report.libuv ?? []).find((h) => h.type === 'loop')?.loopIdleTimeSeconds?.toFixed(1) ?? '?'} s of nh's ${((Date.now() - this.startedAt) / 1000).toFixed(0)} s`,
+      `the event loop idle ${libuv.find((h) => h.type === 'loop')?.loopIdleTimeSeconds?.toFixed(1) ?? '?'} s of nh's ${((Date.now() - this.startedAt) / 1000).toFixed(0)} s`,
     ].join('\n');
   }
 
