@@ -3,9 +3,9 @@
 # etcd from the Go module proxy, in one compile, into a cache outside the repo keyed by version ($NH_BIN).
 # Second run: milliseconds (nothing to do). `build.sh --check` exits 0 when everything is built.
 # Two clients are built on first use only, since the cluster does not need them to start or run:
-#   `build.sh kubectl`  kubectl, in the same module and version stamp, with Go's inlining (below), so it shares
-#                       the standard library's packages with the cluster's compile; status.sh, node.sh, the e2e
-#                       tests and the benchmarks build it when they first need it
+#   `build.sh kubectl`  kubectl, in the same module, with the same flags and version stamp, so it reuses what the
+#                       cluster's compile left in the build cache (194 packages of its own: 54 CPU-s of a cold run);
+#                       status.sh, node.sh, the e2e tests and the benchmarks build it when they first need it
 #   `build.sh crictl`   crictl (its own copies of client-go and apimachinery cost 137 CPU-s cold); down.sh and
 #                       node.sh build it before they remove pods
 set -euo pipefail
@@ -17,11 +17,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # GOGC=100 is Go's default, but set at all it turns off the compiler's 128 MB start heap (cmd/compile/internal/gc:
 # no collection before then), so each compile touches less fresh memory, which is what costs on these VMs: 23 %
 # fewer page faults and ≈ 4 % less wall time (scripts/cluster/README.md, "First run"). images.sh and tools.sh too.
-# -l (no inlining) outside the standard library: a cold compile of the cluster takes 19 % less CPU (990 -> 802 CPU-s
-# with it everywhere, measured 2026-12-03), for daemons that do the same work with ≈ 16 % more CPU (an idle cluster:
-# 0.061 -> 0.070 of a core). The standard library keeps its inlining (the runtime, TLS, JSON: the hot code; 10 CPU-s
-# of the saving) and its compiled packages stay the ones images.sh's Go builds share.
-export GOTOOLCHAIN=local GOFLAGS="-mod=mod '-gcflags=all=-dwarf=false -l' -gcflags=std=-dwarf=false" CGO_ENABLED=0 GOGC=100
+export GOTOOLCHAIN=local GOFLAGS="-mod=mod -gcflags=all=-dwarf=false" CGO_ENABLED=0 GOGC=100
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 
@@ -186,10 +182,6 @@ build_kubectl() {
   lock_module
   [ -x "$NH_BIN/kubectl" ] && return 0
   resolve_modules
-  # kubectl keeps Go's inlining: it is the floor nh's benchmarks measure against (`kubectl patch`, `rollout
-  # status`), so it is built as upstream builds it, though it then shares only the standard library's packages with
-  # the daemons' compile
-  GOFLAGS="-mod=mod -gcflags=all=-dwarf=false"
   # built beside $NH_BIN and renamed into it, so a kubectl found there is always a whole one
   compile "kubectl v$KV" "$MODULE/bin" k8s.io/kubernetes/cmd/kubectl
   check_version "$MODULE/bin/kubectl"

@@ -173,9 +173,8 @@ build_dlv() {
   [ -x "$DLV_CACHE/dlv" ] && return 0
   log "  building dlv $NH_DLV_VERSION (go install)"
   mkdir -p "$DLV_CACHE"
-  # like build.sh: no DWARF compiled for dlv itself (CPU on a cold first run); it reads the debuggee's, not its own.
-  # No inlining outside the standard library either, as build.sh (a debugger's speed is the debuggee's).
-  if ! GOBIN="$DLV_CACHE" CGO_ENABLED=0 retry 3 10 go install -trimpath "-gcflags=all=-dwarf=false -l" -gcflags=std=-dwarf=false -ldflags "-s -w" \
+  # like build.sh: no DWARF compiled for dlv itself (CPU on a cold first run); it reads the debuggee's, not its own
+  if ! GOBIN="$DLV_CACHE" CGO_ENABLED=0 retry 3 10 go install -trimpath -gcflags=all=-dwarf=false -ldflags "-s -w" \
       "github.com/go-delve/delve/cmd/dlv@$NH_DLV_VERSION" >&2; then
     log "  WARNING: dlv $NH_DLV_VERSION could not be built; nh-dev-go will have no dlv"
     return 0
