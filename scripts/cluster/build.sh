@@ -88,22 +88,19 @@ resolve_modules() {  # (in $MODULE)
 # and every daemon runs the fakes' init (a scheme of every API type). The two modules are compiled from copies
 # without those files: hard links of the module cache (0.3 s), named by `replace` directives. No other file differs,
 # and nothing else uses the helpers (a compile that needed one would fail, not change).
-TEST_HELPERS="kubernetes:pkg/scheduler/backend/queue/testing.go apiserver:pkg/admission/plugin/policy/generic/policy_test_context.go"
-drop_test_helpers() {  # (in $MODULE, after tidy)
-  local m v src h
+TEST_HELPERS="k8s.io/kubernetes:pkg/scheduler/backend/queue/testing.go k8s.io/apiserver:pkg/admission/plugin/policy/generic/policy_test_context.go"
+drop_test_helpers() {  # (in $MODULE, after tidy of the go.mod resolve_modules wrote: its modules are in the cache)
+  local h m copy src
   # only directories are made writable: the files are the module cache's own inodes, and stay read-only
   [ ! -d trimmed ] || { find trimmed -type d -exec chmod u+w {} +; rm -rf trimmed; }
   mkdir trimmed
-  for m in kubernetes apiserver; do
-    if [ "$m" = kubernetes ]; then v=v$KV; else v=v$SV; fi
-    src=$(go mod download -json "k8s.io/$m@$v" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-    [ -d "$src" ] || die "k8s.io/$m@$v is not in the module cache after go mod tidy"
-    cp -al "$src" "trimmed/$m"
-    for h in $TEST_HELPERS; do
-      [ "${h%%:*}" = "$m" ] || continue
-      chmod u+w "$(dirname "trimmed/$m/${h#*:}")"; rm -f "trimmed/$m/${h#*:}"
-    done
-    go mod edit -replace "k8s.io/$m=./trimmed/$m"
+  for h in $TEST_HELPERS; do
+    m=${h%%:*}; copy="trimmed/${m#k8s.io/}"
+    src=$(go list -m -f '{{.Dir}}' "$m")
+    [ -d "$src" ] || die "$m is not in the module cache after go mod tidy"
+    cp -al "$src" "$copy"
+    chmod u+w "$(dirname "$copy/${h#*:}")"; rm -f "$copy/${h#*:}"
+    go mod edit -replace "$m=./$copy"
   done
 }
 
