@@ -14,10 +14,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/lib.sh"
 
 # -dwarf=false: no debug info is compiled, since the link strips it anyway (-s -w); that is CPU a cold build saves.
-# GOGC=100 is Go's default, but set at all it turns off the compiler's 128 MB start heap (cmd/compile/internal/gc:
-# no collection before then), so each compile touches less fresh memory, which is what costs on these VMs: 23 %
-# fewer page faults and ≈ 4 % less wall time (scripts/cluster/README.md, "First run"). images.sh and tools.sh too.
-export GOTOOLCHAIN=local GOFLAGS="-mod=mod -gcflags=all=-dwarf=false" CGO_ENABLED=0 GOGC=100
+# Each compile runs with huge pages and the compiler's start heap, or GOGC=100 without them (lib.sh,
+# nh_go_build_env; images.sh and tools.sh too).
+export GOTOOLCHAIN=local GOFLAGS="-mod=mod -gcflags=all=-dwarf=false" CGO_ENABLED=0
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 
@@ -41,6 +40,7 @@ have_all() {
 # k8s.io/* v0.34.0-rc.2 and newer grpc and otel than Kubernetes v1.34, so nothing of the cluster's compile is shared.
 build_crictl() {
   [ -x "$NH_BIN/crictl" ] && return 0
+  nh_go_compiles
   log "[crictl] building crictl $NH_CRICTL_VERSION once, on first use (about 1.5 min cold on 2 cores)"
   mkdir -p "$NH_BIN"
   GOBIN="$NH_BIN" retry 3 10 go install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$NH_CRICTL_VERSION" \
@@ -178,6 +178,7 @@ build_kubectl() {
   log "[kubectl] building kubectl v$KV once, on first use (about 40 s on 2 cores after the cluster's build; cold, minutes)"
   lock_module
   [ -x "$NH_BIN/kubectl" ] && return 0
+  nh_go_compiles
   resolve_modules
   # built beside $NH_BIN and renamed into it, so a kubectl found there is always a whole one
   compile "kubectl v$KV" "$MODULE/bin" k8s.io/kubernetes/cmd/kubectl
@@ -203,6 +204,7 @@ build_all() {
   for m in $DAEMONS etcd; do [ -x "$NH_BIN/$m" ] || missing="$missing $m"; done
   [ -z "$missing" ] && { log "binaries present"; return 0; }
   lock_module
+  nh_go_compiles
   resolve_modules
   # etcd's main package is the module's root, go.etcd.io/etcd/server/v3, which `go build -o DIR/` names "server"
   compile "hyperkube ($DAEMONS) and etcd (cold: the longest step)" "$NH_BIN" . go.etcd.io/etcd/server/v3

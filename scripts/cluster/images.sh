@@ -22,7 +22,7 @@ ROOTFS_CACHE="$NH_VAR_CACHE/rootfs"
 : "${NH_DEBIAN_MIRROR:=http://deb.debian.org/debian}"
 : "${NH_DLV_VERSION:=v1.27.2}"
 BOOKING="$REPO/examples/booking"
-export GOTOOLCHAIN=local GOGC=100   # GOGC: the compiler's smaller start heap, as build.sh
+export GOTOOLCHAIN=local   # GOGC and huge pages: nh_go_compiles (lib.sh) before each compile
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 
 IMAGES="localhost/pause:3.10 localhost/booking-web:1.0 localhost/booking-api:1.0 localhost/booking-inventory:1.0 localhost/nh-dev-min:1 localhost/nh-dev-node:20 localhost/nh-dev-go:1.26"
@@ -135,6 +135,7 @@ fill_app_web() { mkdir -p "$1/app"; cp "$BOOKING/web/server.js" "$BOOKING/web/pa
 fill_app_api() { mkdir -p "$1/app"; cp "$BOOKING/api/server.js" "$BOOKING/api/package.json" "$1/app/"; }
 fill_app_inventory() {
   mkdir -p "$1/app"
+  nh_go_compiles
   # build.sh's flags (no DWARF: the link strips it anyway), so on a first run both share the standard library's
   # compiled packages instead of compiling it twice
   (cd "$BOOKING/inventory" && CGO_ENABLED=0 go build -trimpath -gcflags=all=-dwarf=false -ldflags "-s -w" -o "$1/app/inventory" .)
@@ -172,6 +173,7 @@ DLV_CACHE="$NH_VAR_CACHE/dlv-$NH_DLV_VERSION"
 build_dlv() {
   [ -x "$DLV_CACHE/dlv" ] && return 0
   log "  building dlv $NH_DLV_VERSION (go install)"
+  nh_go_compiles
   mkdir -p "$DLV_CACHE"
   # like build.sh: no DWARF compiled for dlv itself (CPU on a cold first run); it reads the debuggee's, not its own
   if ! GOBIN="$DLV_CACHE" CGO_ENABLED=0 retry 3 10 go install -trimpath -gcflags=all=-dwarf=false -ldflags "-s -w" \
@@ -182,6 +184,7 @@ build_dlv() {
 }
 fill_go_dev() {
   local r=$1
+  nh_go_compiles
   mkdir -p "$r/usr/local/bin" "$r/root/go"
   cp -a "$GOROOT_HOST" "$r/usr/local/go"
   rm -rf "$r/usr/local/go/test" "$r/usr/local/go/api"
@@ -190,7 +193,7 @@ fill_go_dev() {
   # uses, as a team's dev image would carry one: a dev pod's first `go run .` then compiles the service alone,
   # ≈ 2 s instead of ≈ 60 s at the example's 1 CPU. Built with the image's Env and nothing of the host's (GOENV),
   # so the container's builds find these entries.
-  (cd "$BOOKING/inventory" && env -i PATH="$GOROOT_HOST/bin:/usr/bin:/bin" HOME=/root GOENV=off GOTOOLCHAIN=local GOGC=100 \
+  (cd "$BOOKING/inventory" && env -i PATH="$GOROOT_HOST/bin:/usr/bin:/bin" HOME=/root GOENV=off GOTOOLCHAIN=local ${GOGC:+GOGC=$GOGC} \
     GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOCACHE="$r/root/.cache/go-build" go build -o /dev/null .)
 }
 

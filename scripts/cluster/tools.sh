@@ -43,7 +43,7 @@ exec 8> "$NH_CLUSTER_CACHE/build/helm-v$HV.lock"
 flock 8
 cached "$@" && exit 0
 
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 GOGC=100   # GOGC: the compiler's smaller start heap, as build.sh
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 
@@ -54,7 +54,8 @@ mkdir -p "$W" "$NH_TOOLS_BIN"
 cd "$W"
 rm -rf "$TMPBIN"
 ticker=""
-trap '[ -n "$ticker" ] && nh_kill_tree "$ticker"; rm -rf "$TMPBIN"' EXIT
+trap '[ -n "$ticker" ] && nh_kill_tree "$ticker"; rm -rf "$TMPBIN"; nh_thp_release' EXIT
+nh_go_build_env   # huge pages while helm compiles, or GOGC=100 (lib.sh)
 
 # ---- 1. the helm module: its commit (for `helm version`) and the client-go it builds with (kube-version defaults)
 log "[helm 1/3] resolving helm.sh/helm/v3@v$HV"

@@ -13,6 +13,7 @@ elapsed() { echo "$(( $(date +%s) - T0 ))s"; }
 
 # ---------------------------------------------------------------- 1. packages, binaries, images (cached)
 bash "$HERE/prepare.sh"
+nh_thp_release   # the huge-page mode a killed compile left switched (lib.sh), unless another compile still runs
 mkdir -p "$NH_CLUSTER_ROOT"; ln -sfn "$NH_BIN" "$NH_CLUSTER_ROOT/bin"   # stable path: $NH_CLUSTER_ROOT/bin/kubectl (built on first use)
 # kubectl (build.sh kubectl), crictl and helm (tools.sh) are not built here: the cluster's start and the demo do not
 # need them (the waits below ask the API server with curl: lib.sh, nh_api); what needs them builds them when missing
