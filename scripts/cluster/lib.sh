@@ -16,12 +16,13 @@ NH_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # The measured cost of a cold first run on a quiet 2-core machine, for prepare.sh's estimate (seconds;
 # scripts/cluster/README.md, "First run (cold)"), and how the wall time grew with the load average per core.
+# A cold prepare.sh (the binaries, with the packages and the images beside them) as "fastest slowest" measured:
+NH_COLD_PREPARE_S="369 429"          # with huge pages for the compile (nh_go_build_env), 2026-12-04
+NH_COLD_PREPARE_NO_THP_S="501 676"   # without: a VM with cheaper fresh memory (2026-12-02), this one (2026-12-04)
 NH_COLD_APT_S=25
-NH_COLD_PREPARE_S=501          # a cold prepare.sh: the binaries, with the packages and the images beside them
-NH_COLD_PREPARE_SLOW_S=842     # the same inside a cold `npm run demo` on a VM whose fresh memory costs more (2026-12-02)
 NH_COLD_IMAGES_S=89
 NH_COLD_LOAD_FACTOR=0.4
-NH_COLD_MEASURED="prepare.sh 501 s on a 2-core VM, 842 s on a slower one (2026-12-02); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
+NH_COLD_MEASURED="prepare.sh 369-429 s with huge pages for the compile, 664-676 s without on the same 2-core VM (2026-12-04), 501 s without on one with cheaper fresh memory (2026-12-02); binaries 855 s at load 6-12, 4375 s at load 26-38; images alone 89 s"
 
 NH_BIN="$NH_CLUSTER_CACHE/k8s-v$NH_K8S_VERSION-etcd-v$NH_ETCD_VERSION/bin"
 # Client tools for nh (not part of the cluster): helm. kustomize is `kubectl kustomize` ($NH_BIN/kubectl, built on
@@ -91,13 +92,25 @@ nh_go_compiles() {  # once per shell: nh_go_build_env, released by an EXIT trap 
   [ -z "${NH_GO_COMPILES:-}" ] || return 0
   NH_GO_COMPILES=1; nh_go_build_env; trap nh_thp_release EXIT
 }
+nh_thp_mode() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$NH_THP_MODE" 2>/dev/null; }
+nh_compiles_get_huge_pages() {  # `always` already, or `madvise` that nh_go_build_env may switch
+  case "$(nh_thp_mode)" in
+    always) return 0;;
+    madvise) [ "${NH_BUILD_THP:-1}" = 1 ] && [ -w "$NH_THP_MODE" ];;
+    *) return 1;;
+  esac
+}
 nh_go_build_env() {  # exports GOGC for this shell's compiles; the caller's EXIT trap must run nh_thp_release
   export GOGC=100
-  [ "${NH_BUILD_THP:-1}" = 1 ] && [ -w "$NH_THP_MODE" ] || return 0
+  nh_compiles_get_huge_pages || return 0
   mkdir -p "$NH_THP_DIR"
   ( flock 7
     if [ ! -f "$NH_THP_DIR/saved" ]; then
-      grep -q '\[madvise\]' "$NH_THP_MODE" || exit 1
+      case "$(nh_thp_mode)" in
+        always) exit 0;;  # the machine's own setting: nothing to hold or set back
+        madvise) ;;
+        *) exit 1;;
+      esac
       echo madvise > "$NH_THP_DIR/saved"
       echo always > "$NH_THP_MODE"
       log "transparent huge pages: 'always' while Go compiles (was 'madvise', set back after; NH_BUILD_THP=0: leave it)"

@@ -40,18 +40,23 @@ ensure_packages() {  # [PACKAGE...], all of PACKAGES by default
 # The estimate comes from measured cold runs (lib.sh, NH_COLD_*): each missing part's time on a quiet 2-core
 # machine, scaled to this machine's cores (the compile runs 2 jobs at a time) and stretched by the load other
 # work puts on them now, in the proportion a loaded cold build showed. The compile is the longest part and the
-# packages and images are done beside it, so when it is missing the whole cold prepare.sh counts for all three.
+# packages and images are done beside it, so when it is missing the whole cold prepare.sh counts for all three;
+# its range is the fastest and slowest cold run measured with huge pages for the compile, or without them when
+# this machine's compiles will not get them (lib.sh, nh_compiles_get_huge_pages).
 estimate() {
-  local parts="" quiet=0 beside=1 load loaded
-  bash "$HERE/build.sh" --check || { parts="$parts Kubernetes v$NH_K8S_VERSION + etcd v$NH_ETCD_VERSION,"; quiet=$NH_COLD_PREPARE_S; beside=0; }
-  [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; quiet=$((quiet + beside * NH_COLD_APT_S)); }
-  bash "$HERE/images.sh" --check || { parts="$parts the images,"; quiet=$((quiet + beside * NH_COLD_IMAGES_S)); }
+  local parts="" quiet=0 slow=0 beside=1 range load loaded
+  if ! bash "$HERE/build.sh" --check; then
+    parts="$parts Kubernetes v$NH_K8S_VERSION + etcd v$NH_ETCD_VERSION,"; beside=0
+    if nh_compiles_get_huge_pages; then range=$NH_COLD_PREPARE_S; else range=$NH_COLD_PREPARE_NO_THP_S; fi
+    read -r quiet slow <<< "$range"
+  fi
+  [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; quiet=$((quiet + beside * NH_COLD_APT_S)); slow=$((slow + beside * NH_COLD_APT_S)); }
+  bash "$HERE/images.sh" --check || { parts="$parts the images,"; quiet=$((quiet + beside * NH_COLD_IMAGES_S)); slow=$((slow + beside * NH_COLD_IMAGES_S)); }
   [ -n "$parts" ] || return 0
   parts=${parts%,}; case "$parts" in *,*) parts="${parts%,*} and${parts##*,}";; esac
   load=$(cut -d' ' -f1 /proc/loadavg)
-  # two quiet 2-core VMs differed by 1.7x (the cost of fresh memory): the estimate is that range
-  read -r quiet slow loaded < <(awk -v q="$quiet" -v slow="$NH_COLD_PREPARE_SLOW_S" -v base="$NH_COLD_PREPARE_S" -v l="$load" \
-    -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" 'BEGIN { c = n < 2 ? n : 2; q = q * 2 / c; s = q * slow / base
+  read -r quiet slow loaded < <(awk -v q="$quiet" -v s="$slow" -v l="$load" -v k="$NH_COLD_LOAD_FACTOR" -v n="$(nproc)" \
+    'BEGIN { c = n < 2 ? n : 2; q = q * 2 / c; s = s * 2 / c
       printf "%d %d %d\n", (q + 59) / 60, (s + 59) / 60, (s * (1 + k * l / n) + 59) / 60 }')
   # the load average of the last minute is a poor forecast of the next ten: the loaded figure is a bound
   if [ "$loaded" -gt "$slow" ]; then loaded="; up to $loaded min at the load average of $load"; else loaded=""; fi
