@@ -50,8 +50,8 @@ estimate() {
     if nh_compiles_get_huge_pages; then range=$NH_COLD_PREPARE_S; else range=$NH_COLD_PREPARE_NO_THP_S; fi
     read -r quiet slow <<< "$range"
   fi
-  [ -z "$(missing_packages)" ] || { parts="$parts Debian packages,"; quiet=$((quiet + beside * NH_COLD_APT_S)); slow=$((slow + beside * NH_COLD_APT_S)); }
-  bash "$HERE/images.sh" --check || { parts="$parts the images,"; quiet=$((quiet + beside * NH_COLD_IMAGES_S)); slow=$((slow + beside * NH_COLD_IMAGES_S)); }
+  [ -z "$(missing_packages)" ] || estimate_part "Debian packages" "$NH_COLD_APT_S"
+  bash "$HERE/images.sh" --check || estimate_part "the images" "$NH_COLD_IMAGES_S"
   [ -n "$parts" ] || return 0
   parts=${parts%,}; case "$parts" in *,*) parts="${parts%,*} and${parts##*,}";; esac
   load=$(cut -d' ' -f1 /proc/loadavg)
@@ -62,6 +62,10 @@ estimate() {
   if [ "$loaded" -gt "$slow" ]; then loaded="; up to $loaded min at the load average of $load"; else loaded=""; fi
   log "first run on this machine: building$parts: about $quiet-$slow min on $(nproc) quiet cores$loaded;" \
       "the compile's progress lines tell the time left (estimate from measured cold runs: $NH_COLD_MEASURED)"
+}
+
+estimate_part() {  # NAME SECONDS: a missing part in estimate's list and range (nothing to add beside the compile)
+  parts="$parts $1,"; quiet=$((quiet + beside * $2)); slow=$((slow + beside * $2))
 }
 
 # the estimate says nothing when nothing is missing
