@@ -60,7 +60,8 @@ estimate() {
       printf "%d %d %d\n", (q + 59) / 60, (s + 59) / 60, (s * (1 + k * l / n) + 59) / 60 }')
   # the load average of the last minute is a poor forecast of the next ten: the loaded figure is a bound
   if [ "$loaded" -gt "$slow" ]; then loaded="; up to $loaded min at the load average of $load"; else loaded=""; fi
-  log "first run on this machine: building$parts: about $quiet-$slow min on $(nproc) quiet cores$loaded;" \
+  [ "$quiet" = "$slow" ] || quiet="$quiet-$slow"
+  log "first run on this machine: building$parts: about $quiet min on $(nproc) quiet cores$loaded;" \
       "the compile's progress lines tell the time left (estimate from measured cold runs: $NH_COLD_MEASURED)"
 }
 
