@@ -8,10 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { NhError } from '../errors.js';
+import { buildEmptyDefaultStore, explicitCAs, fallbackCAs } from './trust.js';
 
 export interface KubeconfigOptions {
   readonly kubeconfig: string | undefined;
@@ -73,7 +74,8 @@ function select(options: KubeconfigOptions): Selected {
 
 export async function connect(options: KubeconfigOptions): Promise<Connection> {
   const { files, contextName, cluster, user, namespace } = select(options);
-  const extraCAs = movedExtraCAs(options.env);
+  buildEmptyDefaultStore(options.env);
+  const extraCAs = fallbackCAs(options.env);
   if ('exec' in user || 'auth-provider' in user || 'proxy-url' in cluster) return viaClientNode(files, options, namespace, extraCAs);
   // One TLS context for every connection of this run: building one parses the CA, certificate and key
   // (≈ 10–30 ms of CPU each), and a run opens dozens of connections (requests, execs, tunnels).
@@ -91,35 +93,14 @@ export async function connect(options: KubeconfigOptions): Promise<Connection> {
 }
 
 /**
- * The CAs a cluster without one of its own in the kubeconfig is checked against when bin/nh started Node without
- * NODE_EXTRA_CA_CERTS (moved to NH_NODE_EXTRA_CA_CERTS, so that Node does not parse it at every start): Node's
- * own and the file's, as Node would have trusted; read once, on first use. Undefined when nothing was moved
- * aside (Node's defaults apply) or the file cannot be read (Node itself only warns then).
- */
-function movedExtraCAs(env: KubeconfigOptions['env']): () => string[] | undefined {
-  const file = env['NH_NODE_EXTRA_CA_CERTS'];
-  let read = !file;
-  let cas: string[] | undefined;
-  return () => {
-    if (read) return cas;
-    read = true;
-    try {
-      cas = [...rootCertificates, readFileSync(file!, 'latin1')];
-    } catch {
-      // unreadable: Node's own CAs only, as Node would have done after its warning
-    }
-    return cas;
-  };
-}
-
-/**
  * Whether this kubeconfig makes nh open TLS connections it does not configure itself, which trust Node's
- * default CAs only: an auth-provider's token refresh (OIDC, inside client-node) or an https proxy-url. With
- * NODE_EXTRA_CA_CERTS moved aside by bin/nh those would miss its CAs, so nh runs again with them (cli/relaunch.ts).
- * False for a kubeconfig that cannot be read: connect() reports that.
+ * default CAs only: an auth-provider's token refresh (OIDC, inside client-node) or an https proxy-url. When
+ * bin/nh moved NODE_EXTRA_CA_CERTS aside or had the default store emptied (kube/trust.ts), those would miss CAs,
+ * so nh runs again with Node's defaults (cli/relaunch.ts). False for a kubeconfig that cannot be read: connect()
+ * reports that.
  */
-export function needsNodeExtraCAs(options: KubeconfigOptions): boolean {
-  if (!options.env['NH_NODE_EXTRA_CA_CERTS']) return false;
+export function needsNodeDefaults(options: KubeconfigOptions): boolean {
+  if (!options.env['NH_NODE_EXTRA_CA_CERTS'] && !explicitCAs(options.env)) return false;
   try {
     const { cluster, user } = select(options);
     return 'auth-provider' in user || /^https:/i.test(text(cluster['proxy-url']));

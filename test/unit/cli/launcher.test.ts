@@ -1,10 +1,13 @@
-// bin/nh, the command npm installs: Node starts without NODE_EXTRA_CA_CERTS (Node parses it at every start),
-// the processes nh starts get it back, and a kubeconfig whose TLS nh does not configure itself runs nh again
-// with it. Node warns on stderr when the file it names cannot be read: that warning shows which process read it.
+// bin/nh, the command npm installs: Node starts without NODE_EXTRA_CA_CERTS (Node parses it at every start)
+// and with a default CA store nh leaves empty (src/kube/trust.ts), the processes nh starts get the variable back,
+// and a kubeconfig whose TLS nh does not configure itself runs nh again with Node's defaults. Node warns on stderr
+// when the file NODE_EXTRA_CA_CERTS names cannot be read: that warning shows which process read it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '../../support/paths.js';
 import { tempDir } from '../../support/temp-dir.js';
@@ -66,4 +69,57 @@ test('an auth-provider or an https proxy: nh runs again with NODE_EXTRA_CA_CERTS
   const plain = status(kubeconfig(dir, 'plain.yaml', { token: 't' }));
   assert.equal(plain.code, 1, plain.stderr);
   assert.doesNotMatch(plain.stderr, NODE_READ_IT);
+});
+
+/** Each Node process nh runs as (through a preload in NODE_OPTIONS): its Node options, one line each. */
+function nodeStarts(dir: string): { env: Record<string, string>; options: () => string[][] } {
+  const log = join(dir, 'starts.log');
+  const preload = join(dir, 'record-start.cjs');
+  writeFileSync(log, '');
+  writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.execArgv) + '\\n');`);
+  return { env: { NODE_OPTIONS: `--require ${preload}` }, options: () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]) };
+}
+
+test('bin/nh: Node\'s default store stays empty; nh trusts the kubeconfig\'s CA, or for a cluster without one Node\'s CAs and NODE_EXTRA_CA_CERTS\'s', async () => {
+  const dir = tempDir('nh-launcher-');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.crt')]);
+  assert.equal(made.status, 0, made.stderr?.toString());
+  const other = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=other', '-days', '1', '-keyout', join(dir, 'other.key'), '-out', join(dir, 'other.crt')]);
+  assert.equal(other.status, 0, other.stderr?.toString());
+  const cert = readFileSync(join(dir, 'server.crt'), 'utf8');
+  const REACHED = 'the test server answered';
+  const server = createServer({ cert, key: readFileSync(join(dir, 'server.key')) }, (_, response) => {
+    response.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: REACHED, code: 500 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const starts = nodeStarts(dir);
+  // Asynchronous: the server answers from this process.
+  const status = (config: string, env: Record<string, string> = {}) => new Promise<string>((resolve) => {
+    execFile(join(repoRoot, 'bin/nh'), ['status', '-f', 'examples/booking/.nocalhost/config.yaml', '--kubeconfig', config], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', NODE_EXTRA_CA_CERTS: '', ...starts.env, ...env } }, (_, stdout, stderr) => resolve(stdout + stderr));
+  });
+  try {
+    const at = { server: `https://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    assert.match(await status(kubeconfig(dir, 'own-ca.yaml', { token: 't' }, { ...at, 'certificate-authority-data': b64(cert) })), new RegExp(REACHED));
+    assert.deepEqual(starts.options(), [['--use-openssl-ca']], 'one Node, on OpenSSL\'s default store');
+    const wrongCA = await status(kubeconfig(dir, 'wrong-ca.yaml', { token: 't' }, { ...at, 'certificate-authority-data': b64(readFileSync(join(dir, 'other.crt'), 'utf8')) }));
+    assert.doesNotMatch(wrongCA, new RegExp(REACHED));
+    assert.match(wrongCA, /its certificate is not trusted/);
+    // Without a CA of its own: Node's bundled CAs (which do not hold this one) and NODE_EXTRA_CA_CERTS's.
+    const noCA = kubeconfig(dir, 'no-ca.yaml', { token: 't' }, at);
+    assert.doesNotMatch(await status(noCA), new RegExp(REACHED));
+    assert.match(await status(noCA, { NODE_EXTRA_CA_CERTS: join(dir, 'server.crt') }), new RegExp(REACHED));
+    // An auth-provider makes TLS connections nh does not configure: nh runs again, on Node's default store.
+    writeFileSync(join(dir, 'starts.log'), '');
+    await status(kubeconfig(dir, 'oidc.yaml', { 'auth-provider': { name: 'oidc', config: { 'client-id': 'nh', 'id-token': 'x', 'idp-issuer-url': 'https://127.0.0.1:1' } } }, at));
+    const [first, second] = starts.options();
+    assert.equal(starts.options().length, 2);
+    assert.ok(first!.includes('--use-openssl-ca') && !second!.includes('--use-openssl-ca'), JSON.stringify(starts.options()));
+    // NODE_OPTIONS that picks a store itself: bin/nh adds none (Node refuses two), and nh trusts the same.
+    writeFileSync(join(dir, 'starts.log'), '');
+    assert.match(await status(kubeconfig(dir, 'own-ca.yaml', { token: 't' }, { ...at, 'certificate-authority-data': b64(cert) }), { NODE_OPTIONS: `${starts.env.NODE_OPTIONS} --use-bundled-ca` }), new RegExp(REACHED));
+    assert.deepEqual(starts.options().map((o) => o.includes('--use-openssl-ca')), [false]);
+  } finally {
+    server.close();
+  }
 });

@@ -33,6 +33,12 @@ test('network failures: unreachable, with the cause code', () => {
   const e = toKubeError(refused, patchApi);
   assert.equal(e.code, 'NH_KUBE_UNREACHABLE');
   assert.match(e.message, /cannot reach the Kubernetes API server \(ECONNREFUSED\)/);
+  assert.match(e.hint ?? '', /is the cluster up/);
+  // A certificate the kubeconfig's CA does not vouch for is not a cluster that is down.
+  const untrusted = toKubeError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), patchApi);
+  assert.equal(untrusted.code, 'NH_KUBE_UNREACHABLE');
+  assert.match(untrusted.message, /its certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+  assert.match(untrusted.hint ?? '', /certificate-authority/);
 });
 
 test('other statuses map to stable codes', () => {

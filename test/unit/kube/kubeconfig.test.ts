@@ -9,7 +9,7 @@ import { createServer, request, type RequestOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { connect, needsNodeExtraCAs } from '../../../src/kube/kubeconfig.js';
+import { connect, needsNodeDefaults } from '../../../src/kube/kubeconfig.js';
 import type { NhError } from '../../../src/errors.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -176,12 +176,12 @@ test('a cluster without a CA in the kubeconfig: checked against the CAs bin/nh m
     const other = kubeconfigFile(dir, single({ ...at, 'certificate-authority-data': b64(readFileSync(join(dir, "server.crt"), "utf8")) }, { token: 't' }), 'own-ca.yaml');
     assert.equal(await get(await connect({ kubeconfig: other, context: undefined, env: { NH_NODE_EXTRA_CA_CERTS: join(dir, 'nowhere.pem') } })), 'ok');
     // Only these make connections nh does not configure itself, which need Node to have read the file.
-    const needs = (name: string, user: object, cluster: object = {}) => needsNodeExtraCAs({ kubeconfig: kubeconfigFile(dir, single(cluster, user), name), context: undefined, env: moved });
+    const needs = (name: string, user: object, cluster: object = {}) => needsNodeDefaults({ kubeconfig: kubeconfigFile(dir, single(cluster, user), name), context: undefined, env: moved });
     assert.equal(needs('oidc.yaml', { 'auth-provider': { name: 'oidc', config: {} } }), true);
     assert.equal(needs('https-proxy.yaml', { token: 't' }, { 'proxy-url': 'https://proxy:3128' }), true);
     assert.equal(needs('http-proxy.yaml', { token: 't' }, { 'proxy-url': 'http://proxy:3128' }), false);
-    assert.equal(needsNodeExtraCAs({ kubeconfig: token, context: undefined, env: moved }), false);
-    assert.equal(needsNodeExtraCAs({ kubeconfig: join(dir, 'oidc.yaml'), context: undefined, env }), false, 'nothing was moved aside');
+    assert.equal(needsNodeDefaults({ kubeconfig: token, context: undefined, env: moved }), false);
+    assert.equal(needsNodeDefaults({ kubeconfig: join(dir, 'oidc.yaml'), context: undefined, env }), false, 'nothing was moved aside');
   } finally {
     server.close();
   }
