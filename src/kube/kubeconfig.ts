@@ -123,13 +123,29 @@ function kubeconfigFiles(options: KubeconfigOptions): string[] {
   return present;
 }
 
+/**
+ * Each kubeconfig file's parsed document, for as long as its text stays the same: a cluster command reads the
+ * kubeconfig twice when bin/nh changed Node's defaults (cli/relaunch.ts, then connect()), and parsing one with
+ * its certificates takes ≈ 5–10 ms at a command's start. Never modified (mergeFiles copies what it keeps).
+ */
+const parsedFiles = new Map<string, { readonly text: string; readonly document: unknown }>();
+
+function parseFile(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  const known = parsedFiles.get(file);
+  if (known?.text === text) return known.document;
+  const document: unknown = parse(text);
+  parsedFiles.set(file, { text, document });
+  return document;
+}
+
 function mergeFiles(files: readonly string[]): Merged {
   const merged = { clusters: new Map<string, Entry>(), users: new Map<string, Entry>(), contexts: new Map<string, Entry>() };
   let currentContext: string | undefined;
   for (const file of files) {
     let document: unknown;
     try {
-      document = parse(readFileSync(file, 'utf8'));
+      document = parseFile(file);
     } catch (error) {
       throw new NhError('NH_KUBECONFIG', `cannot read the kubeconfig ${file}: ${(error as Error).message.split('\n')[0]}`, {
         hint: 'check the file with `kubectl config view`', cause: error,
