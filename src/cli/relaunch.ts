@@ -4,8 +4,6 @@
  * without NODE_EXTRA_CA_CERTS (so that Node does not parse its certificates at every start) and with a default
  * store nh empties (kube/trust.ts), and those connections would miss their CAs.
  */
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -13,6 +11,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export async function relaunchWithNodeDefaults(argv: readonly string[], cluster: { kubeconfig: string | undefined; context: string | undefined }, env: Env): Promise<number | undefined> {
   const { needsNodeDefaults } = await import('../kube/kubeconfig.js');
   if (!needsNodeDefaults({ ...cluster, env })) return undefined;
+  // Loaded only now: every cluster command asks, few run again (≈ 4 ms of a start for child_process).
+  const [{ spawn }, { constants }] = await Promise.all([import('node:child_process'), import('node:os')]);
   const { NH_NODE_EXTRA_CA_CERTS: file, NH_EXPLICIT_CAS: _, ...rest } = env;
   const nodeOptions = process.execArgv.filter((option) => option !== '--use-openssl-ca');
   const child = spawn(process.execPath, [...nodeOptions, process.argv[1]!, ...argv], { stdio: 'inherit', env: { ...rest, ...(file ? { NODE_EXTRA_CA_CERTS: file } : {}) } });
