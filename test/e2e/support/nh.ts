@@ -8,7 +8,8 @@ import { repoRoot } from '../../support/paths.js';
 import { clusterToolsPath, EXTRA_NODE_TOLERATION, kubeconfigPath, kubectl, type RunResult } from './cluster.js';
 import { tempDir } from '../../support/temp-dir.js';
 
-const nhBin = join(repoRoot, 'bin', 'nh.js');
+/** bin/nh, as npm installs it: the sh launcher that starts Node on the CA store nh empties (src/kube/trust.ts). */
+const nhBin = join(repoRoot, 'bin', 'nh');
 
 export interface NhOptions {
   readonly cwd?: string;
@@ -19,7 +20,7 @@ export interface NhOptions {
 
 /** Starts `nh <args> --kubeconfig … -n <namespace>` (no color, not a TTY; helm and kubectl of the cluster first on PATH). */
 export function spawnNh(namespace: string, args: readonly string[], options: NhOptions = {}): ChildProcess {
-  return spawn(process.execPath, [nhBin, ...args, '--kubeconfig', options.kubeconfig ?? kubeconfigPath, '-n', namespace], {
+  return spawn(nhBin, [...args, '--kubeconfig', options.kubeconfig ?? kubeconfigPath, '-n', namespace], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, PATH: clusterToolsPath(), NO_COLOR: '1', NH_IDENTITY: options.identity ?? 'e2e@test', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
