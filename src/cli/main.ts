@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], terminal?: Terminal): Promis
       return EXIT.ok;
     }
     const command = COMMANDS.find((c) => c.name === parsed.command?.name)!;
-    if (command.uses.cluster && (process.env['NH_NODE_EXTRA_CA_CERTS'] || process.env['NH_EXPLICIT_CAS'])) {
+    if (command.uses.cluster) {
       const code = await (await import('./relaunch.js')).relaunchWithNodeDefaults(argv, clusterOptions(parsed.options), process.env);
       if (code !== undefined) return code;
     }

@@ -54,15 +54,13 @@ export function toKubeError(error: unknown, op: KubeOperation): NhError {
   const status = statusOf(error);
   if (status !== undefined) return fromStatus(status.code, status.message, op, error);
   const code = networkCode(error);
-  if (code && isCertificateCode(code)) {
-    return new KubeError('NH_KUBE_UNREACHABLE', `cannot reach the Kubernetes API server: its certificate is not trusted (${code})`, undefined, {
-      hint: "the kubeconfig's certificate-authority(-data) must name the CA that signed the API server's certificate (`kubectl cluster-info` checks the same)",
-      cause: error,
-    });
-  }
   if (code || isAbort(error)) {
-    return new KubeError('NH_KUBE_UNREACHABLE', `cannot reach the Kubernetes API server (${code ?? 'request timed out'})`, undefined, {
-      hint: 'is the cluster up? Check --kubeconfig and --context (`kubectl cluster-info` uses the same settings)',
+    // A certificate the kubeconfig's CA does not vouch for is not a cluster that is down.
+    const untrusted = code?.includes('CERT');
+    return new KubeError('NH_KUBE_UNREACHABLE', `cannot reach the Kubernetes API server${untrusted ? ': its certificate is not trusted' : ''} (${code ?? 'request timed out'})`, undefined, {
+      hint: untrusted
+        ? "the kubeconfig's certificate-authority(-data) must name the CA that signed the API server's certificate (`kubectl cluster-info` checks the same)"
+        : 'is the cluster up? Check --kubeconfig and --context (`kubectl cluster-info` uses the same settings)',
       cause: error,
     });
   }
@@ -148,11 +146,6 @@ function networkCode(error: unknown): string | undefined {
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.includes('CERT'))) return code;
   }
   return undefined;
-}
-
-/** OpenSSL's verification failures (DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE…) and Node's name check. */
-function isCertificateCode(code: string): boolean {
-  return code.includes('CERT') || code === 'ERR_TLS_CERT_ALTNAME_INVALID';
 }
 
 function isAbort(error: unknown): boolean {
